@@ -1,0 +1,101 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "cancelflow-server",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cancelflow", targets: ["cancelflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "CancelflowCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CancelflowAPI", swiftSettings: swiftSettings),
+        .target(
+            name: "CancelflowStore",
+            dependencies: [
+                "CancelflowCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CancelflowApp",
+            dependencies: [
+                "CancelflowCore",
+                "CancelflowAPI",
+                "CancelflowStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cancelflow",
+            dependencies: [
+                "CancelflowApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CancelflowTestSupport",
+            dependencies: [
+                "CancelflowApp",
+                "CancelflowStore",
+                "CancelflowCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CancelflowTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CancelflowCoreTests",
+            dependencies: ["CancelflowCore", "CancelflowAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CancelflowStoreTests",
+            dependencies: ["CancelflowStore", "CancelflowCore", "CancelflowTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CancelflowAppTests",
+            dependencies: [
+                "CancelflowApp",
+                "CancelflowAPI",
+                "CancelflowTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

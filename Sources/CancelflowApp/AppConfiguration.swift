@@ -1,0 +1,96 @@
+import CancelflowCore
+import Configuration
+import Foundation
+import Logging
+
+/// Everything the service is configured with, read once at start-up from a `ConfigReader`
+/// (command-line flags, then `CANCELFLOW_*` environment variables, then `.env`, then the defaults
+/// below) and passed down as plain values.
+public struct AppConfiguration: Sendable {
+    /// Where the data lives.
+    public enum Database: Sendable, Equatable {
+        /// An SQLite file (the embedded default).
+        case sqlite(path: String)
+        /// A PostgreSQL server.
+        case postgres(url: String)
+
+        /// Parses `sqlite:PATH`, a bare path, or a `postgres://` / `postgresql://` URL.
+        public static func parse(_ text: String) throws(CancelflowError) -> Database {
+            if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+                return .postgres(url: text)
+            }
+            if text.hasPrefix("sqlite:") {
+                let path = String(text.dropFirst("sqlite:".count))
+                guard !path.isEmpty else { throw .configuration("--database sqlite: needs a file path, e.g. sqlite:cancelflow.sqlite") }
+                return .sqlite(path: path)
+            }
+            if text.contains("://") {
+                throw .configuration("--database must be sqlite:PATH or a postgres:// URL")
+            }
+            return .sqlite(path: text)
+        }
+
+        /// The value with any password removed, for logs and messages.
+        public var redacted: String {
+            switch self {
+            case .sqlite(let path): return "sqlite:\(path)"
+            case .postgres(let url):
+                guard var components = URLComponents(string: url) else { return "postgres://…" }
+                if components.password != nil { components.password = "redacted" }
+                return components.string ?? "postgres://…"
+            }
+        }
+    }
+
+    /// Interface to listen on. Default `127.0.0.1`.
+    public var host: String
+    /// Port to listen on. Default `8080`.
+    public var port: Int
+    /// Database. Default `sqlite:cancelflow.sqlite`.
+    public var database: Database
+    /// Base URL of links and hosted pages. Default `http://HOST:PORT`.
+    public var publicURL: URL
+    /// Parent domain for org subdomains; unset disables subdomains.
+    public var subdomainBase: String?
+    /// The server secret; unset on SQLite means "generate once and keep beside the database".
+    public var secret: String?
+    /// Sustained requests per second allowed per API key. Default 100.
+    public var rateLimitPerSecond: Double
+    /// Burst allowed per API key. Default 200.
+    public var rateLimitBurst: Double
+    /// Log level. Default `info`.
+    public var logLevel: Logger.Level
+
+    /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
+    public static let scope = "cancelflow"
+
+    /// Reads the configuration; throws a readable error for a bad value.
+    public init(reader: ConfigReader) throws(CancelflowError) {
+        let config = reader.scoped(to: ConfigKey(Self.scope))
+        self.host = config.string(forKey: "host", default: "127.0.0.1")
+        self.port = config.int(forKey: "port", default: 8080)
+        guard (1...65535).contains(self.port) else { throw .configuration("--port must be between 1 and 65535") }
+        self.database = try Database.parse(config.string(forKey: "database", default: "sqlite:cancelflow.sqlite"))
+        let hostForURL = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let publicText = config.string(forKey: "publicUrl") ?? "http://\(hostForURL):\(self.port)"
+        guard let publicURL = URL(string: publicText), let scheme = publicURL.scheme, ["http", "https"].contains(scheme),
+            publicURL.host != nil, publicURL.query == nil
+        else {
+            throw .configuration("--public-url must be an absolute http(s) URL without a query, e.g. https://cancel.example.com")
+        }
+        self.publicURL = publicURL
+        let base = config.string(forKey: "subdomainBase")?.trimmingCharacters(in: .whitespaces).lowercased()
+        self.subdomainBase = (base?.isEmpty ?? true) ? nil : base
+        self.secret = config.string(forKey: "secret", isSecret: true)
+        self.rateLimitPerSecond = config.double(forKey: "rateLimit", default: 100)
+        self.rateLimitBurst = config.double(forKey: "rateLimitBurst", default: 200)
+        guard self.rateLimitPerSecond > 0, self.rateLimitBurst >= 1 else {
+            throw .configuration("--rate-limit must be positive and --rate-limit-burst at least 1")
+        }
+        let level = config.string(forKey: "logLevel", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw .configuration("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = logLevel
+    }
+}

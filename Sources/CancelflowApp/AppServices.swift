@@ -1,0 +1,153 @@
+import CancelflowCore
+import CancelflowStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The long-lived things every part of the service shares: the database, the store over it, the
+/// clock and the server secret. Built once at the composition root and handed down.
+public struct AppServices: Sendable {
+    /// The configuration it was built from.
+    public let configuration: AppConfiguration
+    /// The database sessions.
+    public let pool: any DatabasePool
+    /// The store.
+    public let store: SQLStore
+    /// Where "now" comes from.
+    public let time: any TimeSource
+    /// The root of the service's MAC and encryption keys.
+    public let secret: ServerSecret
+
+    /// Assembles services from parts (tests inject a clock and a pool).
+    public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
+        self.configuration = configuration
+        self.pool = pool
+        self.store = SQLStore(pool: pool)
+        self.time = time
+        self.secret = secret
+    }
+
+    /// The credential service.
+    public var credentials: CredentialService { CredentialService(store: self.store, time: self.time) }
+
+    /// The link service.
+    public var links: CancelLinkService {
+        CancelLinkService(
+            store: self.store,
+            time: self.time,
+            codec: CancelTokenCodec(serverSecret: self.secret),
+            picker: DomainPicker(publicURL: self.configuration.publicURL, subdomainBase: self.configuration.subdomainBase)
+        )
+    }
+
+    /// Opens the configured database (not yet migrated) and resolves the server secret.
+    public static func open(configuration: AppConfiguration, logger: Logger, time: any TimeSource = SystemTimeSource()) async throws
+        -> AppServices
+    {
+        let secret = try Self.resolveSecret(configuration: configuration)
+        let pool: any DatabasePool
+        switch configuration.database {
+        case .sqlite(let path):
+            pool = try await SQLiteDatabasePool.open(path: path, logger: logger)
+        case .postgres(let url):
+            pool = try PostgresDatabasePool(url: url, logger: logger)
+        }
+        return AppServices(configuration: configuration, pool: pool, time: time, secret: secret)
+    }
+
+    /// Opens the database, runs its connection pool while `body` runs, migrates it, and closes it
+    /// afterwards: for commands that do one thing and exit.
+    public static func withServices<Result: Sendable>(
+        configuration: AppConfiguration,
+        logger: Logger,
+        _ body: @Sendable (AppServices) async throws -> Result
+    ) async throws -> Result {
+        let services = try await Self.open(configuration: configuration, logger: logger)
+        return try await services.withRunningPool {
+            try await Migrator(pool: services.pool).migrate(logger: logger)
+            return try await body(services)
+        }
+    }
+
+    /// Keeps the PostgreSQL client running while `body` runs (SQLite needs nothing), then closes
+    /// the database.
+    public func withRunningPool<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+        guard let postgres = self.pool as? PostgresDatabasePool else {
+            do {
+                let result = try await body()
+                try await self.pool.shutdown()
+                return result
+            } catch {
+                try? await self.pool.shutdown()
+                throw error
+            }
+        }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await postgres.run() }
+            do {
+                let result = try await body()
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// The secret from configuration, or, for SQLite, the one kept beside the database file
+    /// (created with mode 0600 on first start). PostgreSQL deployments run several instances,
+    /// which must share one secret, so there it must be configured.
+    static func resolveSecret(configuration: AppConfiguration) throws -> ServerSecret {
+        if let text = configuration.secret {
+            return try ServerSecret(text)
+        }
+        switch configuration.database {
+        case .postgres:
+            throw CancelflowError.configuration(
+                "On PostgreSQL every instance must share one server secret: pass --secret or set CANCELFLOW_SECRET (32+ characters)."
+            )
+        case .sqlite(let path):
+            return try ServerSecret(Self.readOrCreateSecretFile(path: path + ".secret"))
+        }
+    }
+
+    static func readOrCreateSecretFile(path: String) throws -> String {
+        let fresh = ServerSecret.generateText()
+        // O_EXCL: of two processes starting at once, one creates the file and both read it.
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if fd >= 0 {
+            let bytes = Array((fresh + "\n").utf8)
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            fsync(fd)
+            close(fd)
+            guard written == bytes.count else {
+                throw CancelflowError.configuration("could not write the server secret file \(path)")
+            }
+            return fresh
+        }
+        guard errno == EEXIST else {
+            throw CancelflowError.configuration("could not create the server secret file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CancelflowError.configuration("could not read the server secret file \(path)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Closes the SQLite connection when the service group shuts down.
+struct DatabaseCloser: Service {
+    let pool: any DatabasePool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await self.pool.shutdown()
+    }
+}

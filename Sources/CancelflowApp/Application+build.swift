@@ -1,0 +1,79 @@
+import CancelflowCore
+import CancelflowStore
+import Configuration
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What `serve` reports the first time it starts on an empty database.
+public typealias FirstStartHandler = @Sendable (CredentialService.CreatedOrganization, AppServices) -> Void
+
+/// Builds the service from configuration: opens the database, migrates it before the server
+/// starts, creates a first organization on an empty database (handing its keys to `onFirstStart`
+/// to show once), and keeps the database open until graceful shutdown.
+public func buildApplication(
+    reader: ConfigReader,
+    logger: Logger,
+    onFirstStart: @escaping FirstStartHandler = { _, _ in }
+) async throws -> some ApplicationProtocol {
+    let configuration = try AppConfiguration(reader: reader)
+    var configuredLogger = logger
+    configuredLogger.logLevel = configuration.logLevel
+    let logger = configuredLogger
+    let services = try await AppServices.open(configuration: configuration, logger: logger)
+    var app = buildApplication(services: services, logger: logger)
+    if let postgres = services.pool as? PostgresDatabasePool {
+        app.addServices(postgres)
+    } else {
+        app.addServices(DatabaseCloser(pool: services.pool))
+    }
+    app.beforeServerStarts {
+        try await Migrator(pool: services.pool).migrate(logger: logger)
+        if try await services.store.organizationCount() == 0 {
+            let created = try await services.credentials.createOrganization(name: "My Organization")
+            logger.notice("Created the first organization", metadata: ["organization_id": .string(created.organization.id)])
+            onFirstStart(created, services)
+        }
+    }
+    logger.info(
+        "Starting Cancelflow",
+        metadata: [
+            "database": .string(configuration.database.redacted),
+            "public_url": .string(configuration.publicURL.absoluteString),
+        ]
+    )
+    return app
+}
+
+/// Builds the service around services that already exist; tests call this with their own clock
+/// and database, and own the database's lifecycle.
+public func buildApplication(services: AppServices, logger: Logger) -> Application<RouterResponder<AppRequestContext>> {
+    let configuration = services.configuration
+    let router = buildRouter(services: services)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cancelflow"),
+        logger: logger
+    )
+}
+
+/// The routes: health checks at the root, the JSON API under `/v1`.
+func buildRouter(services: AppServices) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    HealthController(pool: services.pool).addRoutes(to: router)
+
+    let limiter = RateLimiter(
+        rate: services.configuration.rateLimitPerSecond,
+        burst: services.configuration.rateLimitBurst,
+        time: services.time
+    )
+    let api = router.group("v1")
+        .add(middleware: APIAuthMiddleware(credentials: services.credentials, limiter: limiter))
+        .group(context: APIRequestContext.self)
+    let idempotency = IdempotencyGuard(store: services.store, secret: services.secret, time: services.time)
+    CancelSessionsController(services: services, idempotency: idempotency).addRoutes(to: api.group("cancel-sessions"))
+    CustomersController(services: services).addRoutes(to: api.group("customers"))
+    return router
+}

@@ -1,0 +1,134 @@
+import CancelflowAPI
+import CancelflowCore
+import Foundation
+import Hummingbird
+
+/// `/v1/cancel-sessions`: mint, read, list and revoke Cancel Links.
+struct CancelSessionsController: Sendable {
+    let services: AppServices
+    let idempotency: IdempotencyGuard
+
+    func addRoutes(to group: RouterGroup<APIRequestContext>) {
+        group.post(use: self.create)
+        group.get(use: self.list)
+        group.get(":id", use: self.show)
+        group.post(":id/revoke", use: self.revoke)
+    }
+
+    /// `POST /v1/cancel-sessions`.
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var request = request
+        let body = try await JSONBody.collect(&request)
+        return try await self.idempotency.run(request: request, context: context, body: body) {
+            let input = try JSONBody.decode(CreateCancelSessionRequest.self, from: body, allowedKeys: CreateCancelSessionRequest.allowedKeys)
+            guard let expiresAt = Timestamp.parse(input.expiresAt) else {
+                throw CancelflowError.invalid(
+                    "parameter_invalid",
+                    "expiresAt must be an ISO 8601 timestamp with a zone, e.g. 2026-06-04T12:00:00Z.",
+                    param: "expiresAt"
+                )
+            }
+            let organization = try await self.organization(context)
+            let minted = try await self.services.links.mint(
+                organization: organization,
+                mode: context.identity.mode,
+                request: .init(
+                    customerID: input.customerId,
+                    subscriptionID: input.subscriptionId,
+                    expiresAt: expiresAt,
+                    singleUse: input.singleUse ?? true,
+                    returnURL: input.returnUrl,
+                    metadata: input.metadata ?? [:]
+                )
+            )
+            context.logger.info("Minted cancel session", metadata: ["link_id": .string(minted.link.id)])
+            let view = Self.view(minted.link, now: self.services.time.now(), url: minted.url, token: minted.token)
+            return (.created, view.orderedJSON.bytes)
+        }
+    }
+
+    /// `GET /v1/cancel-sessions/{id}`: never shows the token.
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let identity = context.identity
+        guard let link = try await self.services.store.link(organizationID: identity.organizationID, mode: identity.mode, id: id) else {
+            throw CancelflowError.notFound("link_not_found", "No cancel session with that id.", param: "id")
+        }
+        return JSONBody.response(Self.view(link, now: self.services.time.now()))
+    }
+
+    /// `GET /v1/cancel-sessions?customerId=&limit=&startingAfter=`, newest first.
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        let customerID = query["customerId"].map(String.init)
+        if let customerID { try CancelLinkService.validateIdentifier(customerID, param: "customerId") }
+        var limit = 10
+        if let text = query["limit"] {
+            guard let value = Int(String(text)), (1...100).contains(value) else {
+                throw CancelflowError.invalid("parameter_invalid", "limit must be a whole number from 1 to 100.", param: "limit")
+            }
+            limit = value
+        }
+        let startingAfter = query["startingAfter"].map(String.init)
+        if let startingAfter { try CancelLinkService.validateIdentifier(startingAfter, param: "startingAfter") }
+        let identity = context.identity
+        // One extra row says whether another page follows.
+        var links = try await self.services.store.links(
+            organizationID: identity.organizationID,
+            mode: identity.mode,
+            customerID: customerID,
+            limit: limit + 1,
+            startingAfter: startingAfter
+        )
+        let hasMore = links.count > limit
+        if hasMore { links.removeLast() }
+        let now = self.services.time.now()
+        let page = ListPage(data: links.map { Self.view($0, now: now) }, hasMore: hasMore, nextCursor: hasMore ? links.last?.id : nil)
+        return JSONBody.response(page)
+    }
+
+    /// `POST /v1/cancel-sessions/{id}/revoke`.
+    @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
+        var request = request
+        let body = try await JSONBody.collect(&request)
+        let id = try context.parameters.require("id")
+        return try await self.idempotency.run(request: request, context: context, body: body) {
+            let identity = context.identity
+            let link = try await self.services.links.revoke(organizationID: identity.organizationID, mode: identity.mode, id: id)
+            context.logger.info("Revoked cancel session", metadata: ["link_id": .string(link.id)])
+            return (.ok, Self.view(link, now: self.services.time.now()).orderedJSON.bytes)
+        }
+    }
+
+    func organization(_ context: APIRequestContext) async throws -> Organization {
+        guard let organization = try await self.services.store.organization(id: context.identity.organizationID) else {
+            throw CancelflowError(.authentication, code: "invalid_credentials", message: "The App ID and API key do not match an active key pair.")
+        }
+        return organization
+    }
+
+    static func view(_ link: CancelLink, now: Date, url: String? = nil, token: String? = nil) -> CancelSession {
+        cancelSessionBody(link, now: now, url: url, token: token)
+    }
+}
+
+/// The API's view of a link; `url` and `token` only for the response that minted it. The CLI
+/// prints the same shape.
+public func cancelSessionBody(_ link: CancelLink, now: Date, url: String? = nil, token: String? = nil) -> CancelSession {
+    CancelSession(
+        url: url,
+        token: token,
+        expiresAt: Timestamp.format(link.expiresAt),
+        customerId: link.customerID,
+        subscriptionId: link.subscriptionID,
+        status: link.status(at: now).rawValue,
+        id: link.id,
+        singleUse: link.singleUse,
+        livemode: link.mode.isLive,
+        createdAt: Timestamp.format(link.createdAt),
+        consumedAt: link.consumedAt.map(Timestamp.format),
+        revokedAt: link.revokedAt.map(Timestamp.format),
+        returnUrl: link.returnURL,
+        metadata: link.metadata
+    )
+}

@@ -1,0 +1,91 @@
+import CancelflowAPI
+import CancelflowCore
+import Foundation
+import Hummingbird
+
+/// Reads and writes API JSON. Reading is strict — an object, only known keys, the right types —
+/// and every failure is a 400 that names the parameter at fault.
+enum JSONBody {
+    /// The largest request body the API reads (64 KiB).
+    static let maximumSize = 64 * 1024
+
+    /// Collects the body, refusing more than 64 KiB.
+    static func collect(_ request: inout Request) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: Self.maximumSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw CancelflowError.invalid("body_too_large", "The request body must be at most 64 KiB.")
+        }
+    }
+
+    /// Decodes an object of known keys.
+    static func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer, allowedKeys: Set<String>) throws -> Value {
+        let data = Data(buffer.readableBytesView)
+        guard !data.isEmpty else {
+            throw CancelflowError.invalid("body_missing", "Send a JSON object in the request body.")
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw CancelflowError.invalid("invalid_json", "The request body is not valid JSON.")
+        }
+        guard let dictionary = object as? [String: Any] else {
+            throw CancelflowError.invalid("invalid_json", "The request body must be a JSON object.")
+        }
+        if let unknown = dictionary.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
+            throw CancelflowError.invalid("unknown_parameter", "Unknown parameter \(unknown).", param: unknown)
+        }
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw Self.describe(error)
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> CancelflowError {
+        func name(_ path: [any CodingKey]) -> String? {
+            path.isEmpty ? nil : path.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let param = name(context.codingPath + [key]) ?? key.stringValue
+            return .invalid("parameter_missing", "\(param) is required.", param: param)
+        case .valueNotFound(_, let context):
+            let param = name(context.codingPath)
+            return .invalid("parameter_missing", "\(param ?? "A parameter") must not be null.", param: param)
+        case .typeMismatch(let type, let context):
+            let param = name(context.codingPath)
+            return .invalid("parameter_invalid_type", "\(param ?? "A parameter") must be \(Self.describe(type)).", param: param)
+        case .dataCorrupted(let context):
+            let param = name(context.codingPath)
+            return .invalid("parameter_invalid", "\(param ?? "The body") is not of the expected form.", param: param)
+        @unknown default:
+            return .invalid("invalid_json", "The request body is not of the expected form.")
+        }
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is [String: String].Type, is [String: Any].Type: "an object of strings"
+        default: "of another type"
+        }
+    }
+
+    /// A JSON response.
+    static func response(_ value: some OrderedJSONRepresentable, status: HTTPResponse.Status = .ok) -> Response {
+        Self.response(bytes: value.orderedJSON.bytes, status: status)
+    }
+
+    /// A JSON response from encoded bytes.
+    static func response(bytes: some Sequence<UInt8>, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}

@@ -1,0 +1,41 @@
+import CancelflowCore
+import Hummingbird
+import Logging
+
+/// The context every request starts with.
+public struct AppRequestContext: RequestContext {
+    /// Hummingbird's storage.
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `APIAuthMiddleware` once the request's credentials check out.
+    public var identity: APIIdentity?
+
+    /// Creates a context for a request.
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.identity = nil
+    }
+
+    /// API bodies are small; anything larger is refused before it is read.
+    public var maxUploadSize: Int { JSONBody.maximumSize }
+}
+
+/// The context of an authenticated `/v1` request: it cannot exist without an identity, so a
+/// handler that takes it can never run unauthenticated.
+public struct APIRequestContext: ChildRequestContext {
+    /// Hummingbird's storage.
+    public var coreContext: CoreRequestContextStorage
+    /// Who the request is from.
+    public let identity: APIIdentity
+
+    /// Fails unless the parent context carries an identity.
+    public init(context: AppRequestContext) throws {
+        guard let identity = context.identity else {
+            throw CancelflowError(.authentication, code: "missing_credentials", message: "Send both the x-ck-app and x-ck-api-key headers.")
+        }
+        self.coreContext = context.coreContext
+        self.identity = identity
+    }
+
+    /// API bodies are small.
+    public var maxUploadSize: Int { JSONBody.maximumSize }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Gives every response a `Request-Id` header and logs one line per request.
+///
+/// The line carries the method, the path with any token cut out (`/cancel/[redacted]`), the status
+/// and the duration. It never carries headers, the query string or the body: those hold API keys,
+/// tokens and customer data.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let requestID = "req_" + context.id
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        let start = ContinuousClock.now
+        let path = Self.redactedPath(request.uri.path)
+        do {
+            var response = try await next(request, context)
+            response.headers[.requestID] = requestID
+            Self.log(context.logger, request.method, path, response.status.code, start)
+            return response
+        } catch {
+            // Only errors outside the API's own mapping get here (hosted pages map their own).
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            Self.log(context.logger, request.method, path, status, start)
+            throw RequestIDError(underlying: error, requestID: requestID)
+        }
+    }
+
+    static func log(_ logger: Logger, _ method: HTTPRequest.Method, _ path: String, _ status: Int, _ start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info(
+            "Request",
+            metadata: [
+                "method": .string(method.rawValue),
+                "path": .string(path),
+                "status": .stringConvertible(status),
+                "duration_ms": .string(String(format: "%.2f", millis)),
+            ]
+        )
+    }
+
+    /// Cuts anything that may be a secret out of a path: the token segment of hosted-page paths,
+    /// and any segment that looks like a `cl_` token or an API key wherever it appears.
+    static func redactedPath(_ path: String) -> String {
+        var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for index in segments.indices {
+            let previous = index > 0 ? segments[index - 1] : ""
+            let segment = segments[index]
+            if previous == "cancel" || segment.hasPrefix("cl_") || segment.hasPrefix("ck_") {
+                segments[index] = "[redacted]"
+            }
+        }
+        return String(segments.joined(separator: "/").prefix(200))
+    }
+}
+
+/// An error that still answers with the request's id.
+struct RequestIDError: HTTPResponseError {
+    let underlying: any Error
+    let requestID: String
+
+    var status: HTTPResponse.Status { (self.underlying as? any HTTPResponseError)?.status ?? .internalServerError }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response: Response
+        if let error = self.underlying as? any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        } else {
+            response = Response(status: .internalServerError)
+        }
+        response.headers[.requestID] = self.requestID
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    /// `Request-Id`.
+    static let requestID = Self("Request-Id")!
+    /// `x-ck-app`.
+    static let ckApp = Self("x-ck-app")!
+    /// `x-ck-api-key`.
+    static let ckAPIKey = Self("x-ck-api-key")!
+    /// `Idempotency-Key`.
+    static let idempotencyKey = Self("Idempotency-Key")!
+    /// `Idempotent-Replayed`, set on a response answered from an earlier request.
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}

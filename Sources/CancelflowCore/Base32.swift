@@ -1,0 +1,56 @@
+/// Lower-case RFC 4648 base32 without padding. Tokens and keys use it because every character is
+/// URL-safe, survives double-click selection and case-folding mail clients, and has no look-alike
+/// punctuation.
+public enum Base32 {
+    static let alphabet: [UInt8] = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    // Maps an ASCII byte to its 5-bit value, or 0xFF when it is not in the alphabet.
+    static let reverse: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, char) in alphabet.enumerated() {
+            table[Int(char)] = UInt8(value)
+        }
+        return table
+    }()
+
+    /// Encodes bytes.
+    public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count * 8 + 4) / 5)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(self.alphabet[Int((buffer >> UInt32(bits)) & 0x1F)])
+            }
+        }
+        if bits > 0 {
+            out.append(self.alphabet[Int((buffer << UInt32(5 - bits)) & 0x1F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes text into bytes; nil when a character is outside the alphabet or the trailing bits
+    /// are not zero (so that each byte string has exactly one encoding).
+    public static func decode<Text: Collection>(_ text: Text) -> [UInt8]? where Text.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(text.count * 5 / 8)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for char in text {
+            let value = self.reverse[Int(char)]
+            if value == 0xFF { return nil }
+            buffer = (buffer << 5) | UInt32(value)
+            bits += 5
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        if bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { return nil }
+        return out
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+
+/// Mints, reads and revokes Cancel Links. The API, the CLI and (later) the dashboard all mint
+/// through `mint`, so every rule lives here once.
+public struct CancelLinkService: Sendable {
+    /// The longest a link may live (PRODUCT.md: 30 days, the dashboard's longest preset).
+    public static let maximumLifetime: TimeInterval = 30 * 24 * 3600
+    /// The longest identifier accepted.
+    public static let maximumIdentifierLength = 255
+    /// Metadata limits.
+    public static let maximumMetadataPairs = 20
+    static let maximumMetadataKeyLength = 40
+    static let maximumMetadataValueLength = 500
+
+    let store: any CancelflowStorage
+    let time: any TimeSource
+    let codec: CancelTokenCodec
+    /// The domain picker links are built with.
+    public let picker: DomainPicker
+
+    /// Creates the service.
+    public init(store: any CancelflowStorage, time: any TimeSource, codec: CancelTokenCodec, picker: DomainPicker) {
+        self.store = store
+        self.time = time
+        self.codec = codec
+        self.picker = picker
+    }
+
+    /// What a caller asks to mint.
+    public struct MintRequest: Sendable {
+        /// The billing provider's customer id (Paddle: subscription id).
+        public var customerID: String
+        /// The one subscription to narrow the flow to.
+        public var subscriptionID: String?
+        /// When the link stops working.
+        public var expiresAt: Date
+        /// Whether the first exchange consumes it.
+        public var singleUse: Bool
+        /// Where to send the customer afterwards; must be allow-listed.
+        public var returnURL: String?
+        /// Echoed in webhooks.
+        public var metadata: [String: String]
+
+        /// Creates a request.
+        public init(
+            customerID: String,
+            subscriptionID: String? = nil,
+            expiresAt: Date,
+            singleUse: Bool = true,
+            returnURL: String? = nil,
+            metadata: [String: String] = [:]
+        ) {
+            self.customerID = customerID
+            self.subscriptionID = subscriptionID
+            self.expiresAt = expiresAt
+            self.singleUse = singleUse
+            self.returnURL = returnURL
+            self.metadata = metadata
+        }
+    }
+
+    /// A freshly minted link: the only moment its token exists outside the customer's hands.
+    public struct MintedLink: Sendable {
+        /// The stored link.
+        public var link: CancelLink
+        /// The `cl_` token.
+        public var token: String
+        /// The URL to send the customer to.
+        public var url: String
+    }
+
+    /// Mints a link for an organization's mode after checking every rule.
+    public func mint(organization: Organization, mode: Mode, request: MintRequest) async throws -> MintedLink {
+        let now = self.time.now()
+        try Self.validateIdentifier(request.customerID, param: "customerId")
+        if let subscriptionID = request.subscriptionID {
+            try Self.validateIdentifier(subscriptionID, param: "subscriptionId")
+        }
+        guard request.expiresAt > now else {
+            throw CancelflowError.unprocessable("expires_at_in_past", "expiresAt must be in the future.", param: "expiresAt")
+        }
+        guard request.expiresAt.timeIntervalSince(now) <= Self.maximumLifetime else {
+            throw CancelflowError.unprocessable(
+                "expires_at_too_far",
+                "expiresAt must be at most 30 days from now.",
+                param: "expiresAt"
+            )
+        }
+        try Self.validateMetadata(request.metadata)
+        if let returnURL = request.returnURL {
+            try Self.validateReturnURL(returnURL, allowlist: organization.returnURLAllowlist)
+        }
+        if organization.billingProvider == .builtin {
+            try await self.checkBuiltinCustomer(organization: organization, mode: mode, request: request)
+        }
+        // Stripe and Paddle customers are checked against the provider when the page loads:
+        // minting must not depend on a third party being reachable.
+
+        let (token, hash) = self.codec.mint()
+        let link = CancelLink(
+            id: Identifier.make("cs_"),
+            organizationID: organization.id,
+            mode: mode,
+            customerID: request.customerID,
+            subscriptionID: request.subscriptionID,
+            singleUse: request.singleUse,
+            expiresAt: Self.truncatedToMillis(request.expiresAt),
+            createdAt: Self.truncatedToMillis(now),
+            returnURL: request.returnURL,
+            metadata: request.metadata
+        )
+        try await self.store.insertLink(link, tokenHash: hash)
+        return MintedLink(link: link, token: token, url: self.picker.url(for: organization, token: token))
+    }
+
+    /// The link a token names, or nil. A token that fails its MAC is rejected here without any
+    /// database work.
+    public func resolve(token: String) async throws -> CancelLink? {
+        guard self.codec.isAuthentic(token) else { return nil }
+        return try await self.store.link(tokenHash: CancelTokenCodec.hash(token))
+    }
+
+    /// Revokes a link; throws `link_not_found` for an unknown id and `link_not_revocable` when it
+    /// is already consumed or expired. Revoking a revoked link answers it again (idempotent).
+    public func revoke(organizationID: String, mode: Mode, id: String) async throws -> CancelLink {
+        let now = self.time.now()
+        guard let link = try await self.store.revokeLink(organizationID: organizationID, mode: mode, id: id, now: now) else {
+            throw CancelflowError.notFound("link_not_found", "No cancel session with that id.", param: "id")
+        }
+        switch link.status(at: now) {
+        case .revoked: return link
+        case .consumed, .expired, .active:
+            throw CancelflowError.unprocessable(
+                "link_not_revocable",
+                "Only an active cancel session can be revoked; this one is \(link.status(at: now).rawValue)."
+            )
+        }
+    }
+
+    private func checkBuiltinCustomer(organization: Organization, mode: Mode, request: MintRequest) async throws {
+        guard try await self.store.customer(organizationID: organization.id, mode: mode, id: request.customerID) != nil else {
+            throw CancelflowError.notFound(
+                "customer_not_found",
+                "No customer with that id exists in \(mode.rawValue) mode.",
+                param: "customerId"
+            )
+        }
+        if let subscriptionID = request.subscriptionID {
+            let subscription = try await self.store.subscription(organizationID: organization.id, mode: mode, id: subscriptionID)
+            guard let subscription, subscription.customerID == request.customerID else {
+                throw CancelflowError.notFound(
+                    "subscription_not_found",
+                    "No subscription with that id belongs to this customer.",
+                    param: "subscriptionId"
+                )
+            }
+        }
+    }
+
+    /// Checks an identifier the merchant passes (customer or subscription id).
+    public static func validateIdentifier(_ value: String, param: String) throws {
+        if value.isEmpty {
+            throw CancelflowError.invalid("parameter_empty", "\(param) must not be empty.", param: param)
+        }
+        if value.count > self.maximumIdentifierLength {
+            throw CancelflowError.invalid("parameter_too_long", "\(param) must be at most 255 characters.", param: param)
+        }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw CancelflowError.invalid("parameter_invalid", "\(param) must not contain control characters.", param: param)
+        }
+    }
+
+    static func validateMetadata(_ metadata: [String: String]) throws {
+        if metadata.count > self.maximumMetadataPairs {
+            throw CancelflowError.invalid("metadata_too_large", "metadata may hold at most 20 pairs.", param: "metadata")
+        }
+        for (key, value) in metadata {
+            if key.isEmpty || key.count > self.maximumMetadataKeyLength {
+                throw CancelflowError.invalid("metadata_invalid", "metadata keys must be 1 to 40 characters.", param: "metadata")
+            }
+            if value.count > self.maximumMetadataValueLength {
+                throw CancelflowError.invalid("metadata_invalid", "metadata values must be at most 500 characters.", param: "metadata")
+            }
+        }
+    }
+
+    static func validateReturnURL(_ text: String, allowlist: [String]) throws {
+        guard text.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "https" || scheme == "http", let host = url.host?.lowercased(), !host.isEmpty
+        else {
+            throw CancelflowError.invalid("return_url_invalid", "returnUrl must be an absolute http(s) URL.", param: "returnUrl")
+        }
+        let allowed = allowlist.contains { entry in
+            let entry = entry.lowercased()
+            if entry.contains("://") {
+                // An origin entry: scheme, host and port must all match.
+                guard let allowed = URL(string: entry) else { return false }
+                return allowed.scheme == scheme && allowed.host == host && allowed.port == url.port
+            }
+            return entry == host
+        }
+        guard allowed else {
+            throw CancelflowError.unprocessable(
+                "return_url_not_allowed",
+                "returnUrl's host is not on this organization's return-URL allow-list.",
+                param: "returnUrl"
+            )
+        }
+    }
+
+    // Stored timestamps have millisecond precision; the value returned at mint time must be the
+    // same one a later GET reads back.
+    static func truncatedToMillis(_ date: Date) -> Date {
+        Millis.date(Millis.from(date))
+    }
+}

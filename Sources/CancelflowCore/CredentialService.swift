@@ -1,0 +1,144 @@
+import Foundation
+
+/// Creates organizations with their key pairs, rotates keys, and checks the credentials a request
+/// presents.
+public struct CredentialService: Sendable {
+    /// The longest header value accepted for `x-ck-app` / `x-ck-api-key`; longer ones are refused
+    /// before any work is done.
+    public static let maximumHeaderLength = 128
+    /// The longest rotation grace period (PRODUCT.md: now … 7 days).
+    public static let maximumGrace: TimeInterval = 7 * 24 * 3600
+
+    let store: any OrganizationStore
+    let time: any TimeSource
+
+    /// Creates the service.
+    public init(store: any OrganizationStore, time: any TimeSource) {
+        self.store = store
+        self.time = time
+    }
+
+    /// What `createOrganization` hands back: the organization and, once only, its keys.
+    public struct CreatedOrganization: Sendable {
+        /// The organization.
+        public var organization: Organization
+        /// Test-mode pair.
+        public var test: IssuedCredentials
+        /// Live-mode pair.
+        public var live: IssuedCredentials
+    }
+
+    /// Creates an organization with a test and a live key pair.
+    public func createOrganization(
+        name: String,
+        subdomain: String? = nil,
+        customDomain: String? = nil,
+        billingProvider: BillingProvider = .builtin,
+        returnURLAllowlist: [String] = []
+    ) async throws -> CreatedOrganization {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else {
+            throw CancelflowError.invalid("name_invalid", "The organization name must be 1 to 200 characters.", param: "name")
+        }
+        if let subdomain, !Self.isDNSLabel(subdomain) {
+            throw CancelflowError.invalid(
+                "subdomain_invalid",
+                "A subdomain is one DNS label: letters, digits and hyphens, 1 to 63 characters.",
+                param: "subdomain"
+            )
+        }
+        if let customDomain, !Self.isHostName(customDomain) {
+            throw CancelflowError.invalid("custom_domain_invalid", "The custom domain must be a host name.", param: "customDomain")
+        }
+        let organization = Organization(
+            id: Identifier.make("org_"),
+            name: name,
+            subdomain: subdomain?.lowercased(),
+            customDomain: customDomain?.lowercased(),
+            billingProvider: billingProvider,
+            returnURLAllowlist: returnURLAllowlist,
+            createdAt: Millis.date(Millis.from(self.time.now()))
+        )
+        var issued: [Mode: IssuedCredentials] = [:]
+        var credentials: [NewCredential] = []
+        for mode in Mode.allCases {
+            let pair = IssuedCredentials(appId: Identifier.appID(mode: mode), apiKey: APIKeyFormat.generate(mode: mode))
+            issued[mode] = pair
+            credentials.append(
+                NewCredential(
+                    mode: mode,
+                    appID: pair.appId,
+                    keyID: Identifier.make("key_"),
+                    keyHash: APIKeyFormat.hash(pair.apiKey),
+                    keyHint: APIKeyFormat.hint(pair.apiKey)
+                )
+            )
+        }
+        try await self.store.createOrganization(organization, credentials: credentials)
+        return CreatedOrganization(organization: organization, test: issued[.test]!, live: issued[.live]!)
+    }
+
+    /// Issues a new key for a mode; older keys keep working for `grace`, then stop.
+    public func rotateKey(organizationID: String, mode: Mode, grace: TimeInterval) async throws -> IssuedCredentials {
+        guard grace >= 0, grace <= Self.maximumGrace else {
+            throw CancelflowError.invalid("grace_invalid", "The grace period must be between 0 and 7 days.", param: "grace")
+        }
+        guard let appID = try await self.store.appID(organizationID: organizationID, mode: mode) else {
+            throw CancelflowError.notFound("organization_not_found", "No organization with that id.", param: "org")
+        }
+        let now = self.time.now()
+        let key = APIKeyFormat.generate(mode: mode)
+        try await self.store.rotateKey(
+            organizationID: organizationID,
+            mode: mode,
+            newKeyID: Identifier.make("key_"),
+            newKeyHash: APIKeyFormat.hash(key),
+            newKeyHint: APIKeyFormat.hint(key),
+            now: now,
+            oldKeysExpireAt: now.addingTimeInterval(grace)
+        )
+        return IssuedCredentials(appId: appID, apiKey: key)
+    }
+
+    /// Checks an App ID and API key; throws 401 errors that never say which half was wrong.
+    public func authenticate(appID: String?, apiKey: String?) async throws -> APIIdentity {
+        guard let appID, !appID.isEmpty, let apiKey, !apiKey.isEmpty else {
+            throw CancelflowError(
+                .authentication,
+                code: "missing_credentials",
+                message: "Send both the x-ck-app and x-ck-api-key headers."
+            )
+        }
+        let invalid = CancelflowError(
+            .authentication,
+            code: "invalid_credentials",
+            message: "The App ID and API key do not match an active key pair."
+        )
+        guard appID.utf8.count <= Self.maximumHeaderLength, apiKey.utf8.count <= Self.maximumHeaderLength else { throw invalid }
+        // A key that fails its own checksum, or names another mode than the App ID, is refused
+        // without a lookup.
+        guard let keyMode = APIKeyFormat.mode(of: apiKey), appID.hasPrefix("app_\(keyMode.rawValue)_") else { throw invalid }
+        guard let record = try await self.store.credentials(appID: appID, now: self.time.now()), record.mode == keyMode else {
+            throw invalid
+        }
+        let presented = Array(APIKeyFormat.hash(apiKey).utf8)
+        var matched: StoredAPIKey?
+        // Compare against every candidate, without stopping early, in constant time each.
+        for key in record.keys where constantTimeEquals(presented, Array(key.hash.utf8)) {
+            matched = key
+        }
+        guard let matched else { throw invalid }
+        return APIIdentity(organizationID: record.organizationID, mode: record.mode, appID: appID, keyID: matched.id)
+    }
+
+    static func isDNSLabel(_ text: String) -> Bool {
+        let bytes = Array(text.lowercased().utf8)
+        guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isHostName(_ text: String) -> Bool {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        return text.utf8.count <= 253 && labels.count >= 2 && labels.allSatisfy { self.isDNSLabel(String($0)) }
+    }
+}

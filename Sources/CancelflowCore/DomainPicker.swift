@@ -1,0 +1,38 @@
+import Foundation
+
+/// Picks the host a Cancel Link points to (seed: "How Churnkey picks the domain"): the org's
+/// custom domain when set and verified, else its subdomain of the service's subdomain base, else
+/// the service's public URL. It never looks at a request's Host header, which a caller controls.
+public struct DomainPicker: Sendable {
+    /// The service's public base URL, e.g. `http://127.0.0.1:8080`.
+    public let publicURL: URL
+    /// The parent domain for org subdomains, e.g. `cancel.example.com`; nil disables subdomains.
+    public let subdomainBase: String?
+
+    /// Creates a picker; `publicURL` must be an absolute http(s) URL.
+    public init(publicURL: URL, subdomainBase: String?) {
+        self.publicURL = publicURL
+        self.subdomainBase = subdomainBase?.lowercased()
+    }
+
+    /// The origin (scheme, host and port) hosted pages of the organization are served on.
+    public func origin(for organization: Organization) -> String {
+        let scheme = self.publicURL.scheme ?? "https"
+        if let domain = organization.customDomain, organization.customDomainVerified {
+            // A custom domain sits behind the merchant's DNS and TLS on the standard port.
+            return "\(scheme)://\(domain.lowercased())"
+        }
+        if let base = self.subdomainBase, let label = organization.subdomain {
+            let port = self.publicURL.port.map { ":\($0)" } ?? ""
+            return "\(scheme)://\(label.lowercased()).\(base)\(port)"
+        }
+        var origin = self.publicURL.absoluteString
+        while origin.hasSuffix("/") { origin.removeLast() }
+        return origin
+    }
+
+    /// The URL a customer follows for a token.
+    public func url(for organization: Organization, token: String) -> String {
+        self.origin(for: organization) + "/cancel/" + token
+    }
+}

@@ -1,0 +1,59 @@
+import Logging
+import SQLKit
+import Synchronization
+
+/// Which SQL engine a pool talks to; the few statements that differ switch on it.
+public enum DatabaseEngine: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// Hands out database sessions. Each call to `withConnection` holds one connection for the
+/// closure's duration, which is what a transaction needs.
+public protocol DatabasePool: Sendable {
+    /// The engine.
+    var engine: DatabaseEngine { get }
+    /// How many sessions have been handed out since start; a request that must not touch the
+    /// database can be checked against it.
+    var sessionCount: Int { get }
+    /// Runs `body` with one connection.
+    func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Closes every connection.
+    func shutdown() async throws
+}
+
+extension DatabasePool {
+    /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when
+    /// it throws. On SQLite the transaction takes the write lock up front (`BEGIN IMMEDIATE`), so
+    /// two writers never deadlock upgrading from a read lock.
+    public func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        let begin = self.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await self.withConnection { db in
+            try await db.raw(SQLQueryString(begin)).run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+}
+
+/// Counts sessions for `DatabasePool.sessionCount`.
+final class SessionCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() { self.count.add(1, ordering: .relaxed) }
+
+    var value: Int { self.count.load(ordering: .relaxed) }
+}
+
+/// Whether an error is a unique-constraint violation, on either engine.
+public func isUniqueViolation(_ error: any Error) -> Bool {
+    let text = String(reflecting: error)
+    return text.contains("UNIQUE constraint failed") || text.contains("constraintUniqueFailed")
+        || text.contains("constraintPrimaryKeyFailed") || text.contains("23505")
+}

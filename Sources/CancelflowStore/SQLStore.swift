@@ -1,0 +1,514 @@
+import CancelflowCore
+import Foundation
+import SQLKit
+
+/// The one store implementation, over SQLite or PostgreSQL. Every statement binds its values;
+/// rows are turned into Core types here and nowhere else.
+public struct SQLStore: Sendable {
+    /// The pool the store runs on.
+    public let pool: any DatabasePool
+
+    /// Creates a store over a pool.
+    public init(pool: any DatabasePool) {
+        self.pool = pool
+    }
+}
+
+// MARK: - Organizations and credentials
+
+extension SQLStore: OrganizationStore {
+    public func createOrganization(_ organization: Organization, credentials: [NewCredential]) async throws {
+        let allowlist = try JSONCoding.encode(organization.returnURLAllowlist)
+        do {
+            try await self.pool.transaction { db in
+                try await db.raw(
+                    """
+                    INSERT INTO organizations (id, name, subdomain, custom_domain, custom_domain_verified, billing_provider,
+                        session_link_expiration_seconds, return_url_allowlist, created_at)
+                    VALUES (\(bind: organization.id), \(bind: organization.name), \(bind: organization.subdomain),
+                        \(bind: organization.customDomain), \(bind: organization.customDomainVerified),
+                        \(bind: organization.billingProvider.rawValue), \(bind: Int64(organization.sessionLinkExpiration)),
+                        \(bind: allowlist), \(bind: Millis.from(organization.createdAt)))
+                    """
+                ).run()
+                for credential in credentials {
+                    try await db.raw(
+                        """
+                        INSERT INTO app_credentials (app_id, organization_id, mode)
+                        VALUES (\(bind: credential.appID), \(bind: organization.id), \(bind: credential.mode.rawValue))
+                        """
+                    ).run()
+                    try await db.raw(
+                        """
+                        INSERT INTO api_keys (id, app_id, key_hash, key_hint, created_at, expires_at)
+                        VALUES (\(bind: credential.keyID), \(bind: credential.appID), \(bind: credential.keyHash),
+                            \(bind: credential.keyHint), \(bind: Millis.from(organization.createdAt)), NULL)
+                        """
+                    ).run()
+                }
+            }
+        } catch where isUniqueViolation(error) {
+            throw CancelflowError(
+                .conflict,
+                code: "organization_conflict",
+                message: "The subdomain or custom domain is already taken by another organization."
+            )
+        }
+    }
+
+    public func organization(id: String) async throws -> Organization? {
+        try await self.pool.withConnection { db in
+            try await db.raw("SELECT * FROM organizations WHERE id = \(bind: id)").first().map(Self.decodeOrganization)
+        }
+    }
+
+    public func organizationCount() async throws -> Int {
+        try await self.pool.withConnection { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    public func setCustomDomainVerified(organizationID: String, verified: Bool) async throws -> Bool {
+        try await self.pool.withConnection { db in
+            let rows = try await db.raw(
+                """
+                UPDATE organizations SET custom_domain_verified = \(bind: verified)
+                WHERE id = \(bind: organizationID) AND custom_domain IS NOT NULL RETURNING id
+                """
+            ).all()
+            return !rows.isEmpty
+        }
+    }
+
+    public func credentials(appID: String, now: Date) async throws -> CredentialRecord? {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.withConnection { db in
+            let rows = try await db.raw(
+                """
+                SELECT a.organization_id, a.mode, k.id AS key_id, k.key_hash, k.expires_at
+                FROM app_credentials a
+                LEFT JOIN api_keys k ON k.app_id = a.app_id AND (k.expires_at IS NULL OR k.expires_at > \(bind: nowMillis))
+                WHERE a.app_id = \(bind: appID)
+                """
+            ).all()
+            guard let first = rows.first else { return nil }
+            let organizationID = try first.decode(column: "organization_id", as: String.self)
+            let mode = try Self.decodeMode(first.decode(column: "mode", as: String.self))
+            var keys: [StoredAPIKey] = []
+            for row in rows {
+                guard let id = try row.decode(column: "key_id", as: String?.self) else { continue }
+                keys.append(
+                    StoredAPIKey(
+                        id: id,
+                        hash: try row.decode(column: "key_hash", as: String.self),
+                        expiresAt: try row.decode(column: "expires_at", as: Int64?.self).map(Millis.date)
+                    )
+                )
+            }
+            return CredentialRecord(organizationID: organizationID, mode: mode, keys: keys)
+        }
+    }
+
+    public func appID(organizationID: String, mode: Mode) async throws -> String? {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                "SELECT app_id FROM app_credentials WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
+            ).first()?.decode(column: "app_id", as: String.self)
+        }
+    }
+
+    public func rotateKey(
+        organizationID: String,
+        mode: Mode,
+        newKeyID: String,
+        newKeyHash: String,
+        newKeyHint: String,
+        now: Date,
+        oldKeysExpireAt: Date
+    ) async throws {
+        let expiry = Millis.from(oldKeysExpireAt)
+        let nowMillis = Millis.from(now)
+        try await self.pool.transaction { db in
+            guard
+                let appID = try await db.raw(
+                    "SELECT app_id FROM app_credentials WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
+                ).first()?.decode(column: "app_id", as: String.self)
+            else {
+                throw CancelflowError.notFound("organization_not_found", "No organization with that id.")
+            }
+            // Older keys end at the grace deadline, or earlier if they were already due to.
+            try await db.raw(
+                """
+                UPDATE api_keys SET expires_at = \(bind: expiry)
+                WHERE app_id = \(bind: appID) AND (expires_at IS NULL OR expires_at > \(bind: expiry))
+                """
+            ).run()
+            try await db.raw(
+                """
+                INSERT INTO api_keys (id, app_id, key_hash, key_hint, created_at, expires_at)
+                VALUES (\(bind: newKeyID), \(bind: appID), \(bind: newKeyHash), \(bind: newKeyHint), \(bind: nowMillis), NULL)
+                """
+            ).run()
+        }
+    }
+
+    static func decodeOrganization(_ row: any SQLRow) throws -> Organization {
+        let provider = try row.decode(column: "billing_provider", as: String.self)
+        return Organization(
+            id: try row.decode(column: "id", as: String.self),
+            name: try row.decode(column: "name", as: String.self),
+            subdomain: try row.decode(column: "subdomain", as: String?.self),
+            customDomain: try row.decode(column: "custom_domain", as: String?.self),
+            customDomainVerified: try row.decode(column: "custom_domain_verified", as: Bool.self),
+            billingProvider: BillingProvider(rawValue: provider) ?? .builtin,
+            sessionLinkExpiration: TimeInterval(try row.decode(column: "session_link_expiration_seconds", as: Int64.self)),
+            returnURLAllowlist: try JSONCoding.decode([String].self, from: row.decode(column: "return_url_allowlist", as: String.self)),
+            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self))
+        )
+    }
+
+    static func decodeMode(_ text: String) throws -> Mode {
+        guard let mode = Mode(rawValue: text) else { throw StoreError.corrupt("unknown mode \(text)") }
+        return mode
+    }
+}
+
+// MARK: - Built-in billing data
+
+extension SQLStore: BillingDataStore {
+    public func upsertCustomer(organizationID: String, mode: Mode, id: String, email: String?, name: String?, now: Date) async throws
+        -> Customer
+    {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.withConnection { db in
+            let row = try await db.raw(
+                """
+                INSERT INTO customers (organization_id, mode, id, email, name, created_at, updated_at)
+                VALUES (\(bind: organizationID), \(bind: mode.rawValue), \(bind: id), \(bind: email), \(bind: name),
+                    \(bind: nowMillis), \(bind: nowMillis))
+                ON CONFLICT (organization_id, mode, id)
+                DO UPDATE SET email = excluded.email, name = excluded.name, updated_at = excluded.updated_at
+                RETURNING *
+                """
+            ).first()
+            guard let row else { throw StoreError.corrupt("upsert returned no row") }
+            return try Self.decodeCustomer(row)
+        }
+    }
+
+    public func customer(organizationID: String, mode: Mode, id: String) async throws -> Customer? {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                SELECT * FROM customers
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND id = \(bind: id)
+                """
+            ).first().map(Self.decodeCustomer)
+        }
+    }
+
+    public func upsertSubscription(organizationID: String, mode: Mode, _ subscription: Subscription, now: Date) async throws
+        -> Subscription?
+    {
+        let nowMillis = Millis.from(now)
+        let s = subscription
+        return try await self.pool.transaction { db in
+            let customer = try await db.raw(
+                """
+                SELECT id FROM customers
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND id = \(bind: s.customerID)
+                """
+            ).first()
+            guard customer != nil else { return nil }
+            let owner = try await db.raw(
+                """
+                SELECT customer_id FROM subscriptions
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND id = \(bind: s.id)
+                """
+            ).first()?.decode(column: "customer_id", as: String.self)
+            if let owner, owner != s.customerID {
+                throw CancelflowError(
+                    .conflict,
+                    code: "subscription_customer_mismatch",
+                    message: "That subscription id already belongs to another customer.",
+                    param: "subscriptionId"
+                )
+            }
+            let row = try await db.raw(
+                """
+                INSERT INTO subscriptions (organization_id, mode, id, customer_id, status, plan_name, amount, currency,
+                    billing_interval, current_period_end, created_at, updated_at)
+                VALUES (\(bind: organizationID), \(bind: mode.rawValue), \(bind: s.id), \(bind: s.customerID),
+                    \(bind: s.status.rawValue), \(bind: s.planName), \(bind: s.amount.map(Int64.init)), \(bind: s.currency),
+                    \(bind: s.interval?.rawValue), \(bind: s.currentPeriodEnd.map(Millis.from)), \(bind: nowMillis), \(bind: nowMillis))
+                ON CONFLICT (organization_id, mode, id) DO UPDATE SET
+                    status = excluded.status, plan_name = excluded.plan_name, amount = excluded.amount,
+                    currency = excluded.currency, billing_interval = excluded.billing_interval,
+                    current_period_end = excluded.current_period_end, updated_at = excluded.updated_at
+                RETURNING *
+                """
+            ).first()
+            guard let row else { throw StoreError.corrupt("upsert returned no row") }
+            return try Self.decodeSubscription(row)
+        }
+    }
+
+    public func subscriptions(organizationID: String, mode: Mode, customerID: String) async throws -> [Subscription] {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                SELECT * FROM subscriptions
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND customer_id = \(bind: customerID)
+                ORDER BY created_at DESC, id DESC
+                """
+            ).all().map(Self.decodeSubscription)
+        }
+    }
+
+    public func subscription(organizationID: String, mode: Mode, id: String) async throws -> Subscription? {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                SELECT * FROM subscriptions
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND id = \(bind: id)
+                """
+            ).first().map(Self.decodeSubscription)
+        }
+    }
+
+    static func decodeCustomer(_ row: any SQLRow) throws -> Customer {
+        Customer(
+            id: try row.decode(column: "id", as: String.self),
+            email: try row.decode(column: "email", as: String?.self),
+            name: try row.decode(column: "name", as: String?.self),
+            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Millis.date(try row.decode(column: "updated_at", as: Int64.self))
+        )
+    }
+
+    static func decodeSubscription(_ row: any SQLRow) throws -> Subscription {
+        let status = try row.decode(column: "status", as: String.self)
+        guard let status = SubscriptionStatus(rawValue: status) else { throw StoreError.corrupt("unknown subscription status") }
+        return Subscription(
+            id: try row.decode(column: "id", as: String.self),
+            customerID: try row.decode(column: "customer_id", as: String.self),
+            status: status,
+            planName: try row.decode(column: "plan_name", as: String?.self),
+            amount: try row.decode(column: "amount", as: Int64?.self).map { Int($0) },
+            currency: try row.decode(column: "currency", as: String?.self),
+            interval: try row.decode(column: "billing_interval", as: String?.self).flatMap(BillingInterval.init(rawValue:)),
+            currentPeriodEnd: try row.decode(column: "current_period_end", as: Int64?.self).map(Millis.date),
+            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
+            updatedAt: Millis.date(try row.decode(column: "updated_at", as: Int64.self))
+        )
+    }
+}
+
+// MARK: - Cancel Links
+
+extension SQLStore: CancelLinkStore {
+    public func insertLink(_ link: CancelLink, tokenHash: String) async throws {
+        let metadata = try JSONCoding.encode(link.metadata)
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                INSERT INTO cancel_links (id, organization_id, mode, token_hash, customer_id, subscription_id, single_use, status,
+                    expires_at, created_at, return_url, metadata, exchange_count)
+                VALUES (\(bind: link.id), \(bind: link.organizationID), \(bind: link.mode.rawValue), \(bind: tokenHash),
+                    \(bind: link.customerID), \(bind: link.subscriptionID), \(bind: link.singleUse), \(bind: link.storedStatus.rawValue),
+                    \(bind: Millis.from(link.expiresAt)), \(bind: Millis.from(link.createdAt)), \(bind: link.returnURL),
+                    \(bind: metadata), 0)
+                """
+            ).run()
+        }
+    }
+
+    public func link(organizationID: String, mode: Mode, id: String) async throws -> CancelLink? {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                SELECT * FROM cancel_links
+                WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                """
+            ).first().map(Self.decodeLink)
+        }
+    }
+
+    public func link(tokenHash: String) async throws -> CancelLink? {
+        try await self.pool.withConnection { db in
+            try await db.raw("SELECT * FROM cancel_links WHERE token_hash = \(bind: tokenHash)").first().map(Self.decodeLink)
+        }
+    }
+
+    public func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws
+        -> [CancelLink]
+    {
+        try await self.pool.withConnection { db in
+            var query = SQLQueryString(
+                "SELECT * FROM cancel_links WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
+            )
+            if let customerID {
+                query.appendInterpolation(unsafeRaw: " AND customer_id = ")
+                query.appendInterpolation(bind: customerID)
+            }
+            if let startingAfter {
+                let cursor = try await db.raw(
+                    """
+                    SELECT created_at FROM cancel_links
+                    WHERE id = \(bind: startingAfter) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                    """
+                ).first()
+                guard let cursor else {
+                    throw CancelflowError.invalid("cursor_not_found", "startingAfter names no cancel session.", param: "startingAfter")
+                }
+                let createdAt = try cursor.decode(column: "created_at", as: Int64.self)
+                query.appendInterpolation(unsafeRaw: " AND (created_at < ")
+                query.appendInterpolation(bind: createdAt)
+                query.appendInterpolation(unsafeRaw: " OR (created_at = ")
+                query.appendInterpolation(bind: createdAt)
+                query.appendInterpolation(unsafeRaw: " AND id < ")
+                query.appendInterpolation(bind: startingAfter)
+                query.appendInterpolation(unsafeRaw: "))")
+            }
+            query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT ")
+            query.appendInterpolation(bind: limit)
+            return try await db.raw(query).all().map(Self.decodeLink)
+        }
+    }
+
+    public func revokeLink(organizationID: String, mode: Mode, id: String, now: Date) async throws -> CancelLink? {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.withConnection { db in
+            // One conditional update: a link being exchanged at this instant is either revoked
+            // first or consumed first, never both.
+            let revoked = try await db.raw(
+                """
+                UPDATE cancel_links SET status = 'revoked', revoked_at = \(bind: nowMillis)
+                WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                    AND status = 'active' AND expires_at > \(bind: nowMillis)
+                RETURNING *
+                """
+            ).first()
+            if let revoked { return try Self.decodeLink(revoked) }
+            return try await db.raw(
+                """
+                SELECT * FROM cancel_links
+                WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                """
+            ).first().map(Self.decodeLink)
+        }
+    }
+
+    static func decodeLink(_ row: any SQLRow) throws -> CancelLink {
+        let status = try row.decode(column: "status", as: String.self)
+        guard let status = LinkStatus(rawValue: status) else { throw StoreError.corrupt("unknown link status") }
+        return CancelLink(
+            id: try row.decode(column: "id", as: String.self),
+            organizationID: try row.decode(column: "organization_id", as: String.self),
+            mode: try Self.decodeMode(row.decode(column: "mode", as: String.self)),
+            customerID: try row.decode(column: "customer_id", as: String.self),
+            subscriptionID: try row.decode(column: "subscription_id", as: String?.self),
+            singleUse: try row.decode(column: "single_use", as: Bool.self),
+            storedStatus: status,
+            expiresAt: Millis.date(try row.decode(column: "expires_at", as: Int64.self)),
+            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
+            consumedAt: try row.decode(column: "consumed_at", as: Int64?.self).map(Millis.date),
+            revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Millis.date),
+            returnURL: try row.decode(column: "return_url", as: String?.self),
+            metadata: try JSONCoding.decode([String: String].self, from: row.decode(column: "metadata", as: String.self)),
+            exchangeCount: Int(try row.decode(column: "exchange_count", as: Int64.self))
+        )
+    }
+}
+
+// MARK: - Idempotency keys
+
+extension SQLStore: IdempotencyStore {
+    public func claimIdempotencyKey(organizationID: String, mode: Mode, key: String, fingerprint: String, now: Date, staleBefore: Date)
+        async throws -> IdempotencyClaim
+    {
+        let nowMillis = Millis.from(now)
+        let staleMillis = Millis.from(staleBefore)
+        return try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                DELETE FROM idempotency_keys
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                    AND idempotency_key = \(bind: key) AND created_at < \(bind: staleMillis)
+                """
+            ).run()
+            // Of concurrent claims, the database's primary key lets exactly one insert.
+            let inserted = try await db.raw(
+                """
+                INSERT INTO idempotency_keys (organization_id, mode, idempotency_key, fingerprint, created_at)
+                VALUES (\(bind: organizationID), \(bind: mode.rawValue), \(bind: key), \(bind: fingerprint), \(bind: nowMillis))
+                ON CONFLICT (organization_id, mode, idempotency_key) DO NOTHING
+                RETURNING idempotency_key
+                """
+            ).first()
+            if inserted != nil { return .claimed }
+            let existing = try await db.raw(
+                """
+                SELECT fingerprint, response_status, response_body FROM idempotency_keys
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND idempotency_key = \(bind: key)
+                """
+            ).first()
+            // Released between our insert and select: treat as still running; the client retries.
+            guard let existing else { return .inProgress }
+            guard try existing.decode(column: "fingerprint", as: String.self) == fingerprint else { return .mismatch }
+            guard let status = try existing.decode(column: "response_status", as: Int64?.self),
+                let body = try existing.decode(column: "response_body", as: String?.self),
+                let sealed = Data(base64Encoded: body)
+            else { return .inProgress }
+            return .completed(status: Int(status), sealedBody: Array(sealed))
+        }
+    }
+
+    public func completeIdempotencyKey(organizationID: String, mode: Mode, key: String, result: IdempotentResult) async throws {
+        let body = Data(result.sealedBody).base64EncodedString()
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE idempotency_keys SET response_status = \(bind: Int64(result.status)), response_body = \(bind: body)
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND idempotency_key = \(bind: key)
+                """
+            ).run()
+        }
+    }
+
+    public func releaseIdempotencyKey(organizationID: String, mode: Mode, key: String) async throws {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                DELETE FROM idempotency_keys
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                    AND idempotency_key = \(bind: key) AND response_status IS NULL
+                """
+            ).run()
+        }
+    }
+}
+
+/// A row the store cannot turn into a Core value.
+public enum StoreError: Error, CustomStringConvertible {
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let detail): "Stored data is not in the expected shape: \(detail)."
+        }
+    }
+}
+
+/// JSON for the few columns that hold a small list or map.
+enum JSONCoding {
+    static func encode<Value: Encodable>(_ value: Value) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<Value: Decodable>(_ type: Value.Type, from text: String) throws -> Value {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}

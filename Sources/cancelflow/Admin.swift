@@ -1,0 +1,153 @@
+import ArgumentParser
+import CancelflowAPI
+import CancelflowApp
+import CancelflowCore
+import Foundation
+
+/// `cancelflow orgs …`
+struct Orgs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage organizations.",
+        subcommands: [Create.self, VerifyDomain.self]
+    )
+
+    /// `cancelflow orgs create`
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an organization with a test and a live key pair.")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "The organization's name.") var name: String
+        @Option(help: "Its subdomain label under --subdomain-base.") var subdomain: String?
+        @Option(help: "Its own domain for hosted pages (used once verified).") var customDomain: String?
+        @Option(help: "Billing provider: builtin, stripe or paddle.") var billing: BillingProvider = .builtin
+        @Option(help: "A host allowed as returnUrl; repeat for more.") var returnHost: [String] = []
+        @Flag(help: "Print JSON.") var json = false
+
+        struct Output: Encodable {
+            let id: String
+            let test: IssuedCredentials
+            let live: IssuedCredentials
+        }
+
+        func run() async throws {
+            let created = try await withServices(self.options) { services in
+                try await services.credentials.createOrganization(
+                    name: self.name,
+                    subdomain: self.subdomain,
+                    customDomain: self.customDomain,
+                    billingProvider: self.billing,
+                    returnURLAllowlist: self.returnHost
+                )
+            }
+            if self.json {
+                try printJSON(Output(id: created.organization.id, test: created.test, live: created.live))
+            } else {
+                print("Created \(created.organization.id) (\(created.organization.name)). The API keys are shown only now.")
+                print("test: App ID \(created.test.appId)  API key \(created.test.apiKey)")
+                print("live: App ID \(created.live.appId)  API key \(created.live.apiKey)")
+            }
+        }
+    }
+
+    /// `cancelflow orgs verify-domain`
+    struct VerifyDomain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark an organization's custom domain as verified, so links use it."
+        )
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+
+        func run() async throws {
+            let updated = try await withServices(self.options) { services in
+                try await services.store.setCustomDomainVerified(organizationID: self.org, verified: true)
+            }
+            guard updated else { throw CommandFailure(message: "No organization \(self.org) with a custom domain.") }
+            print("Custom domain of \(self.org) is verified; new links use it.")
+        }
+    }
+}
+
+/// `cancelflow keys …`
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Rotate.self])
+
+    /// `cancelflow keys rotate`
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a new API key; older keys keep working for the grace period, then stop."
+        )
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "test or live.") var mode: Mode
+        @Option(help: "How long older keys keep working: 0, 30m, 24h, up to 7d.") var grace: String = "24h"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard let grace = DurationText.parse(self.grace) else {
+                throw CommandFailure(message: "--grace must be a duration such as 0, 30m, 24h or 7d.")
+            }
+            let issued = try await withServices(self.options) { services in
+                try await services.credentials.rotateKey(organizationID: self.org, mode: self.mode, grace: grace)
+            }
+            if self.json {
+                try printJSON(issued)
+            } else {
+                print("New \(self.mode.rawValue) API key for \(issued.appId): \(issued.apiKey)  (shown only now)")
+            }
+        }
+    }
+}
+
+/// `cancelflow links …`
+struct Links: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel Links for support staff.", subcommands: [Create.self])
+
+    /// `cancelflow links create`: mints through the same code path as the API.
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mint a Cancel Link for a customer.")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "test or live.") var mode: Mode
+        @Option(help: "The billing provider's customer id.") var customer: String
+        @Option(help: "Narrow the flow to one subscription.") var subscription: String?
+        @Option(help: "Lifetime, 1h to 30d (default: the organization's session link expiration).") var expiresIn: String?
+        @Flag(help: "Allow the link to be used more than once until it expires.") var reusable = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            var lifetime: TimeInterval?
+            if let text = self.expiresIn {
+                guard let value = DurationText.parse(text), value > 0 else {
+                    throw CommandFailure(message: "--expires-in must be a duration such as 1h, 24h or 30d.")
+                }
+                lifetime = value
+            }
+            let requestedLifetime = lifetime
+            let body = try await withServices(self.options) { services -> CancelSession in
+                guard let organization = try await services.store.organization(id: self.org) else {
+                    throw CommandFailure(message: "No organization \(self.org).")
+                }
+                let now = services.time.now()
+                let minted = try await services.links.mint(
+                    organization: organization,
+                    mode: self.mode,
+                    request: .init(
+                        customerID: self.customer,
+                        subscriptionID: self.subscription,
+                        expiresAt: now.addingTimeInterval(requestedLifetime ?? organization.sessionLinkExpiration),
+                        singleUse: !self.reusable
+                    )
+                )
+                return cancelSessionBody(minted.link, now: now, url: minted.url, token: minted.token)
+            }
+            if self.json {
+                try printJSON(body)
+            } else {
+                print(body.url ?? "")
+            }
+        }
+    }
+}

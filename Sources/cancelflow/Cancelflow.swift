@@ -1,0 +1,131 @@
+import ArgumentParser
+import CancelflowAPI
+import CancelflowApp
+import CancelflowCore
+import Configuration
+import Foundation
+import Logging
+
+/// `cancelflow`: serve the API and hosted pages, or manage organizations, keys and links.
+@main
+struct Cancelflow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancelflow",
+        abstract: "Cancel Links: signed, single-use URLs that land a customer on their cancel flow.",
+        subcommands: [Serve.self, Migrate.self, Orgs.self, Keys.self, Links.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every command shares. Each falls back to its `CANCELFLOW_*` environment variable,
+/// then to `.env` in the working directory, then to the default in the README.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Database: sqlite:PATH or postgres://user:pass@host:port/db (default sqlite:cancelflow.sqlite).")
+    var database: String?
+
+    @Option(help: "Interface to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default 8080).")
+    var port: Int?
+
+    @Option(help: "Public base URL of links and hosted pages (default http://HOST:PORT).")
+    var publicUrl: String?
+
+    @Option(help: "Parent domain for organization subdomains, e.g. cancel.example.com (default: none).")
+    var subdomainBase: String?
+
+    @Option(help: "Server secret for token MACs, 32+ characters (default on SQLite: generated into DATABASE.secret).")
+    var secret: String?
+
+    @Option(help: "Requests per second allowed per API key (default 100).")
+    var rateLimit: Double?
+
+    @Option(help: "Burst of requests allowed per API key (default 200).")
+    var rateLimitBurst: Double?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (default info).")
+    var logLevel: String?
+
+    /// The configuration reader: flags, then environment, then `.env`.
+    func reader() async throws -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        func set(_ key: String, _ content: ConfigContent?, secret: Bool = false) {
+            guard let content else { return }
+            values[AbsoluteConfigKey([AppConfiguration.scope, key])] = ConfigValue(content, isSecret: secret)
+        }
+        set("database", self.database.map(ConfigContent.string))
+        set("host", self.host.map(ConfigContent.string))
+        set("port", self.port.map(ConfigContent.int))
+        set("publicUrl", self.publicUrl.map(ConfigContent.string))
+        set("subdomainBase", self.subdomainBase.map(ConfigContent.string))
+        set("secret", self.secret.map(ConfigContent.string), secret: true)
+        set("rateLimit", self.rateLimit.map(ConfigContent.double))
+        set("rateLimitBurst", self.rateLimitBurst.map(ConfigContent.double))
+        set("logLevel", self.logLevel.map(ConfigContent.string))
+        let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET"])
+        return ConfigReader(providers: [
+            InMemoryProvider(name: "command line", values: values),
+            EnvironmentVariablesProvider(secretsSpecifier: secrets),
+            try await EnvironmentVariablesProvider(environmentFilePath: ".env", allowMissing: true, secretsSpecifier: secrets),
+        ])
+    }
+
+    /// The parsed configuration.
+    func configuration() async throws -> AppConfiguration {
+        do {
+            return try AppConfiguration(reader: try await self.reader())
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+}
+
+/// A failure shown to the person at the terminal as one readable line.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ error: any Error) {
+        if let error = error as? CancelflowError {
+            self.description = error.message
+        } else if let error = error as? CommandFailure {
+            self.description = error.description
+        } else {
+            self.description = String(describing: error)
+        }
+    }
+
+    init(message: String) {
+        self.description = message
+    }
+}
+
+/// A logger for the commands: to standard error, so standard output stays clean for `--json`.
+func commandLogger(level: Logger.Level = .warning) -> Logger {
+    var logger = Logger(label: "cancelflow") { StreamLogHandler.standardError(label: $0) }
+    logger.logLevel = level
+    return logger
+}
+
+/// Runs a command body against the configured database, turning errors into one line.
+func withServices<Result: Sendable>(
+    _ options: CommonOptions,
+    _ body: @Sendable (AppServices) async throws -> Result
+) async throws -> Result {
+    let configuration = try await options.configuration()
+    do {
+        return try await AppServices.withServices(configuration: configuration, logger: commandLogger(), body)
+    } catch {
+        throw CommandFailure(error)
+    }
+}
+
+/// Writes JSON to standard output.
+func printJSON<Value: Encodable>(_ value: Value) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+extension Mode: ExpressibleByArgument {}
+extension BillingProvider: ExpressibleByArgument {}

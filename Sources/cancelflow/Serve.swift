@@ -1,0 +1,68 @@
+import ArgumentParser
+import CancelflowApp
+import CancelflowCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// `cancelflow serve`: the API and hosted pages, until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the service (the default command).")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let reader = try await self.options.reader()
+        var logger = Logger(label: "cancelflow") { StreamLogHandler.standardOutput(label: $0) }
+        logger.logLevel = .info
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(reader: reader, logger: logger) { created, services in
+                Self.announce(created, publicURL: services.configuration.publicURL)
+            }
+        } catch {
+            throw CommandFailure(error)
+        }
+        try await app.runService()
+    }
+
+    /// Shows the first organization's keys, once; they are not stored anywhere readable.
+    static func announce(_ created: CredentialService.CreatedOrganization, publicURL: URL) {
+        let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
+        print(
+            """
+
+            ┌─ Cancelflow: first start ─────────────────────────────────────────────
+            │ Created organization \(created.organization.id) ("\(created.organization.name)").
+            │
+            │ Test mode   App ID   \(created.test.appId)
+            │             API key  \(created.test.apiKey)
+            │ Live mode   App ID   \(created.live.appId)
+            │             API key  \(created.live.apiKey)
+            │
+            │ The API keys are shown only now and stored only as hashes: copy them
+            │ into your backend's environment. Next, push a customer and mint a link:
+            │
+            │   curl -X PUT \(base)/v1/customers/cus_123 \\
+            │     -H 'x-ck-app: \(created.test.appId)' -H 'x-ck-api-key: <test API key>' \\
+            │     -H 'Content-Type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'
+            │
+            │ then POST \(base)/v1/cancel-sessions (see README.md, "Quick start").
+            └───────────────────────────────────────────────────────────────────────
+
+            """
+        )
+    }
+}
+
+/// `cancelflow migrate`: bring the database schema up to date and exit.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await withServices(self.options) { _ in }
+        print("Database is up to date.")
+    }
+}

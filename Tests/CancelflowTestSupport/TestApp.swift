@@ -1,0 +1,135 @@
+import CancelflowApp
+import CancelflowCore
+import CancelflowStore
+import Configuration
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+/// The instant test clocks start at.
+public let testEpoch = Date(timeIntervalSince1970: 1_790_000_000)
+
+/// A configuration for tests: the given keys over the defaults.
+public func testConfiguration(_ values: [String: ConfigContent] = [:]) throws -> AppConfiguration {
+    var all: [String: ConfigContent] = [
+        "publicUrl": .string("https://cancel.test"),
+        "secret": .string("test-secret-test-secret-test-secret-0123456789"),
+    ]
+    all.merge(values) { $1 }
+    var entries: [AbsoluteConfigKey: ConfigValue] = [:]
+    for (key, value) in all {
+        entries[AbsoluteConfigKey([AppConfiguration.scope, key])] = ConfigValue(value, isSecret: key == "secret")
+    }
+    return try AppConfiguration(reader: ConfigReader(provider: InMemoryProvider(values: entries)))
+}
+
+/// What a test gets: the services behind the app (to look at the database directly), its clock,
+/// and a first organization's keys.
+public struct TestContext: Sendable {
+    public let services: AppServices
+    public let time: ManualTimeSource
+    public let organization: Organization
+    public let test: IssuedCredentials
+    public let live: IssuedCredentials
+    public let location: TestDatabase.Location
+
+    /// Headers that authenticate as the organization in a mode.
+    public func headers(_ mode: Mode = .test, json: Bool = true) -> HTTPFields {
+        let pair = mode == .test ? self.test : self.live
+        var fields: HTTPFields = [HTTPField.Name("x-ck-app")!: pair.appId, HTTPField.Name("x-ck-api-key")!: pair.apiKey]
+        if json { fields[.contentType] = "application/json" }
+        return fields
+    }
+
+    /// Pushes a customer with one active subscription straight into the store.
+    public func seedCustomer(_ id: String = "cus_abc123", subscription: String? = "sub_xyz789", mode: Mode = .test) async throws {
+        let now = self.time.now()
+        _ = try await self.services.store.upsertCustomer(
+            organizationID: self.organization.id, mode: mode, id: id, email: "\(id)@example.com", name: "Ada", now: now
+        )
+        if let subscription {
+            _ = try await self.services.store.upsertSubscription(
+                organizationID: self.organization.id,
+                mode: mode,
+                Subscription(id: subscription, customerID: id, status: .active, planName: "Pro", amount: 1200, currency: "usd",
+                             interval: .month, createdAt: now, updatedAt: now),
+                now: now
+            )
+        }
+    }
+
+    /// The number of links stored for the organization, any mode.
+    public func linkCount() async throws -> Int {
+        try await self.services.pool.withConnection { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM cancel_links").first()?.decode(column: "n", as: Int.self) ?? -1
+        }
+    }
+}
+
+/// Runs `body` against an app on a fresh database of `engine`, through HummingbirdTesting's
+/// router client (or a live socket with `.live`).
+public func withTestApp<Result: Sendable>(
+    _ engine: TestEngine,
+    configuration: [String: ConfigContent] = [:],
+    billing: BillingProvider = .builtin,
+    returnHosts: [String] = [],
+    testing: TestingSetup = .router,
+    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    _ body: @Sendable @escaping (any TestClientProtocol, TestContext) async throws -> Result
+) async throws -> Result {
+    let config = try testConfiguration(configuration)
+    return try await TestDatabase.withPool(engine, logger: logger) { pool, location in
+        let time = ManualTimeSource(testEpoch)
+        let services = AppServices(configuration: config, pool: pool, time: time, secret: try ServerSecret(config.secret!))
+        let created = try await services.credentials.createOrganization(
+            name: "Acme",
+            billingProvider: billing,
+            returnURLAllowlist: returnHosts
+        )
+        let context = TestContext(
+            services: services,
+            time: time,
+            organization: created.organization,
+            test: created.test,
+            live: created.live,
+            location: location
+        )
+        let app = buildApplication(services: services, logger: logger)
+        return try await app.test(testing) { client in
+            try await body(client, context)
+        }
+    }
+}
+
+extension TestResponse {
+    /// The body as text.
+    public var text: String { String(buffer: self.body) }
+
+    /// The body as a JSON object.
+    public var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(self.body.readableBytesView))) as? [String: Any] ?? [:]
+    }
+
+    /// The error body's `error` object.
+    public var error: [String: Any] { self.json["error"] as? [String: Any] ?? [:] }
+}
+
+/// A JSON body.
+public func jsonBody(_ object: [String: Any]) -> ByteBuffer {
+    ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+}
+
+/// A JSON body from text.
+public func jsonBody(_ text: String) -> ByteBuffer {
+    ByteBuffer(string: text)
+}
+
+/// An ISO 8601 timestamp `seconds` after the test clock's now.
+public func isoAfter(_ context: TestContext, _ seconds: TimeInterval) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: context.time.now().addingTimeInterval(seconds))
+}
