@@ -13,7 +13,8 @@ enum JSONBody {
     static func collect(_ request: inout Request) async throws -> ByteBuffer {
         do {
             return try await request.collectBody(upTo: Self.maximumSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // NIO's NIOTooManyBytesError (and HTTPError) both report 413.
             throw CancelflowError.invalid("body_too_large", "The request body must be at most 64 KiB.")
         }
     }
@@ -39,8 +40,20 @@ enum JSONBody {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
+            // Foundation reports a fractional number for an integer field as corrupt data with no
+            // coding path; name the field ourselves.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                let key = dictionary.keys.sorted().first(where: { Self.isFractionalNumber(dictionary[$0]) })
+            {
+                throw CancelflowError.invalid("parameter_invalid_type", "\(key) must be an integer.", param: key)
+            }
             throw Self.describe(error)
         }
+    }
+
+    static func isFractionalNumber(_ value: Any?) -> Bool {
+        guard let number = value as? NSNumber, !(value is Bool) else { return false }
+        return number.doubleValue.rounded() != number.doubleValue || "\(number)".contains("e")
     }
 
     static func describe(_ error: DecodingError) -> CancelflowError {

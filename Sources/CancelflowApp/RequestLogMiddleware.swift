@@ -1,3 +1,4 @@
+import CancelflowCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,7 +11,9 @@ import Logging
 /// tokens and customer data.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requestID = "req_" + context.id
+        // Our own id rather than Hummingbird's `context.id`, which reads it back from the logger's
+        // metadata and so depends on the log handler keeping metadata.
+        let requestID = Identifier.make("req_")
         var context = context
         context.logger[metadataKey: "request_id"] = .string(requestID)
         let start = ContinuousClock.now

@@ -1,0 +1,104 @@
+import CancelflowCore
+import CancelflowTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@Suite struct AuthenticationTests {
+    let app = HTTPField.Name("x-ck-app")!
+    let key = HTTPField.Name("x-ck-api-key")!
+
+    @Test(arguments: TestEngine.allCases)
+    func missingWrongAndMismatchedCredentialsAreRefused(engine: TestEngine) async throws {
+        try await withTestApp(engine) { client, ctx in
+            func status(_ headers: HTTPFields) async throws -> (HTTPResponse.Status, String?) {
+                let response = try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: headers)
+                return (response.status, response.error["code"] as? String)
+            }
+            let otherKey = APIKeyFormat.generate(mode: .test)
+            let cases: [(HTTPFields, String, String)] = [
+                ([:], "missing_credentials", "no headers"),
+                ([self.app: ctx.test.appId], "missing_credentials", "no key"),
+                ([self.key: ctx.test.apiKey], "missing_credentials", "no app"),
+                ([self.app: "", self.key: ctx.test.apiKey], "missing_credentials", "empty app"),
+                ([self.app: ctx.test.appId, self.key: otherKey], "invalid_credentials", "unknown key"),
+                ([self.app: ctx.test.appId, self.key: ctx.live.apiKey], "invalid_credentials", "live key with test app"),
+                ([self.app: ctx.live.appId, self.key: ctx.test.apiKey], "invalid_credentials", "test key with live app"),
+                ([self.app: "app_test_unknown", self.key: ctx.test.apiKey], "invalid_credentials", "unknown app"),
+                ([self.app: ctx.test.appId, self.key: String(ctx.test.apiKey.dropLast()) + "q"], "invalid_credentials", "bad checksum"),
+                ([self.app: ctx.test.appId, self.key: String(repeating: "k", count: 5000)], "invalid_credentials", "over-long key"),
+                ([self.app: String(repeating: "a", count: 5000), self.key: ctx.test.apiKey], "invalid_credentials", "over-long app"),
+            ]
+            for (headers, code, label) in cases {
+                let (status, got) = try await status(headers)
+                #expect(status == .unauthorized, "\(label)")
+                #expect(got == code, "\(label)")
+            }
+            #expect(try await status(ctx.headers(.test)).0 == .ok)
+            #expect(try await status(ctx.headers(.live)).0 == .ok)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func malformedKeysAreRefusedWithoutTouchingTheDatabase(engine: TestEngine) async throws {
+        try await withTestApp(engine) { client, ctx in
+            let before = ctx.services.pool.sessionCount
+            for key in ["ck_test_short", String(ctx.test.apiKey.dropLast()) + "q", "not-a-key", String(repeating: "k", count: 300)] {
+                let response = try await client.execute(
+                    uri: "/v1/cancel-sessions", method: .get, headers: [self.app: ctx.test.appId, self.key: key]
+                )
+                #expect(response.status == .unauthorized)
+            }
+            #expect(ctx.services.pool.sessionCount == before)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func rotationKeepsTheOldKeyForItsGraceThenEndsIt(engine: TestEngine) async throws {
+        try await withTestApp(engine) { client, ctx in
+            func works(_ key: String, _ app: String? = nil) async throws -> Bool {
+                let response = try await client.execute(
+                    uri: "/v1/cancel-sessions", method: .get, headers: [self.app: app ?? ctx.test.appId, self.key: key]
+                )
+                return response.status == .ok
+            }
+            let rotated = try await ctx.services.credentials.rotateKey(organizationID: ctx.organization.id, mode: .test, grace: 3600)
+            #expect(rotated.appId == ctx.test.appId)
+            #expect(rotated.apiKey != ctx.test.apiKey)
+            #expect(try await works(ctx.test.apiKey))
+            #expect(try await works(rotated.apiKey))
+            ctx.time.advance(by: 3599)
+            #expect(try await works(ctx.test.apiKey))
+            ctx.time.advance(by: 1)
+            #expect(try await !works(ctx.test.apiKey))
+            #expect(try await works(rotated.apiKey))
+            // A grace of zero ends the old key at once; the live pair is untouched throughout.
+            let immediate = try await ctx.services.credentials.rotateKey(organizationID: ctx.organization.id, mode: .test, grace: 0)
+            #expect(try await !works(rotated.apiKey))
+            #expect(try await works(immediate.apiKey))
+            #expect(try await works(ctx.live.apiKey, ctx.live.appId))
+            await #expect(throws: CancelflowError.self) {
+                _ = try await ctx.services.credentials.rotateKey(organizationID: ctx.organization.id, mode: .test, grace: 8 * 86400)
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func eachKeyIsRateLimitedWithRetryAfter(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: ["rateLimit": .double(1), "rateLimitBurst": .double(3)]) { client, ctx in
+            for _ in 0..<3 {
+                #expect(try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: ctx.headers()).status == .ok)
+            }
+            let limited = try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: ctx.headers())
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.error["code"] as? String == "rate_limited")
+            #expect(limited.headers[.retryAfter] == "1")
+            // Another key has its own bucket; time refills this one.
+            #expect(try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: ctx.headers(.live)).status == .ok)
+            ctx.time.advance(by: 1)
+            #expect(try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: ctx.headers()).status == .ok)
+            #expect(try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: ctx.headers()).status == .tooManyRequests)
+        }
+    }
+}
