@@ -93,16 +93,10 @@ import Testing
             }
             return text
         case .postgres(let url):
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["CANCELFLOW_TEST_PG_DUMP"] ?? "/usr/bin/pg_dump")
-            process.arguments = ["--no-owner", "--data-only", url]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            return String(decoding: data, as: UTF8.self)
+            let pgDump = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_PG_DUMP"] ?? "/usr/bin/pg_dump"
+            let result = try await runProcess(pgDump, ["--no-owner", "--data-only", url])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout
         }
     }
 }
