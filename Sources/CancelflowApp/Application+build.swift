@@ -29,8 +29,9 @@ public func buildApplication(
     }
     app.beforeServerStarts {
         try await Migrator(pool: services.pool).migrate(logger: logger)
-        if try await services.store.organizationCount() == 0 {
-            let created = try await services.credentials.createOrganization(name: "My Organization")
+        if try await services.store.organizationCount() == 0,
+            let created = try await services.credentials.createFirstOrganization(name: "My Organization")
+        {
             logger.notice("Created the first organization", metadata: ["organization_id": .string(created.organization.id)])
             onFirstStart(created, services)
         }

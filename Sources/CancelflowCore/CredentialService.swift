@@ -36,6 +36,31 @@ public struct CredentialService: Sendable {
         billingProvider: BillingProvider = .builtin,
         returnURLAllowlist: [String] = []
     ) async throws -> CreatedOrganization {
+        try await self.createOrganization(
+            name: name,
+            subdomain: subdomain,
+            customDomain: customDomain,
+            billingProvider: billingProvider,
+            returnURLAllowlist: returnURLAllowlist,
+            onlyIfFirst: false
+        )!
+    }
+
+    /// Creates the first organization of an empty database; nil when one exists already.
+    public func createFirstOrganization(name: String) async throws -> CreatedOrganization? {
+        try await self.createOrganization(
+            name: name, subdomain: nil, customDomain: nil, billingProvider: .builtin, returnURLAllowlist: [], onlyIfFirst: true
+        )
+    }
+
+    func createOrganization(
+        name: String,
+        subdomain: String?,
+        customDomain: String?,
+        billingProvider: BillingProvider,
+        returnURLAllowlist: [String],
+        onlyIfFirst: Bool
+    ) async throws -> CreatedOrganization? {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 200 else {
             throw CancelflowError.invalid("name_invalid", "The organization name must be 1 to 200 characters.", param: "name")
@@ -74,7 +99,9 @@ public struct CredentialService: Sendable {
                 )
             )
         }
-        try await self.store.createOrganization(organization, credentials: credentials)
+        guard try await self.store.createOrganization(organization, credentials: credentials, onlyIfFirst: onlyIfFirst) else {
+            return nil
+        }
         return CreatedOrganization(organization: organization, test: issued[.test]!, live: issued[.live]!)
     }
 

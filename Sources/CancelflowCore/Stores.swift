@@ -59,8 +59,11 @@ public struct NewCredential: Sendable {
 
 /// Organizations and their credentials.
 public protocol OrganizationStore: Sendable {
-    /// Creates an organization with its App IDs and first keys, all or nothing.
-    func createOrganization(_ organization: Organization, credentials: [NewCredential]) async throws
+    /// Creates an organization with its App IDs and first keys, all or nothing. With `onlyIfFirst`
+    /// it does so only while no organization exists, atomically even when several instances start
+    /// on one empty database at once; it returns whether it created one.
+    @discardableResult
+    func createOrganization(_ organization: Organization, credentials: [NewCredential], onlyIfFirst: Bool) async throws -> Bool
     /// One organization.
     func organization(id: String) async throws -> Organization?
     /// How many organizations exist.

@@ -17,10 +17,20 @@ public struct SQLStore: Sendable {
 // MARK: - Organizations and credentials
 
 extension SQLStore: OrganizationStore {
-    public func createOrganization(_ organization: Organization, credentials: [NewCredential]) async throws {
+    public func createOrganization(_ organization: Organization, credentials: [NewCredential], onlyIfFirst: Bool) async throws -> Bool {
         let allowlist = try JSONCoding.encode(organization.returnURLAllowlist)
+        let engine = self.pool.engine
         do {
-            try await self.pool.transaction { db in
+            return try await self.pool.transaction { db in
+                if onlyIfFirst {
+                    // SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a lock
+                    // so that two instances starting on an empty database create one organization.
+                    if engine == .postgres {
+                        try await db.raw("SELECT pg_advisory_xact_lock(7452020)").run()
+                    }
+                    let count = try await db.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self)
+                    if count != 0 { return false }
+                }
                 try await db.raw(
                     """
                     INSERT INTO organizations (id, name, subdomain, custom_domain, custom_domain_verified, billing_provider,
@@ -46,6 +56,7 @@ extension SQLStore: OrganizationStore {
                         """
                     ).run()
                 }
+                return true
             }
         } catch where isUniqueViolation(error) {
             throw CancelflowError(

@@ -15,7 +15,7 @@ import Testing
             NewCredential(mode: mode, appID: Identifier.appID(mode: mode), keyID: Identifier.make("key_"),
                           keyHash: Hex.sha256("key-\(mode)-\(org.id)"), keyHint: "abcd")
         }
-        try await store.createOrganization(org, credentials: credentials)
+        try await store.createOrganization(org, credentials: credentials, onlyIfFirst: false)
         return (org, credentials)
     }
 
@@ -59,6 +59,22 @@ import Testing
                 try await db.raw("SELECT COUNT(*) AS n FROM app_credentials").first()?.decode(column: "n", as: Int.self)
             }
             #expect(orphans == 2, "the failed organization's credentials were rolled back with it")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func concurrentFirstStartsCreateOneOrganization(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let service = CredentialService(store: SQLStore(pool: pool), time: SystemTimeSource())
+            let created = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await service.createFirstOrganization(name: "First") != nil }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(created == 1)
+            #expect(try await SQLStore(pool: pool).organizationCount() == 1)
+            #expect(try await service.createFirstOrganization(name: "Again") == nil)
         }
     }
 
