@@ -9,6 +9,11 @@ import Testing
     let app = HTTPField.Name("x-ck-app")!
     let key = HTTPField.Name("x-ck-api-key")!
 
+    /// The key with its last character changed (a checksum character, so the checksum fails).
+    static func mistyped(_ key: String) -> String {
+        String(key.dropLast()) + (key.hasSuffix("a") ? "b" : "a")
+    }
+
     @Test(arguments: TestEngine.allCases)
     func missingWrongAndMismatchedCredentialsAreRefused(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in
@@ -26,7 +31,7 @@ import Testing
                 ([self.app: ctx.test.appId, self.key: ctx.live.apiKey], "invalid_credentials", "live key with test app"),
                 ([self.app: ctx.live.appId, self.key: ctx.test.apiKey], "invalid_credentials", "test key with live app"),
                 ([self.app: "app_test_unknown", self.key: ctx.test.apiKey], "invalid_credentials", "unknown app"),
-                ([self.app: ctx.test.appId, self.key: String(ctx.test.apiKey.dropLast()) + "q"], "invalid_credentials", "bad checksum"),
+                ([self.app: ctx.test.appId, self.key: Self.mistyped(ctx.test.apiKey)], "invalid_credentials", "bad checksum"),
                 ([self.app: ctx.test.appId, self.key: String(repeating: "k", count: 5000)], "invalid_credentials", "over-long key"),
                 ([self.app: String(repeating: "a", count: 5000), self.key: ctx.test.apiKey], "invalid_credentials", "over-long app"),
             ]
@@ -44,7 +49,7 @@ import Testing
     func malformedKeysAreRefusedWithoutTouchingTheDatabase(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in
             let before = ctx.services.pool.sessionCount
-            for key in ["ck_test_short", String(ctx.test.apiKey.dropLast()) + "q", "not-a-key", String(repeating: "k", count: 300)] {
+            for key in ["ck_test_short", Self.mistyped(ctx.test.apiKey), "not-a-key", String(repeating: "k", count: 300)] {
                 let response = try await client.execute(
                     uri: "/v1/cancel-sessions", method: .get, headers: [self.app: ctx.test.appId, self.key: key]
                 )

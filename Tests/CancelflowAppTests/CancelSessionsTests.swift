@@ -61,10 +61,7 @@ import Testing
     func readingNeverShowsTheTokenAndStatusFollowsTime(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in
             try await ctx.seedCustomer()
-            let minted = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 60)])
-            )
+            let minted = try await client.mint(ctx, expiresIn: 60)
             let id = try #require(minted.json["id"] as? String)
             let token = try #require(minted.json["token"] as? String)
             let read = try await client.execute(uri: "/v1/cancel-sessions/\(id)", method: .get, headers: ctx.headers())
@@ -138,10 +135,7 @@ import Testing
             #expect(huge.error["code"] as? String == "body_too_large")
             #expect(try await ctx.linkCount() == 0)
             // Exactly 30 days ahead is the longest window allowed.
-            let edge = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 30 * 86400)])
-            )
+            let edge = try await client.mint(ctx, expiresIn: 30 * 86400)
             #expect(edge.status == .created)
         }
     }
@@ -151,17 +145,11 @@ import Testing
         try await withTestApp(engine, returnHosts: ["app.acme.com", "https://acme.com:8443"]) { client, ctx in
             try await ctx.seedCustomer()
             for url in ["https://app.acme.com/account", "https://acme.com:8443/done"] {
-                let response = try await client.execute(
-                    uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                    body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600), "returnUrl": url])
-                )
+                let response = try await client.mint(ctx, extra: ["returnUrl": url])
                 #expect(response.status == .created)
                 #expect(response.json["returnUrl"] as? String == url)
             }
-            let wrongPort = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600), "returnUrl": "https://acme.com/done"])
-            )
+            let wrongPort = try await client.mint(ctx, extra: ["returnUrl": "https://acme.com/done"])
             #expect(wrongPort.status == .unprocessableContent)
         }
     }
@@ -172,10 +160,7 @@ import Testing
             try await withTestApp(engine, billing: provider) { client, ctx in
                 // Paddle scopes by subscription: the subscription id goes in customerId (seed).
                 let id = provider == .paddle ? "sub_01h8paddle" : "cus_stripe123"
-                let response = try await client.execute(
-                    uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                    body: jsonBody(["customerId": id, "expiresAt": isoAfter(ctx, 3600)])
-                )
+                let response = try await client.mint(ctx, customer: id)
                 #expect(response.status == .created, "\(provider)")
                 #expect(response.json["customerId"] as? String == id)
             }
@@ -183,21 +168,15 @@ import Testing
     }
 
     @Test(arguments: TestEngine.allCases)
-    func testKeysNeverReachLiveData(engine: TestEngine) async throws {
+    func aTestKeyNeverReachesLiveData(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in
             try await ctx.seedCustomer(mode: .live)
-            let live = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(.live),
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)])
-            )
+            let live = try await client.mint(ctx, headers: ctx.headers(.live))
             #expect(live.status == .created)
             #expect(live.json["livemode"] as? Bool == true)
             let id = try #require(live.json["id"] as? String)
             // The test key sees neither the live customer nor the live link.
-            let mint = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(.test),
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)])
-            )
+            let mint = try await client.mint(ctx, headers: ctx.headers(.test))
             #expect(mint.error["code"] as? String == "customer_not_found")
             #expect(try await client.execute(uri: "/v1/cancel-sessions/\(id)", method: .get, headers: ctx.headers(.test)).status == .notFound)
             let list = try await client.execute(uri: "/v1/cancel-sessions", method: .get, headers: ctx.headers(.test))
@@ -248,10 +227,7 @@ import Testing
         try await withTestApp(engine) { client, ctx in
             try await ctx.seedCustomer()
             func mint(_ seconds: TimeInterval) async throws -> String {
-                let response = try await client.execute(
-                    uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                    body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, seconds)])
-                )
+                let response = try await client.mint(ctx, expiresIn: seconds)
                 return try #require(response.json["id"] as? String)
             }
             let id = try await mint(3600)

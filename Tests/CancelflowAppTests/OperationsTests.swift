@@ -63,10 +63,7 @@ import Testing
                 .contentType: "application/json",
             ]
             func mintURL(_ headers: HTTPFields, _ customer: String) async throws -> String {
-                let response = try await client.execute(
-                    uri: "/v1/cancel-sessions", method: .post, headers: headers,
-                    body: jsonBody(["customerId": customer, "expiresAt": isoAfter(ctx, 3600)])
-                )
+                let response = try await client.mint(ctx, customer: customer, headers: headers)
                 return try #require(response.json["url"] as? String)
             }
             // No subdomain: the public URL. Subdomain: under the base. Verified custom domain: that.

@@ -14,13 +14,9 @@ import Testing
             try await ctx.seedCustomer()
             var headers = ctx.headers()
             headers[HTTPField.Name("Idempotency-Key")!] = "log-check"
-            let minted = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: headers,
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)])
-            )
+            let minted = try await client.mint(ctx, headers: headers)
             let token = try #require(minted.json["token"] as? String)
-            _ = try await client.execute(uri: "/v1/cancel-sessions", method: .post, headers: headers,
-                                         body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)]))
+            _ = try await client.mint(ctx, headers: headers)
             _ = try await client.execute(uri: "/cancel/\(token)", method: .get)
             _ = try await client.execute(uri: "/v1/cancel-sessions?customerId=cus_abc123", method: .get, headers: ctx.headers())
             var wrong = ctx.headers()
@@ -43,10 +39,7 @@ import Testing
             try await ctx.seedCustomer()
             var headers = ctx.headers()
             headers[HTTPField.Name("Idempotency-Key")!] = "dump-check"
-            let minted = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: headers,
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)])
-            )
+            let minted = try await client.mint(ctx, headers: headers)
             let token = try #require(minted.json["token"] as? String)
             let id = try #require(minted.json["id"] as? String)
             let rotated = try await ctx.services.credentials.rotateKey(organizationID: ctx.organization.id, mode: .live, grace: 60)
@@ -63,10 +56,7 @@ import Testing
     func aForgedTokenIsRejectedWithoutAnyQuery(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in
             try await ctx.seedCustomer()
-            let minted = try await client.execute(
-                uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(),
-                body: jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)])
-            )
+            let minted = try await client.mint(ctx)
             let token = try #require(minted.json["token"] as? String)
             var forged = Array(token)
             forged[10] = forged[10] == "a" ? "b" : "a"

@@ -133,3 +133,19 @@ public func isoAfter(_ context: TestContext, _ seconds: TimeInterval) -> String 
     formatter.formatOptions = [.withInternetDateTime]
     return formatter.string(from: context.time.now().addingTimeInterval(seconds))
 }
+
+extension TestClientProtocol {
+    /// `POST /v1/cancel-sessions` for a customer, expiring `expiresIn` seconds after the test
+    /// clock's now, with any extra body fields.
+    public func mint(
+        _ context: TestContext,
+        customer: String = "cus_abc123",
+        expiresIn: TimeInterval = 3600,
+        extra: [String: Any] = [:],
+        headers: HTTPFields? = nil
+    ) async throws -> TestResponse {
+        var body: [String: Any] = ["customerId": customer, "expiresAt": isoAfter(context, expiresIn)]
+        body.merge(extra) { $1 }
+        return try await self.execute(uri: "/v1/cancel-sessions", method: .post, headers: headers ?? context.headers(), body: jsonBody(body))
+    }
+}
