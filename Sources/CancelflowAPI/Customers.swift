@@ -57,6 +57,12 @@ public struct SubscriptionBody: Codable, Sendable, Equatable {
     public var currency: String?
     public var interval: String?
     public var currentPeriodEnd: String?
+    /// Set when a cancel flow cancelled it at the end of the period.
+    public var cancelAtPeriodEnd: Bool = false
+    public var canceledAt: String?
+    public var pauseResumesAt: String?
+    public var discountPercent: Int?
+    public var discountEndsAt: String?
     public var livemode: Bool
     public var createdAt: String
     public var updatedAt: String
@@ -71,6 +77,11 @@ public struct SubscriptionBody: Codable, Sendable, Equatable {
         currency: String?,
         interval: String?,
         currentPeriodEnd: String?,
+        cancelAtPeriodEnd: Bool = false,
+        canceledAt: String? = nil,
+        pauseResumesAt: String? = nil,
+        discountPercent: Int? = nil,
+        discountEndsAt: String? = nil,
         livemode: Bool,
         createdAt: String,
         updatedAt: String
@@ -83,6 +94,11 @@ public struct SubscriptionBody: Codable, Sendable, Equatable {
         self.currency = currency
         self.interval = interval
         self.currentPeriodEnd = currentPeriodEnd
+        self.cancelAtPeriodEnd = cancelAtPeriodEnd
+        self.canceledAt = canceledAt
+        self.pauseResumesAt = pauseResumesAt
+        self.discountPercent = discountPercent
+        self.discountEndsAt = discountEndsAt
         self.livemode = livemode
         self.createdAt = createdAt
         self.updatedAt = updatedAt

@@ -60,6 +60,9 @@ public struct AppConfiguration: Sendable {
     public var rateLimitBurst: Double
     /// Log level. Default `info`.
     public var logLevel: Logger.Level
+    /// Whether to take the request's host from `X-Forwarded-Host` (behind a reverse proxy that
+    /// sets it). Default false: the `Host` header.
+    public var trustProxy: Bool
 
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
@@ -92,5 +95,6 @@ public struct AppConfiguration: Sendable {
             throw .configuration("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
+        self.trustProxy = config.bool(forKey: "trustProxy", default: false)
     }
 }

@@ -21,7 +21,8 @@ public func buildApplication(
     configuredLogger.logLevel = configuration.logLevel
     let logger = configuredLogger
     let services = try await AppServices.open(configuration: configuration, logger: logger)
-    var app = buildApplication(services: services, logger: logger)
+    var app = try buildApplication(services: services, logger: logger)
+    app.addServices(FlowSweeper(flow: FlowService(store: services.store, time: services.time), logger: logger))
     if let postgres = services.pool as? PostgresDatabasePool {
         app.addServices(postgres)
     } else {
@@ -48,9 +49,9 @@ public func buildApplication(
 
 /// Builds the service around services that already exist; tests call this with their own clock
 /// and database, and own the database's lifecycle.
-public func buildApplication(services: AppServices, logger: Logger) -> Application<RouterResponder<AppRequestContext>> {
+public func buildApplication(services: AppServices, logger: Logger) throws -> Application<RouterResponder<AppRequestContext>> {
     let configuration = services.configuration
-    let router = buildRouter(services: services)
+    let router = try buildRouter(services: services)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cancelflow"),
@@ -58,12 +59,13 @@ public func buildApplication(services: AppServices, logger: Logger) -> Applicati
     )
 }
 
-/// The routes: health checks at the root, the JSON API under `/v1`.
-func buildRouter(services: AppServices) -> Router<AppRequestContext> {
+/// The routes: health checks at the root, hosted pages, the JSON API under `/v1`.
+func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     HealthController(pool: services.pool).addRoutes(to: router)
+    HostedPagesController(services: services, library: try Templates.library()).addRoutes(to: router)
 
     let limiter = RateLimiter(
         rate: services.configuration.rateLimitPerSecond,

@@ -143,6 +143,11 @@ struct CustomersController: Sendable {
             currency: subscription.currency,
             interval: subscription.interval?.rawValue,
             currentPeriodEnd: subscription.currentPeriodEnd.map(Timestamp.format),
+            cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+            canceledAt: subscription.canceledAt.map(Timestamp.format),
+            pauseResumesAt: subscription.pauseResumesAt.map(Timestamp.format),
+            discountPercent: subscription.discountPercent,
+            discountEndsAt: subscription.discountEndsAt.map(Timestamp.format),
             livemode: mode.isLive,
             createdAt: Timestamp.format(subscription.createdAt),
             updatedAt: Timestamp.format(subscription.updatedAt)

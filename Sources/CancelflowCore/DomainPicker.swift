@@ -35,4 +35,31 @@ public struct DomainPicker: Sendable {
     public func url(for organization: Organization, token: String) -> String {
         self.origin(for: organization) + "/cancel/" + token
     }
+
+    /// Whether hosted pages of the organization may be served on a request host (`host[:port]`):
+    /// its verified custom domain, its subdomain, or the service's public host.
+    public func accepts(host: String, for organization: Organization) -> Bool {
+        let scheme = self.publicURL.scheme ?? "https"
+        let requested = Self.normalize(host, scheme: scheme)
+        var hosts: Set<String> = []
+        if let publicHost = self.publicURL.host {
+            hosts.insert(Self.normalize(publicHost + (self.publicURL.port.map { ":\($0)" } ?? ""), scheme: scheme))
+        }
+        if let domain = organization.customDomain, organization.customDomainVerified {
+            hosts.insert(Self.normalize(domain, scheme: scheme))
+        }
+        if let base = self.subdomainBase, let label = organization.subdomain {
+            hosts.insert(Self.normalize("\(label).\(base)" + (self.publicURL.port.map { ":\($0)" } ?? ""), scheme: scheme))
+        }
+        return hosts.contains(requested)
+    }
+
+    /// Lower-cased, without a trailing dot or the scheme's default port.
+    static func normalize(_ host: String, scheme: String) -> String {
+        var host = host.lowercased()
+        let defaultPort = scheme == "https" ? ":443" : ":80"
+        if host.hasSuffix(defaultPort) { host.removeLast(defaultPort.count) }
+        if host.hasSuffix(".") { host.removeLast() }
+        return host
+    }
 }

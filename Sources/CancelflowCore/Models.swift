@@ -126,6 +126,16 @@ public struct Subscription: Sendable, Equatable {
     public var interval: BillingInterval?
     /// End of the paid period.
     public var currentPeriodEnd: Date?
+    /// Set by a cancel flow that cancels at the end of the period.
+    public var cancelAtPeriodEnd: Bool = false
+    /// When a cancel flow cancelled it.
+    public var canceledAt: Date?
+    /// When a pause taken in the cancel flow ends.
+    public var pauseResumesAt: Date?
+    /// A discount taken in the cancel flow, in percent.
+    public var discountPercent: Int?
+    /// When that discount ends.
+    public var discountEndsAt: Date?
     /// When it was first pushed.
     public var createdAt: Date
     /// When it was last pushed.

@@ -149,4 +149,4 @@ public protocol IdempotencyStore: Sendable {
 }
 
 /// Everything the service needs from its database.
-public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore
+public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore

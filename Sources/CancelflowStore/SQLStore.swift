@@ -300,7 +300,7 @@ extension SQLStore: BillingDataStore {
     static func decodeSubscription(_ row: any SQLRow) throws -> Subscription {
         let status = try row.decode(column: "status", as: String.self)
         guard let status = SubscriptionStatus(rawValue: status) else { throw StoreError.corrupt("unknown subscription status") }
-        return Subscription(
+        var subscription = Subscription(
             id: try row.decode(column: "id", as: String.self),
             customerID: try row.decode(column: "customer_id", as: String.self),
             status: status,
@@ -312,6 +312,12 @@ extension SQLStore: BillingDataStore {
             createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
             updatedAt: Millis.date(try row.decode(column: "updated_at", as: Int64.self))
         )
+        subscription.cancelAtPeriodEnd = try row.decode(column: "cancel_at_period_end", as: Bool.self)
+        subscription.canceledAt = try row.decode(column: "canceled_at", as: Int64?.self).map(Millis.date)
+        subscription.pauseResumesAt = try row.decode(column: "pause_resumes_at", as: Int64?.self).map(Millis.date)
+        subscription.discountPercent = try row.decode(column: "discount_percent", as: Int64?.self).map { Int($0) }
+        subscription.discountEndsAt = try row.decode(column: "discount_ends_at", as: Int64?.self).map(Millis.date)
+        return subscription
     }
 }
 

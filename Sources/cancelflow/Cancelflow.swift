@@ -47,6 +47,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (default info).")
     var logLevel: String?
 
+    @Flag(help: "Take the request host from X-Forwarded-Host, behind a proxy that sets it (default off).")
+    var trustProxy = false
+
     /// The configuration reader: flags, then environment, then `.env`.
     func reader() async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -63,6 +66,7 @@ struct CommonOptions: ParsableArguments {
         set("rateLimit", self.rateLimit.map(ConfigContent.double))
         set("rateLimitBurst", self.rateLimitBurst.map(ConfigContent.double))
         set("logLevel", self.logLevel.map(ConfigContent.string))
+        set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
         let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET"])
         return ConfigReader(providers: [
             InMemoryProvider(name: "command line", values: values),

@@ -97,7 +97,7 @@ public func withTestApp<Result: Sendable>(
             live: created.live,
             location: location
         )
-        let app = buildApplication(services: services, logger: logger)
+        let app = try buildApplication(services: services, logger: logger)
         return try await app.test(testing) { client in
             try await body(client, context)
         }

@@ -16,7 +16,8 @@ public struct Migration: Sendable {
 public struct Migrator: Sendable {
     /// Every step, in order.
     public static let all: [Migration] = [
-        .initial
+        .initial,
+        .cancelFlow,
     ]
 
     let pool: any DatabasePool

@@ -1,0 +1,188 @@
+import CancelflowCore
+import Foundation
+
+/// A page's view model: every page shows the merchant's brand.
+protocol PageView {
+    var brand: BrandView { get }
+}
+
+/// The merchant's name, logo and colour.
+struct BrandView {
+    let name: String
+    let logoUrl: String?
+    /// The one inline style, `:root{--brand:#rrggbb}`; its hash goes into the page's CSP.
+    let styleTag: String?
+
+    init(_ organization: Organization, _ settings: FlowSettings) {
+        self.name = organization.name
+        self.logoUrl = settings.logoURL
+        // Validated as #rrggbb when set, so it cannot break out of the style element.
+        self.styleTag = ":root{--brand:\(settings.brandColor)}"
+    }
+
+    init(name: String) {
+        self.name = name
+        self.logoUrl = nil
+        self.styleTag = nil
+    }
+
+    /// For pages that cannot say whose they are (an unknown link).
+    static let plain = BrandView(name: "Cancelflow")
+}
+
+/// "Keep my subscription": a form on flow pages, a link before the exchange.
+struct KeepView {
+    var formAction: String?
+    var csrf: String?
+    var href: String?
+
+    init(formAction: String, csrf: String) {
+        self.formAction = formAction
+        self.csrf = csrf
+    }
+
+    init(href: String) {
+        self.href = href
+    }
+}
+
+struct SubscriptionView {
+    let index: Int
+    let id: String
+    let plan: String
+    let price: String?
+    let renews: String?
+
+    init(_ subscription: Subscription, index: Int) {
+        self.index = index
+        self.id = subscription.id
+        self.plan = subscription.planName ?? "Subscription"
+        self.price = Self.price(subscription)
+        self.renews = subscription.currentPeriodEnd.map { "Renews on \(HostedPagesController.day($0))" }
+    }
+
+    static func price(_ subscription: Subscription) -> String? {
+        guard let amount = subscription.amount, let currency = subscription.currency else { return nil }
+        let major = String(format: "%d.%02d", amount / 100, amount % 100)
+        let per = subscription.interval.map { " / \($0.rawValue)" } ?? ""
+        return "\(currency.uppercased()) \(major)\(per)"
+    }
+}
+
+struct ReasonView {
+    let index: Int
+    let text: String
+}
+
+struct LandingView: PageView {
+    let brand: BrandView
+    let keep: KeepView
+    let customerName: String?
+    let subscriptions: [SubscriptionView]
+    let action: String
+    let csrf: String
+}
+
+struct ChooseView: PageView {
+    let brand: BrandView
+    let keep: KeepView
+    let csrf: String
+    let error: String?
+    let subscriptions: [SubscriptionView]
+}
+
+struct SurveyView: PageView {
+    let brand: BrandView
+    let keep: KeepView
+    let csrf: String
+    let error: String?
+    let reasons: [ReasonView]
+}
+
+struct OfferView: PageView {
+    let brand: BrandView
+    let keep: KeepView
+    let csrf: String
+    let headline: String
+    let detail: String
+    let acceptLabel: String
+
+    init(brand: BrandView, keep: KeepView, csrf: String, offer: RetentionOffer, subscription: Subscription?) {
+        self.brand = brand
+        self.keep = keep
+        self.csrf = csrf
+        switch offer {
+        case .pause(let months):
+            self.headline = "Pause for \(months) month\(months == 1 ? "" : "s") instead?"
+            self.detail = "You won't be charged while paused, and everything will be here when you're back."
+            self.acceptLabel = "Pause my subscription"
+        case .discount(let percent, let months):
+            self.headline = "Stay and get \(percent)% off for \(months) month\(months == 1 ? "" : "s")"
+            self.detail = "The discount applies to your \(subscription?.planName ?? "subscription") from your next bill."
+            self.acceptLabel = "Accept \(percent)% off"
+        case .none:
+            self.headline = ""
+            self.detail = ""
+            self.acceptLabel = ""
+        }
+    }
+}
+
+struct ConfirmView: PageView {
+    let brand: BrandView
+    let keep: KeepView
+    let csrf: String
+    let summary: String
+}
+
+struct NothingView: PageView {
+    let brand: BrandView
+}
+
+struct DoneView: PageView {
+    let brand: BrandView
+    let heading: String
+    let message: String
+    let returnUrl: String?
+
+    init(brand: BrandView, outcome: FlowOutcome, subscription: Subscription?, timing: CancelTiming, returnUrl: String?, verifyUrl: String) {
+        self.brand = brand
+        self.returnUrl = returnUrl
+        switch outcome {
+        case .canceled:
+            self.heading = "Your subscription is cancelled"
+            self.message = timing == .periodEnd
+                ? "You keep access until the end of the period you've paid for. We're sorry to see you go."
+                : "It has ended. We're sorry to see you go."
+        case .paused:
+            let until = subscription?.pauseResumesAt.map { " until \(HostedPagesController.day($0))" } ?? ""
+            self.heading = "Your subscription is paused"
+            self.message = "You won't be charged\(until)."
+        case .discounted:
+            self.heading = "Your discount is applied"
+            self.message = "Thanks for staying with \(brand.name)."
+        case .kept:
+            self.heading = "Your subscription continues"
+            self.message = "Nothing has changed."
+        case .abandoned:
+            self.heading = "This session has ended"
+            self.message = "Nothing has changed. To start again, open a new link from \(brand.name) or confirm your email."
+        }
+    }
+}
+
+struct ExpiredView: PageView {
+    let brand: BrandView
+    let verifyUrl: String
+}
+
+struct ProblemView: PageView {
+    let brand: BrandView
+    let heading: String
+    let message: String
+    let retryUrl: String?
+}
+
+struct KeptView: PageView {
+    let brand: BrandView
+}

@@ -1,0 +1,250 @@
+import Mustache
+
+/// The hosted pages' templates. They are compiled into the binary rather than read from a
+/// resources folder so that `cancelflow` is one self-contained file; they are parsed once at
+/// start-up, and a template that does not parse stops the start-up (tests build the library too).
+///
+/// Everything a merchant or customer typed is inserted with `{{ }}`, which escapes HTML.
+enum Templates {
+    static func library() throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        for (name, text) in self.all {
+            try library.register(text, named: name)
+        }
+        return library
+    }
+
+    static let all: [(String, String)] = [
+        ("layout", layout), ("landing", landing), ("choose", choose), ("survey", survey), ("offer", offer),
+        ("confirm", confirm), ("done", done), ("nothing", nothing), ("expired", expired), ("problem", problem), ("kept", kept),
+    ]
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="referrer" content="no-referrer">
+        <title>{{$title}}Manage your subscription{{/title}} · {{brand.name}}</title>
+        <link rel="stylesheet" href="/assets/cancelflow.css">
+        {{#brand.styleTag}}<style>{{brand.styleTag}}</style>{{/brand.styleTag}}
+        </head>
+        <body>
+        <header class="brand">
+          {{#brand.logoUrl}}<img src="{{brand.logoUrl}}" alt="{{brand.name}}" class="logo">{{/brand.logoUrl}}
+          {{^brand.logoUrl}}<span class="brand-name">{{brand.name}}</span>{{/brand.logoUrl}}
+        </header>
+        <main class="card" id="main">
+        {{$body}}{{/body}}
+        </main>
+        {{#keep}}
+        <footer class="keep">
+          {{#keep.formAction}}
+          <form method="post" action="{{keep.formAction}}">
+            <input type="hidden" name="csrf" value="{{keep.csrf}}">
+            <button type="submit" class="link-button">Keep my subscription</button>
+          </form>
+          {{/keep.formAction}}
+          {{#keep.href}}<a href="{{keep.href}}" class="keep-link">Keep my subscription</a>{{/keep.href}}
+        </footer>
+        {{/keep}}
+        </body>
+        </html>
+        """
+
+    static let subscriptionList = """
+        <ul class="subscriptions">
+        {{#subscriptions}}
+          <li><strong>{{plan}}</strong>{{#price}} · {{price}}{{/price}}{{#renews}}<br><span class="muted">{{renews}}</span>{{/renews}}</li>
+        {{/subscriptions}}
+        </ul>
+        """
+
+    static let landing = """
+        {{<layout}}
+        {{$title}}Cancel your subscription{{/title}}
+        {{$body}}
+        <h1>{{#customerName}}Hi {{customerName}}, sorry{{/customerName}}{{^customerName}}Sorry{{/customerName}} to see you go</h1>
+        <p>You're about to cancel with {{brand.name}}. It takes a minute.</p>
+        \(subscriptionList)
+        <form method="post" action="{{action}}">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <button type="submit" class="primary">Continue to cancel</button>
+        </form>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let choose = """
+        {{<layout}}
+        {{$title}}Choose a subscription{{/title}}
+        {{$body}}
+        <h1>Which subscription do you want to cancel?</h1>
+        <form method="post" action="/flow/subscription">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <fieldset>
+            <legend>Your subscriptions</legend>
+            {{#subscriptions}}
+            <div class="choice">
+              <input type="radio" name="subscriptionId" id="sub-{{index}}" value="{{id}}" required>
+              <label for="sub-{{index}}"><strong>{{plan}}</strong>{{#price}} · {{price}}{{/price}}</label>
+            </div>
+            {{/subscriptions}}
+          </fieldset>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <button type="submit" class="primary">Continue</button>
+        </form>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let survey = """
+        {{<layout}}
+        {{$title}}Why are you leaving?{{/title}}
+        {{$body}}
+        <h1>Why are you leaving?</h1>
+        <p>Your answer helps {{brand.name}} get better.</p>
+        <form method="post" action="/flow/survey">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <fieldset>
+            <legend>Main reason</legend>
+            {{#reasons}}
+            <div class="choice">
+              <input type="radio" name="reason" id="reason-{{index}}" value="{{text}}" required>
+              <label for="reason-{{index}}">{{text}}</label>
+            </div>
+            {{/reasons}}
+          </fieldset>
+          <label for="comment">Anything else you'd like to tell us? <span class="muted">(optional)</span></label>
+          <textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <button type="submit" class="primary">Continue</button>
+        </form>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let offer = """
+        {{<layout}}
+        {{$title}}Before you go{{/title}}
+        {{$body}}
+        <h1>Before you go</h1>
+        <p class="offer">{{headline}}</p>
+        <p>{{detail}}</p>
+        <form method="post" action="/flow/offer" class="stack">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <button type="submit" name="decision" value="accept" class="primary">{{acceptLabel}}</button>
+          <button type="submit" name="decision" value="decline" class="secondary">No thanks, continue to cancel</button>
+        </form>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let confirm = """
+        {{<layout}}
+        {{$title}}Confirm cancellation{{/title}}
+        {{$body}}
+        <h1>Confirm cancellation</h1>
+        <p>{{summary}}</p>
+        <form method="post" action="/flow/confirm">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <button type="submit" class="danger">Cancel my subscription</button>
+        </form>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let done = """
+        {{<layout}}
+        {{$title}}{{heading}}{{/title}}
+        {{$body}}
+        <h1>{{heading}}</h1>
+        <p>{{message}}</p>
+        {{#returnUrl}}<p><a href="{{returnUrl}}" class="primary-link">Back to {{brand.name}}</a></p>{{/returnUrl}}
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let nothing = """
+        {{<layout}}
+        {{$title}}Nothing to cancel{{/title}}
+        {{$body}}
+        <h1>There's nothing to cancel</h1>
+        <p>We couldn't find an active subscription to cancel. If you think this is wrong, contact {{brand.name}}.</p>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let expired = """
+        {{<layout}}
+        {{$title}}This link has expired{{/title}}
+        {{$body}}
+        <h1>This link has expired</h1>
+        <p>For your security, cancel links work once and only for a limited time. You can still manage your
+        subscription: we'll email you a one-time code to confirm it's you.</p>
+        <p><a href="{{verifyUrl}}" class="primary-link">Continue with email verification</a></p>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let problem = """
+        {{<layout}}
+        {{$title}}Something went wrong{{/title}}
+        {{$body}}
+        <h1>{{heading}}</h1>
+        <p>{{message}}</p>
+        {{#retryUrl}}<p><a href="{{retryUrl}}" class="primary-link">Try again</a></p>{{/retryUrl}}
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let kept = """
+        {{<layout}}
+        {{$title}}Your subscription continues{{/title}}
+        {{$body}}
+        <h1>Your subscription continues</h1>
+        <p>Nothing has changed. You can close this page.</p>
+        {{/body}}
+        {{/layout}}
+        """
+
+    /// The stylesheet, served at `/assets/cancelflow.css`: no external fonts or assets.
+    static let stylesheet = """
+        :root { --brand: #4f46e5; --text: #1f2937; --muted: #6b7280; --bg: #f3f4f6; --danger: #b91c1c; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text);
+               background: var(--bg); }
+        .brand { max-width: 36rem; margin: 0 auto; padding: 1.25rem 1rem 0.5rem; }
+        .brand-name { font-weight: 700; font-size: 1.125rem; color: var(--brand); }
+        .logo { max-height: 2.5rem; max-width: 12rem; }
+        .card { max-width: 36rem; margin: 0.5rem auto; padding: 1.5rem; background: #fff; border-radius: 0.75rem;
+                box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+        h1 { font-size: 1.375rem; line-height: 1.3; margin: 0 0 0.75rem; }
+        .muted { color: var(--muted); font-size: 0.9375rem; }
+        .subscriptions { list-style: none; padding: 0; margin: 1rem 0; }
+        .subscriptions li { padding: 0.75rem; border: 1px solid #e5e7eb; border-radius: 0.5rem; margin-bottom: 0.5rem; }
+        fieldset { border: 0; padding: 0; margin: 0 0 1rem; }
+        legend { font-weight: 600; margin-bottom: 0.5rem; }
+        .choice { display: flex; align-items: center; gap: 0.5rem; padding: 0.5rem 0; }
+        .choice input { width: 1.25rem; height: 1.25rem; margin: 0; accent-color: var(--brand); }
+        label { cursor: pointer; }
+        textarea { display: block; width: 100%; margin: 0.25rem 0 1rem; padding: 0.5rem; font: inherit;
+                   border: 1px solid #d1d5db; border-radius: 0.5rem; }
+        button, .primary-link { display: inline-block; width: 100%; padding: 0.75rem 1rem; font: inherit; font-weight: 600;
+                                text-align: center; border-radius: 0.5rem; border: 2px solid transparent; cursor: pointer;
+                                text-decoration: none; }
+        .primary, .primary-link { background: var(--brand); color: #fff; }
+        .secondary { background: #fff; color: var(--text); border-color: #d1d5db; }
+        .danger { background: var(--danger); color: #fff; }
+        .stack { display: grid; gap: 0.75rem; }
+        button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid #f59e0b;
+                                                                                              outline-offset: 2px; }
+        .offer { font-size: 1.25rem; font-weight: 700; color: var(--brand); }
+        .error { color: var(--danger); font-weight: 600; }
+        .keep { max-width: 36rem; margin: 0 auto 2rem; padding: 0 1rem; text-align: center; }
+        .link-button, .keep-link { width: auto; background: none; border: 0; color: var(--text); text-decoration: underline;
+                                   font-weight: 500; padding: 0.5rem; }
+        @media (max-width: 400px) { .card { margin: 0.5rem; padding: 1rem; } h1 { font-size: 1.25rem; } }
+        """
+}

@@ -1,0 +1,192 @@
+import CancelflowCore
+import Foundation
+import SQLKit
+
+extension SQLStore: FlowStore {
+    public func flowSettings(organizationID: String) async throws -> FlowSettings {
+        try await self.pool.withConnection { db in
+            guard let row = try await db.raw("SELECT * FROM flow_settings WHERE organization_id = \(bind: organizationID)").first() else {
+                return .defaults
+            }
+            return try Self.decodeFlowSettings(row)
+        }
+    }
+
+    public func setFlowSettings(organizationID: String, _ settings: FlowSettings, now: Date) async throws {
+        let reasons = try JSONCoding.encode(settings.surveyReasons)
+        let nowMillis = Millis.from(now)
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, updated_at)
+                VALUES (\(bind: organizationID), \(bind: reasons), \(bind: settings.offer.text), \(bind: settings.cancelTiming.rawValue),
+                    \(bind: settings.brandColor), \(bind: settings.logoURL), \(bind: nowMillis))
+                ON CONFLICT (organization_id) DO UPDATE SET
+                    survey_reasons = excluded.survey_reasons, offer = excluded.offer, cancel_timing = excluded.cancel_timing,
+                    brand_color = excluded.brand_color, logo_url = excluded.logo_url, updated_at = excluded.updated_at
+                """
+            ).run()
+        }
+    }
+
+    public func exchangeLink(tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date) async throws
+        -> (CancelLink, FlowSession)?
+    {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.transaction { db in
+            // The whole guarantee is this one statement: it changes the row only while the link is
+            // active and unexpired, and the database lets one writer at a time see it so.
+            let row = try await db.raw(
+                """
+                UPDATE cancel_links SET
+                    status = CASE WHEN single_use THEN 'consumed' ELSE status END,
+                    consumed_at = CASE WHEN single_use THEN \(bind: nowMillis) ELSE consumed_at END,
+                    exchange_count = exchange_count + 1
+                WHERE token_hash = \(bind: tokenHash) AND status = 'active' AND expires_at > \(bind: nowMillis)
+                RETURNING *
+                """
+            ).first()
+            guard let row else { return nil }
+            let link = try Self.decodeLink(row)
+            let session = FlowSession(
+                id: sessionID,
+                linkID: link.id,
+                organizationID: link.organizationID,
+                mode: link.mode,
+                customerID: link.customerID,
+                subscriptionID: link.subscriptionID,
+                entry: .link,
+                returnURL: link.returnURL,
+                createdAt: Millis.date(nowMillis),
+                expiresAt: Millis.date(Millis.from(sessionExpiresAt))
+            )
+            try await Self.insertFlowSession(session, sessionHash: sessionHash, db: db)
+            try await db.raw(
+                """
+                INSERT INTO link_exchanges (id, link_id, flow_session_id, exchanged_at)
+                VALUES (\(bind: Identifier.make("lx_")), \(bind: link.id), \(bind: session.id), \(bind: nowMillis))
+                """
+            ).run()
+            return (link, session)
+        }
+    }
+
+    static func insertFlowSession(_ session: FlowSession, sessionHash: String, db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO flow_sessions (id, session_hash, link_id, organization_id, mode, customer_id, subscription_id, offer_declined,
+                entry, return_url, created_at, expires_at)
+            VALUES (\(bind: session.id), \(bind: sessionHash), \(bind: session.linkID), \(bind: session.organizationID),
+                \(bind: session.mode.rawValue), \(bind: session.customerID), \(bind: session.subscriptionID), \(bind: false),
+                \(bind: session.entry.rawValue), \(bind: session.returnURL), \(bind: Millis.from(session.createdAt)),
+                \(bind: Millis.from(session.expiresAt)))
+            """
+        ).run()
+    }
+
+    public func flowSession(sessionHash: String) async throws -> FlowSession? {
+        try await self.pool.withConnection { db in
+            try await db.raw("SELECT * FROM flow_sessions WHERE session_hash = \(bind: sessionHash)").first().map(Self.decodeFlowSession)
+        }
+    }
+
+    public func updateFlowSession(_ session: FlowSession) async throws {
+        try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE flow_sessions SET subscription_id = \(bind: session.subscriptionID), survey_reason = \(bind: session.surveyReason),
+                    survey_comment = \(bind: session.surveyComment), offer_declined = \(bind: session.offerDeclined)
+                WHERE id = \(bind: session.id) AND outcome IS NULL
+                """
+            ).run()
+        }
+    }
+
+    public func completeFlowSession(id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?) async throws -> Bool {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.transaction { db in
+            // Only an undecided session ends, and (but for abandonment) only before it expires, so
+            // the sweeper and a late click cannot both decide it.
+            var update = SQLQueryString(
+                "UPDATE flow_sessions SET outcome = \(bind: outcome.rawValue), outcome_at = \(bind: nowMillis) WHERE id = \(bind: id) AND outcome IS NULL"
+            )
+            if outcome != .abandoned {
+                update.appendInterpolation(unsafeRaw: " AND expires_at > ")
+                update.appendInterpolation(bind: nowMillis)
+            }
+            update.appendInterpolation(unsafeRaw: " RETURNING organization_id, mode, subscription_id")
+            guard let row = try await db.raw(update).first() else { return false }
+            guard let change, let subscriptionID = try row.decode(column: "subscription_id", as: String?.self) else { return true }
+            let organizationID = try row.decode(column: "organization_id", as: String.self)
+            let mode = try row.decode(column: "mode", as: String.self)
+            let target = SQLQueryString(
+                " WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode) AND id = \(bind: subscriptionID)"
+            )
+            var statement: SQLQueryString
+            switch change {
+            case .cancel(.periodEnd):
+                statement = "UPDATE subscriptions SET cancel_at_period_end = \(bind: true), canceled_at = \(bind: nowMillis)"
+            case .cancel(.immediately):
+                statement = """
+                    UPDATE subscriptions SET status = 'canceled', cancel_at_period_end = \(bind: false), canceled_at = \(bind: nowMillis)
+                    """
+            case .pause(let until):
+                statement = "UPDATE subscriptions SET status = 'paused', pause_resumes_at = \(bind: Millis.from(until))"
+            case .discount(let percent, let until):
+                statement = """
+                    UPDATE subscriptions SET discount_percent = \(bind: Int64(percent)), discount_ends_at = \(bind: Millis.from(until))
+                    """
+            }
+            statement.appendInterpolation(unsafeRaw: ", updated_at = ")
+            statement.appendInterpolation(bind: nowMillis)
+            try await db.raw(statement + target).run()
+            return true
+        }
+    }
+
+    public func abandonExpiredFlowSessions(now: Date) async throws -> Int {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.withConnection { db in
+            try await db.raw(
+                """
+                UPDATE flow_sessions SET outcome = 'abandoned', outcome_at = expires_at
+                WHERE outcome IS NULL AND expires_at <= \(bind: nowMillis)
+                RETURNING id
+                """
+            ).all().count
+        }
+    }
+
+    static func decodeFlowSettings(_ row: any SQLRow) throws -> FlowSettings {
+        let offerText = try row.decode(column: "offer", as: String.self)
+        let timing = try row.decode(column: "cancel_timing", as: String.self)
+        return FlowSettings(
+            surveyReasons: try JSONCoding.decode([String].self, from: row.decode(column: "survey_reasons", as: String.self)),
+            offer: RetentionOffer(text: offerText) ?? .none,
+            cancelTiming: CancelTiming(rawValue: timing) ?? .periodEnd,
+            brandColor: try row.decode(column: "brand_color", as: String.self),
+            logoURL: try row.decode(column: "logo_url", as: String?.self)
+        )
+    }
+
+    static func decodeFlowSession(_ row: any SQLRow) throws -> FlowSession {
+        let entry = try row.decode(column: "entry", as: String.self)
+        return FlowSession(
+            id: try row.decode(column: "id", as: String.self),
+            linkID: try row.decode(column: "link_id", as: String?.self),
+            organizationID: try row.decode(column: "organization_id", as: String.self),
+            mode: try Self.decodeMode(row.decode(column: "mode", as: String.self)),
+            customerID: try row.decode(column: "customer_id", as: String.self),
+            subscriptionID: try row.decode(column: "subscription_id", as: String?.self),
+            surveyReason: try row.decode(column: "survey_reason", as: String?.self),
+            surveyComment: try row.decode(column: "survey_comment", as: String?.self),
+            offerDeclined: try row.decode(column: "offer_declined", as: Bool.self),
+            outcome: try row.decode(column: "outcome", as: String?.self).flatMap(FlowOutcome.init(rawValue:)),
+            outcomeAt: try row.decode(column: "outcome_at", as: Int64?.self).map(Millis.date),
+            entry: FlowEntry(rawValue: entry) ?? .link,
+            returnURL: try row.decode(column: "return_url", as: String?.self),
+            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
+            expiresAt: Millis.date(try row.decode(column: "expires_at", as: Int64.self))
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+
+/// A minimal browser over the test client: keeps cookies, submits forms with the CSRF value the
+/// last page carried, and never follows redirects on its own (tests look at each hop).
+public final class TestBrowser: Sendable {
+    let client: any TestClientProtocol
+    let cookies = Mutex<[String: String]>([:])
+    let lastPage = Mutex<String>("")
+    let host: String?
+
+    /// A browser; `host` is sent as `X-Forwarded-Host` (the app must trust the proxy) to play a
+    /// request to another host name.
+    public init(_ client: any TestClientProtocol, host: String? = nil) {
+        self.client = client
+        self.host = host
+    }
+
+    public var cookieJar: [String: String] { self.cookies.withLock { $0 } }
+
+    public func setCookie(_ name: String, _ value: String?) {
+        self.cookies.withLock { $0[name] = value }
+    }
+
+    /// The CSRF value of the last page's first form.
+    public var csrf: String? {
+        let page = self.lastPage.withLock { $0 }
+        guard let range = page.range(of: #"name="csrf" value="([a-z2-7]+)""#, options: .regularExpression) else { return nil }
+        let match = page[range]
+        return match.split(separator: "\"").dropFirst(3).first.map(String.init)
+    }
+
+    public func get(_ uri: String, method: HTTPRequest.Method = .get) async throws -> TestResponse {
+        try await self.send(uri, method: method, body: nil)
+    }
+
+    /// Posts a form; the `csrf` field is the last page's unless given.
+    public func post(_ uri: String, _ fields: [String: String] = [:], csrf: String? = nil) async throws -> TestResponse {
+        var fields = fields
+        if fields["csrf"] == nil { fields["csrf"] = csrf ?? self.csrf ?? "" }
+        let body = fields.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&")
+        return try await self.send(uri, method: .post, body: ByteBuffer(string: body))
+    }
+
+    func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        let jar = self.cookieJar
+        if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
+        if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
+        if let host = self.host { headers[HTTPField.Name("X-Forwarded-Host")!] = host }
+        let response = try await self.client.execute(uri: uri, method: method, headers: headers, body: body)
+        for field in response.headers where field.name == .setCookie {
+            let pair = field.value.split(separator: ";").first ?? ""
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            let expired = field.value.contains("Max-Age=0")
+            self.setCookie(String(parts[0]), expired || parts[1].isEmpty ? nil : String(parts[1]))
+        }
+        if response.headers[.contentType]?.hasPrefix("text/html") == true {
+            self.lastPage.withLock { $0 = String(buffer: response.body) }
+        }
+        return response
+    }
+
+    static func escape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
