@@ -239,7 +239,7 @@ struct HostedPagesController: Sendable {
             let view = DoneView(brand: brand, outcome: outcome, subscription: subscription,
                                 timing: flowContext.settings.cancelTiming, returnUrl: session.returnURL,
                                 verifyUrl: Self.verifyURL(appID: nil))
-            return self.render("done", view, status: .ok, formTargets: formTargets)
+            return self.render("done", view, status: status, formTargets: formTargets)
         }
     }
 
