@@ -8,7 +8,7 @@ import Foundation
 struct Orgs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage organizations.",
-        subcommands: [Create.self, VerifyDomain.self]
+        subcommands: [Create.self, VerifyDomain.self, ConfigureFlow.self]
     )
 
     /// `cancelflow orgs create`
@@ -64,6 +64,70 @@ struct Orgs: AsyncParsableCommand {
             }
             guard updated else { throw CommandFailure(message: "No organization \(self.org) with a custom domain.") }
             print("Custom domain of \(self.org) is verified; new links use it.")
+        }
+    }
+}
+
+extension Orgs {
+    /// `cancelflow orgs configure-flow`: the hosted flow's settings, until the dashboard edits them.
+    struct ConfigureFlow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set an organization's cancel-flow settings; options not given keep their current value."
+        )
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "A survey reason; repeat for each (replaces the list).") var reason: [String] = []
+        @Option(help: "Retention offer: none, pause:MONTHS or discount:PERCENT:MONTHS.") var offer: String?
+        @Option(help: "When a cancellation takes effect: period_end or immediately.") var cancelTiming: String?
+        @Option(help: "Brand colour, #rrggbb.") var brandColor: String?
+        @Option(help: "https URL of the logo.") var logoUrl: String?
+        @Flag(help: "Print the resulting settings as JSON.") var json = false
+
+        struct Output: Encodable {
+            let surveyReasons: [String]
+            let offer: String
+            let cancelTiming: String
+            let brandColor: String
+            let logoUrl: String?
+        }
+
+        func run() async throws {
+            var offer: RetentionOffer?
+            if let text = self.offer {
+                guard let parsed = RetentionOffer(text: text) else {
+                    throw CommandFailure(message: "--offer must be none, pause:MONTHS (1-12) or discount:PERCENT:MONTHS (1-100, 1-36).")
+                }
+                offer = parsed
+            }
+            var timing: CancelTiming?
+            if let text = self.cancelTiming {
+                guard let parsed = CancelTiming(rawValue: text) else {
+                    throw CommandFailure(message: "--cancel-timing must be period_end or immediately.")
+                }
+                timing = parsed
+            }
+            let (newOffer, newTiming) = (offer, timing)
+            let settings = try await withServices(self.options) { services -> FlowSettings in
+                guard try await services.store.organization(id: self.org) != nil else {
+                    throw CommandFailure(message: "No organization \(self.org).")
+                }
+                var settings = try await services.store.flowSettings(organizationID: self.org)
+                if !self.reason.isEmpty { settings.surveyReasons = self.reason }
+                if let newOffer { settings.offer = newOffer }
+                if let newTiming { settings.cancelTiming = newTiming }
+                if let color = self.brandColor { settings.brandColor = color }
+                if let logo = self.logoUrl { settings.logoURL = logo.isEmpty ? nil : logo }
+                let validated = try settings.validated()
+                try await services.store.setFlowSettings(organizationID: self.org, validated, now: services.time.now())
+                return validated
+            }
+            if self.json {
+                try printJSON(Output(surveyReasons: settings.surveyReasons, offer: settings.offer.text,
+                                     cancelTiming: settings.cancelTiming.rawValue, brandColor: settings.brandColor, logoUrl: settings.logoURL))
+            } else {
+                print("Cancel-flow settings of \(self.org) saved.")
+            }
         }
     }
 }

@@ -82,6 +82,23 @@ import FoundationNetworking
             #expect(badGrace.status != 0)
             let noDomain = try await self.run(["orgs", "verify-domain", "--org", orgID], database: database)
             #expect(noDomain.status != 0)
+            let configured = try await self.run(
+                ["orgs", "configure-flow", "--org", orgID, "--reason", "Too pricey", "--reason", "Other", "--offer", "pause:2",
+                 "--cancel-timing", "immediately", "--brand-color", "#0A7C55", "--json"],
+                database: database
+            )
+            #expect(configured.status == 0, "\(configured.stderr)")
+            let settings = try await store.flowSettings(organizationID: orgID)
+            #expect(settings.surveyReasons == ["Too pricey", "Other"])
+            #expect(settings.offer == .pause(months: 2))
+            #expect(settings.cancelTiming == .immediately)
+            #expect(settings.brandColor == "#0a7c55")
+            for bad in [["--offer", "pause:99"], ["--brand-color", "red"], ["--cancel-timing", "later"], ["--logo-url", "http://x.test/l.png"]] {
+                let refused = try await self.run(["orgs", "configure-flow", "--org", orgID] + bad, database: database)
+                #expect(refused.status != 0, "\(bad)")
+            }
+            #expect(try await store.flowSettings(organizationID: orgID) == settings, "refused settings change nothing")
+
             let taken = try await self.run(["orgs", "create", "--name", "Other", "--subdomain", "acme"], database: database)
             #expect(taken.status != 0)
             #expect(taken.stderr.contains("already taken"))
