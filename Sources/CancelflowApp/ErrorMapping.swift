@@ -9,19 +9,42 @@ import Logging
 /// nothing.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Only the API answers in JSON; a person who reaches anything else gets a page.
+        let html = !request.uri.path.hasPrefix("/v1")
         do {
             return try await next(request, context)
         } catch let error as CancelflowError {
             if error.kind == .internal || error.kind == .configuration {
                 context.logger.error("Request failed", metadata: ["error": .string(error.description)])
             }
-            return Self.response(for: error)
+            return html ? Self.page(for: error) : Self.response(for: error)
         } catch let error as HTTPError {
-            return Self.response(for: Self.translate(error))
+            let translated = Self.translate(error)
+            return html ? Self.page(for: translated) : Self.response(for: translated)
         } catch {
             context.logger.error("Unexpected error", metadata: ["error": .string(String(reflecting: error))])
-            return Self.response(for: CancelflowError(.internal, code: "internal_error", message: "Something went wrong on our side."))
+            let failure = CancelflowError(.internal, code: "internal_error", message: "Something went wrong on our side.")
+            return html ? Self.page(for: failure) : Self.response(for: failure)
         }
+    }
+
+    /// A plain page for errors outside the API (an unknown address, a server fault).
+    static func page(for error: CancelflowError) -> Response {
+        let (heading, text) = error.kind == .notFound
+            ? ("Page not found", "There is nothing at this address. If you followed a cancel link, ask for a new one.")
+            : ("Something went wrong", "Please try again in a few minutes.")
+        let html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(heading)</title><link rel="stylesheet" href="/assets/cancelflow.css"></head>
+            <body><main class="card"><h1>\(heading)</h1><p>\(text)</p></main></body></html>
+            """
+        var response = Response(
+            status: Self.status(for: error.kind),
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+        PageSecurity.apply(to: &response, styleHash: nil, formTargets: [])
+        return response
     }
 
     static func translate(_ error: HTTPError) -> CancelflowError {

@@ -118,7 +118,7 @@ struct OfferView: PageView {
             self.acceptLabel = "Pause my subscription"
         case .discount(let percent, let months):
             self.headline = "Stay and get \(percent)% off for \(months) month\(months == 1 ? "" : "s")"
-            self.detail = "The discount applies to your \(subscription?.planName ?? "subscription") from your next bill."
+            self.detail = "The discount applies to your \(subscription?.planName.map { "\($0) plan" } ?? "subscription") from your next bill."
             self.acceptLabel = "Accept \(percent)% off"
         case .none:
             self.headline = ""
