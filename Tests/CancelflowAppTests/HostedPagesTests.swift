@@ -239,6 +239,24 @@ import Testing
     }
 
     @Test(arguments: TestEngine.allCases)
+    func aLinkShowsOnlyTheDataOfItsOwnMode(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await ctx.seedCustomer()
+            _ = try await ctx.services.store.upsertCustomer(organizationID: ctx.organization.id, mode: .live, id: "cus_abc123",
+                                                            email: nil, name: "Live Larry", now: ctx.time.now())
+            let (testToken, _) = try await Self.mintToken(client, ctx)
+            let live = try await client.mint(ctx, headers: ctx.headers(.live))
+            let liveToken = try #require(live.json["token"] as? String)
+            let testPage = try await TestBrowser(client, host: Self.host).get("/cancel/\(testToken)")
+            #expect(testPage.text.contains("Hi Ada") && !testPage.text.contains("Larry"))
+            #expect(testPage.text.contains("Pro"), "the test subscription")
+            let livePage = try await TestBrowser(client, host: Self.host).get("/cancel/\(liveToken)")
+            #expect(livePage.text.contains("Hi Live Larry") && !livePage.text.contains("Ada"))
+            #expect(!livePage.text.contains("Pro"), "the live customer has no subscription; the test one is not shown")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
     func pagesCarryTheSecurityHeaders(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
             try await ctx.seedCustomer()
