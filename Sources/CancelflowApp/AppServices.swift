@@ -42,9 +42,16 @@ public struct AppServices: Sendable {
             store: self.store,
             time: self.time,
             codec: CancelTokenCodec(serverSecret: self.secret),
-            picker: DomainPicker(publicURL: self.configuration.publicURL, subdomainBase: self.configuration.subdomainBase)
+            picker: DomainPicker(publicURL: self.configuration.publicURL, subdomainBase: self.configuration.subdomainBase),
+            events: self.events
         )
     }
+
+    /// The cancel-flow service.
+    public var flow: FlowService { FlowService(store: self.store, time: self.time, events: self.events) }
+
+    /// How events are written for webhooks.
+    public var events: any EventEncoder { WebhookEventEncoder() }
 
     /// Opens the configured database (not yet migrated) and resolves the server secret.
     public static func open(configuration: AppConfiguration, logger: Logger, time: any TimeSource = SystemTimeSource()) async throws

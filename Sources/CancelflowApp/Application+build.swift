@@ -22,7 +22,7 @@ public func buildApplication(
     let logger = configuredLogger
     let services = try await AppServices.open(configuration: configuration, logger: logger)
     var app = try buildApplication(services: services, logger: logger)
-    app.addServices(FlowSweeper(flow: FlowService(store: services.store, time: services.time), logger: logger))
+    app.addServices(FlowSweeper(flow: services.flow, logger: logger))
     if let postgres = services.pool as? PostgresDatabasePool {
         app.addServices(postgres)
     } else {

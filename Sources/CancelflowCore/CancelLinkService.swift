@@ -15,15 +15,17 @@ public struct CancelLinkService: Sendable {
     let store: any CancelflowStorage
     let time: any TimeSource
     let codec: CancelTokenCodec
+    let events: any EventEncoder
     /// The domain picker links are built with.
     public let picker: DomainPicker
 
     /// Creates the service.
-    public init(store: any CancelflowStorage, time: any TimeSource, codec: CancelTokenCodec, picker: DomainPicker) {
+    public init(store: any CancelflowStorage, time: any TimeSource, codec: CancelTokenCodec, picker: DomainPicker, events: any EventEncoder) {
         self.store = store
         self.time = time
         self.codec = codec
         self.picker = picker
+        self.events = events
     }
 
     /// What a caller asks to mint.
@@ -109,7 +111,8 @@ public struct CancelLinkService: Sendable {
             returnURL: request.returnURL,
             metadata: request.metadata
         )
-        try await self.store.insertLink(link, tokenHash: hash)
+        let created = self.events.outbox(.linkCreated(link), organizationID: link.organizationID, mode: mode, at: now)
+        try await self.store.insertLink(link, tokenHash: hash, events: [created])
         return MintedLink(link: link, token: token, url: self.picker.url(for: organization, token: token))
     }
 
@@ -124,7 +127,11 @@ public struct CancelLinkService: Sendable {
     /// is already consumed or expired. Revoking a revoked link answers it again (idempotent).
     public func revoke(organizationID: String, mode: Mode, id: String) async throws -> CancelLink {
         let now = self.time.now()
-        guard let link = try await self.store.revokeLink(organizationID: organizationID, mode: mode, id: id, now: now) else {
+        let encoder = self.events
+        let revoked = try await self.store.revokeLink(organizationID: organizationID, mode: mode, id: id, now: now) { link in
+            [encoder.outbox(.linkRevoked(link), organizationID: organizationID, mode: mode, at: now)]
+        }
+        guard let link = revoked else {
             throw CancelflowError.notFound("link_not_found", "No cancel session with that id.", param: "id")
         }
         switch link.status(at: now) {

@@ -238,15 +238,19 @@ public protocol FlowStore: Sendable {
     /// link is active and unexpired (consuming it when single-use), the new flow session, and a
     /// record of the exchange. Nil when the link could not be exchanged; of concurrent exchanges
     /// of a single-use link exactly one succeeds.
-    func exchangeLink(tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date) async throws
-        -> (CancelLink, FlowSession)?
+    func exchangeLink(
+        tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date,
+        events: @Sendable (CancelLink) -> [OutboxEvent]
+    ) async throws -> (CancelLink, FlowSession)?
     /// The session a browser's key hash names.
     func flowSession(sessionHash: String) async throws -> FlowSession?
     /// Records progress on an open session (subscription choice, survey, offer declined).
     func updateFlowSession(_ session: FlowSession) async throws
     /// Ends an open session with an outcome and applies the subscription change, in one
     /// transaction; false when the session had already ended.
-    func completeFlowSession(id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?) async throws -> Bool
-    /// Marks undecided sessions past their expiry `abandoned`; returns how many.
-    func abandonExpiredFlowSessions(now: Date) async throws -> Int
+    func completeFlowSession(
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, events: @Sendable (FlowSession) -> [OutboxEvent]
+    ) async throws -> Bool
+    /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.
+    func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession) -> [OutboxEvent]) async throws -> Int
 }

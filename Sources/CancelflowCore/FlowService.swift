@@ -11,11 +11,33 @@ public struct FlowService: Sendable {
 
     let store: any CancelflowStorage
     let time: any TimeSource
+    let events: any EventEncoder
 
     /// Creates the service.
-    public init(store: any CancelflowStorage, time: any TimeSource) {
+    public init(store: any CancelflowStorage, time: any TimeSource, events: any EventEncoder) {
         self.store = store
         self.time = time
+        self.events = events
+    }
+
+    /// Exchanges a link for a new flow session, emitting `cancel_link.exchanged` (and
+    /// `cancel_link.consumed` for a single-use link) with the change.
+    public func exchange(tokenHash: String, sessionHash: String) async throws -> (CancelLink, FlowSession)? {
+        let now = self.time.now()
+        let encoder = self.events
+        return try await self.store.exchangeLink(
+            tokenHash: tokenHash,
+            now: now,
+            sessionHash: sessionHash,
+            sessionID: Identifier.make("fs_"),
+            sessionExpiresAt: now.addingTimeInterval(Self.sessionLifetime)
+        ) { link in
+            var events = [encoder.outbox(.linkExchanged(link), organizationID: link.organizationID, mode: link.mode, at: now)]
+            if link.storedStatus == .consumed {
+                events.append(encoder.outbox(.linkConsumed(link), organizationID: link.organizationID, mode: link.mode, at: now))
+            }
+            return events
+        }
     }
 
     /// Everything a page of the flow shows.
@@ -176,7 +198,11 @@ public struct FlowService: Sendable {
 
     /// Marks undecided sessions that ran out as abandoned.
     public func abandonExpired() async throws -> Int {
-        try await self.store.abandonExpiredFlowSessions(now: self.time.now())
+        let now = self.time.now()
+        let encoder = self.events
+        return try await self.store.abandonExpiredFlowSessions(now: now) { session in
+            [encoder.outbox(.flowCompleted(session, offerAccepted: false), organizationID: session.organizationID, mode: session.mode, at: now)]
+        }
     }
 
     func openContext(_ session: FlowSession) async throws -> Context {
@@ -187,7 +213,13 @@ public struct FlowService: Sendable {
     }
 
     func finish(_ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?) async throws {
-        guard try await self.store.completeFlowSession(id: session.id, outcome: outcome, now: self.time.now(), change: change) else {
+        let now = self.time.now()
+        let encoder = self.events
+        let accepted = outcome == .paused || outcome == .discounted
+        let completed = try await self.store.completeFlowSession(id: session.id, outcome: outcome, now: now, change: change) { session in
+            [encoder.outbox(.flowCompleted(session, offerAccepted: accepted), organizationID: session.organizationID, mode: session.mode, at: now)]
+        }
+        guard completed else {
             throw CancelflowError.invalid("session_closed", "This cancel session has ended.")
         }
     }

@@ -111,8 +111,8 @@ public struct IdempotentResult: Sendable {
 
 /// Cancel Links.
 public protocol CancelLinkStore: Sendable {
-    /// Inserts a link with the hash of its token.
-    func insertLink(_ link: CancelLink, tokenHash: String) async throws
+    /// Inserts a link with the hash of its token, and its events, in one transaction.
+    func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent]) async throws
     /// One link of an organization's mode.
     func link(organizationID: String, mode: Mode, id: String) async throws -> CancelLink?
     /// The link a token hash belongs to.
@@ -121,7 +121,8 @@ public protocol CancelLinkStore: Sendable {
     func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws -> [CancelLink]
     /// Revokes an active, unexpired link in one conditional update; returns the link as it is
     /// afterwards (revoked, or unchanged when it could not be revoked), or nil when unknown.
-    func revokeLink(organizationID: String, mode: Mode, id: String, now: Date) async throws -> CancelLink?
+    func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @Sendable (CancelLink) -> [OutboxEvent]) async throws
+        -> CancelLink?
 }
 
 /// What happened when a request claimed an idempotency key.
@@ -149,4 +150,4 @@ public protocol IdempotencyStore: Sendable {
 }
 
 /// Everything the service needs from its database.
-public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore
+public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore

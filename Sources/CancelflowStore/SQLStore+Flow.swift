@@ -29,9 +29,10 @@ extension SQLStore: FlowStore {
         }
     }
 
-    public func exchangeLink(tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date) async throws
-        -> (CancelLink, FlowSession)?
-    {
+    public func exchangeLink(
+        tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date,
+        events: @Sendable (CancelLink) -> [OutboxEvent]
+    ) async throws -> (CancelLink, FlowSession)? {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
             // The whole guarantee is this one statement: it changes the row only while the link is
@@ -67,6 +68,7 @@ extension SQLStore: FlowStore {
                 VALUES (\(bind: Identifier.make("lx_")), \(bind: link.id), \(bind: session.id), \(bind: nowMillis))
                 """
             ).run()
+            try await Self.writeOutbox(events(link), db: db)
             return (link, session)
         }
     }
@@ -102,7 +104,9 @@ extension SQLStore: FlowStore {
         }
     }
 
-    public func completeFlowSession(id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?) async throws -> Bool {
+    public func completeFlowSession(
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, events: @Sendable (FlowSession) -> [OutboxEvent]
+    ) async throws -> Bool {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
             // Only an undecided session ends, and (but for abandonment) only before it expires, so
@@ -114,8 +118,9 @@ extension SQLStore: FlowStore {
                 update.appendInterpolation(unsafeRaw: " AND expires_at > ")
                 update.appendInterpolation(bind: nowMillis)
             }
-            update.appendInterpolation(unsafeRaw: " RETURNING organization_id, mode, subscription_id")
+            update.appendInterpolation(unsafeRaw: " RETURNING *")
             guard let row = try await db.raw(update).first() else { return false }
+            try await Self.writeOutbox(events(try Self.decodeFlowSession(row)), db: db)
             guard let change, let subscriptionID = try row.decode(column: "subscription_id", as: String?.self) else { return true }
             let organizationID = try row.decode(column: "organization_id", as: String.self)
             let mode = try row.decode(column: "mode", as: String.self)
@@ -144,16 +149,20 @@ extension SQLStore: FlowStore {
         }
     }
 
-    public func abandonExpiredFlowSessions(now: Date) async throws -> Int {
+    public func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession) -> [OutboxEvent]) async throws -> Int {
         let nowMillis = Millis.from(now)
-        return try await self.pool.withConnection { db in
-            try await db.raw(
+        return try await self.pool.transaction { db in
+            let rows = try await db.raw(
                 """
                 UPDATE flow_sessions SET outcome = 'abandoned', outcome_at = expires_at
                 WHERE outcome IS NULL AND expires_at <= \(bind: nowMillis)
-                RETURNING id
+                RETURNING *
                 """
-            ).all().count
+            ).all()
+            for row in rows {
+                try await Self.writeOutbox(events(try Self.decodeFlowSession(row)), db: db)
+            }
+            return rows.count
         }
     }
 

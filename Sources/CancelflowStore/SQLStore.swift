@@ -324,9 +324,9 @@ extension SQLStore: BillingDataStore {
 // MARK: - Cancel Links
 
 extension SQLStore: CancelLinkStore {
-    public func insertLink(_ link: CancelLink, tokenHash: String) async throws {
+    public func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent]) async throws {
         let metadata = try JSONCoding.encode(link.metadata)
-        try await self.pool.withConnection { db in
+        try await self.pool.transaction { db in
             try await db.raw(
                 """
                 INSERT INTO cancel_links (id, organization_id, mode, token_hash, customer_id, subscription_id, single_use, status,
@@ -337,6 +337,7 @@ extension SQLStore: CancelLinkStore {
                     \(bind: metadata), 0)
                 """
             ).run()
+            try await Self.writeOutbox(events, db: db)
         }
     }
 
@@ -393,9 +394,11 @@ extension SQLStore: CancelLinkStore {
         }
     }
 
-    public func revokeLink(organizationID: String, mode: Mode, id: String, now: Date) async throws -> CancelLink? {
+    public func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @Sendable (CancelLink) -> [OutboxEvent])
+        async throws -> CancelLink?
+    {
         let nowMillis = Millis.from(now)
-        return try await self.pool.withConnection { db in
+        return try await self.pool.transaction { db in
             // One conditional update: a link being exchanged at this instant is either revoked
             // first or consumed first, never both.
             let revoked = try await db.raw(
@@ -406,7 +409,11 @@ extension SQLStore: CancelLinkStore {
                 RETURNING *
                 """
             ).first()
-            if let revoked { return try Self.decodeLink(revoked) }
+            if let revoked {
+                let link = try Self.decodeLink(revoked)
+                try await Self.writeOutbox(events(link), db: db)
+                return link
+            }
             return try await db.raw(
                 """
                 SELECT * FROM cancel_links

@@ -212,7 +212,7 @@ import Testing
             try await ctx.seedCustomer()
             let browser = try await Self.start(client, ctx)
             _ = try await browser.post("/flow/survey", ["reason": "Technical problems"])
-            let flow = FlowService(store: ctx.services.store, time: ctx.time)
+            let flow = ctx.services.flow
             ctx.time.advance(by: FlowService.sessionLifetime - 1)
             #expect(try await flow.abandonExpired() == 0)
             ctx.time.advance(by: 1)

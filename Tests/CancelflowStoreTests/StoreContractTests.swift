@@ -145,7 +145,7 @@ import Testing
             let store = SQLStore(pool: pool)
             let (org, _) = try await self.makeOrganization(store)
             let link = self.link(org)
-            try await store.insertLink(link, tokenHash: "hash-1")
+            try await store.insertLink(link, tokenHash: "hash-1", events: [])
             #expect(try await store.link(organizationID: org.id, mode: .test, id: link.id) == link)
             #expect(try await store.link(organizationID: org.id, mode: .live, id: link.id) == nil)
             #expect(try await store.link(organizationID: "org_other", mode: .test, id: link.id) == nil)
@@ -154,7 +154,7 @@ import Testing
             // A token hash is unique.
             var twin = self.link(org)
             twin.id = "cs_twin"
-            await #expect(throws: (any Error).self) { try await store.insertLink(twin, tokenHash: "hash-1") }
+            await #expect(throws: (any Error).self) { try await store.insertLink(twin, tokenHash: "hash-1", events: []) }
         }
     }
 
@@ -164,19 +164,19 @@ import Testing
             let store = SQLStore(pool: pool)
             let (org, _) = try await self.makeOrganization(store)
             let link = self.link(org)
-            try await store.insertLink(link, tokenHash: "h1")
-            let revoked = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now))
+            try await store.insertLink(link, tokenHash: "h1", events: [])
+            let revoked = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now) { _ in [] })
             #expect(revoked.storedStatus == .revoked)
             #expect(revoked.revokedAt == self.now)
-            let again = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now.addingTimeInterval(5)))
+            let again = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now.addingTimeInterval(5)) { _ in [] })
             #expect(again.revokedAt == self.now, "a second revoke changes nothing")
 
             let expiring = self.link(org, expiresIn: 10)
-            try await store.insertLink(expiring, tokenHash: "h2")
-            let late = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: expiring.id, now: self.now.addingTimeInterval(10)))
+            try await store.insertLink(expiring, tokenHash: "h2", events: [])
+            let late = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: expiring.id, now: self.now.addingTimeInterval(10)) { _ in [] })
             #expect(late.storedStatus == .active)
             #expect(late.status(at: self.now.addingTimeInterval(10)) == .expired)
-            #expect(try await store.revokeLink(organizationID: org.id, mode: .live, id: expiring.id, now: self.now) == nil)
+            #expect(try await store.revokeLink(organizationID: org.id, mode: .live, id: expiring.id, now: self.now) { _ in [] } == nil)
         }
     }
 
@@ -189,10 +189,10 @@ import Testing
             // Pairs share a creation time, so the id must break ties.
             for index in 0..<7 {
                 let link = self.link(org, customer: index.isMultiple(of: 2) ? "cus_even" : "cus_odd", createdAt: self.now.addingTimeInterval(Double(index / 2)))
-                try await store.insertLink(link, tokenHash: "h\(index)")
+                try await store.insertLink(link, tokenHash: "h\(index)", events: [])
                 inserted.append(link)
             }
-            try await store.insertLink(self.link(org, .live), tokenHash: "h-live")
+            try await store.insertLink(self.link(org, .live), tokenHash: "h-live", events: [])
             let expected = inserted.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.map(\.id)
             var seen: [String] = []
             var cursor: String?

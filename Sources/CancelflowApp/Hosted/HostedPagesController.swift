@@ -20,7 +20,7 @@ struct HostedPagesController: Sendable {
         self.security = PageSecurity(secret: services.secret, publicURL: services.configuration.publicURL)
     }
 
-    var flow: FlowService { FlowService(store: self.services.store, time: self.services.time) }
+    var flow: FlowService { self.services.flow }
     var codec: CancelTokenCodec { CancelTokenCodec(serverSecret: self.services.secret) }
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -107,14 +107,7 @@ struct HostedPagesController: Sendable {
             return await self.expired(organization: nil, mode: nil, status: .gone)
         }
         let sessionKey = Base32.encode(SecureRandom.bytes(32))
-        let now = self.services.time.now()
-        let exchanged = try await self.services.store.exchangeLink(
-            tokenHash: tokenHash,
-            now: now,
-            sessionHash: Hex.sha256(sessionKey),
-            sessionID: Identifier.make("fs_"),
-            sessionExpiresAt: now.addingTimeInterval(FlowService.sessionLifetime)
-        )
+        let exchanged = try await self.flow.exchange(tokenHash: tokenHash, sessionHash: Hex.sha256(sessionKey))
         guard let (_, session) = exchanged else {
             if let session = try await self.session(request), session.linkID == link.id { return Self.redirect("/flow") }
             return await self.expired(organization: organization, mode: link.mode, status: .gone)

@@ -18,6 +18,7 @@ public struct Migrator: Sendable {
     public static let all: [Migration] = [
         .initial,
         .cancelFlow,
+        .webhooks,
     ]
 
     let pool: any DatabasePool

@@ -1,0 +1,39 @@
+import CancelflowAPI
+import CancelflowCore
+import Foundation
+
+/// The wire form of events: `{"id": "evt_…", "type", "createdAt", "livemode", "data": {…}}`.
+/// Link events carry the cancel session as the API shows it (never the token or URL) with its
+/// metadata; `cancel_flow.completed` carries the outcome, the survey answers, whether an offer
+/// was accepted, the subscription and how the customer arrived.
+struct WebhookEventEncoder: EventEncoder {
+    func envelope(for event: DomainEvent, id: String, mode: Mode, createdAt: Date) -> String {
+        let data: OrderedJSON
+        switch event {
+        case .linkCreated(let link), .linkExchanged(let link), .linkConsumed(let link), .linkRevoked(let link):
+            data = cancelSessionBody(link, now: createdAt).orderedJSON
+        case .flowCompleted(let session, let offerAccepted):
+            data = .object([
+                ("flowSessionId", .string(session.id)),
+                ("cancelSessionId", .optional(session.linkID)),
+                ("customerId", .string(session.customerID)),
+                ("subscriptionId", .optional(session.subscriptionID)),
+                ("outcome", .string(session.outcome?.rawValue ?? "abandoned")),
+                ("offerAccepted", .bool(offerAccepted)),
+                ("survey", .object([("reason", .optional(session.surveyReason)), ("comment", .optional(session.surveyComment))])),
+                ("via", .string(session.entry.rawValue)),
+                ("completedAt", .optional(session.outcomeAt.map(Timestamp.format))),
+            ])
+        case .ping:
+            data = .object([("message", .string("Webhook endpoint test from Cancelflow."))])
+        }
+        let envelope = OrderedJSON.object([
+            ("id", .string(id)),
+            ("type", .string(event.type.rawValue)),
+            ("createdAt", .string(Timestamp.format(createdAt))),
+            ("livemode", .bool(mode.isLive)),
+            ("data", data),
+        ])
+        return String(decoding: envelope.bytes, as: UTF8.self)
+    }
+}
