@@ -9,6 +9,8 @@ public indirect enum OrderedJSON: Sendable {
     case int(Int)
     case bool(Bool)
     case null
+    /// Text that is already JSON (a stored event envelope), written as it is.
+    case raw(String)
 
     /// `.string` for a value, `.null` for nil.
     public static func optional(_ value: String?) -> OrderedJSON {
@@ -59,6 +61,8 @@ public indirect enum OrderedJSON: Sendable {
             out.append(contentsOf: (value ? "true" : "false").utf8)
         case .null:
             out.append(contentsOf: "null".utf8)
+        case .raw(let json):
+            out.append(contentsOf: json.utf8)
         }
     }
 

@@ -63,6 +63,9 @@ public struct AppConfiguration: Sendable {
     /// Whether to take the request's host from `X-Forwarded-Host` (behind a reverse proxy that
     /// sets it). Default false: the `Host` header.
     public var trustProxy: Bool
+    /// Whether webhook endpoints may point at loopback, private, link-local or metadata
+    /// addresses. Default false; tests and single-machine set-ups turn it on.
+    public var allowPrivateWebhooks: Bool
 
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
@@ -96,5 +99,6 @@ public struct AppConfiguration: Sendable {
         }
         self.logLevel = logLevel
         self.trustProxy = config.bool(forKey: "trustProxy", default: false)
+        self.allowPrivateWebhooks = config.bool(forKey: "allowPrivateWebhooks", default: false)
     }
 }

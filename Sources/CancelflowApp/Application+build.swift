@@ -23,6 +23,7 @@ public func buildApplication(
     let services = try await AppServices.open(configuration: configuration, logger: logger)
     var app = try buildApplication(services: services, logger: logger)
     app.addServices(FlowSweeper(flow: services.flow, logger: logger))
+    app.addServices(WebhookWorker(services: services, logger: logger))
     if let postgres = services.pool as? PostgresDatabasePool {
         app.addServices(postgres)
     } else {
@@ -78,5 +79,38 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     let idempotency = IdempotencyGuard(store: services.store, secret: services.secret, time: services.time)
     CancelSessionsController(services: services, idempotency: idempotency).addRoutes(to: api.group("cancel-sessions"))
     CustomersController(services: services).addRoutes(to: api.group("customers"))
+    WebhooksController(services: services).addRoutes(endpoints: api.group("webhook-endpoints"), events: api.group("events"))
     return router
+}
+
+/// `cancelflow worker`: the webhook delivery worker (and the flow sweeper) without the HTTP
+/// server, for running deliveries in processes of their own. Runs until SIGTERM or SIGINT.
+public func runWorker(reader: ConfigReader, logger: Logger) async throws {
+    let configuration = try AppConfiguration(reader: reader)
+    var configuredLogger = logger
+    configuredLogger.logLevel = configuration.logLevel
+    let logger = configuredLogger
+    let services = try await AppServices.open(configuration: configuration, logger: logger)
+    var list: [any Service] = []
+    if let postgres = services.pool as? PostgresDatabasePool { list.append(postgres) }
+    list.append(WorkerStart(services: services, logger: logger))
+    let group = ServiceGroup(configuration: .init(services: list, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+}
+
+/// Migrates, then runs the worker and the sweeper side by side.
+struct WorkerStart: Service {
+    let services: AppServices
+    let logger: Logger
+
+    func run() async throws {
+        try await Migrator(pool: self.services.pool).migrate(logger: self.logger)
+        self.logger.info("Webhook worker started")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await WebhookWorker(services: self.services, logger: self.logger).run() }
+            group.addTask { try await FlowSweeper(flow: self.services.flow, logger: self.logger).run() }
+            try await group.waitForAll()
+        }
+        if !(self.services.pool is PostgresDatabasePool) { try await self.services.pool.shutdown() }
+    }
 }

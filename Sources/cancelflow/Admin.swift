@@ -215,3 +215,44 @@ struct Links: AsyncParsableCommand {
         }
     }
 }
+
+/// `cancelflow webhooks …`
+struct Webhooks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage webhook endpoints.", subcommands: [Add.self, List.self])
+
+    /// `cancelflow webhooks add`
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an endpoint; prints its signing secret once.")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "test or live.") var mode: Mode
+        @Option(help: "The endpoint URL.") var url: String
+        @Option(help: "An event type to send; repeat for more (default: all).") var event: [String] = []
+
+        func run() async throws {
+            let secret = try await withServices(self.options) { services -> String in
+                try await createWebhookEndpoint(services: services, organizationID: self.org, mode: self.mode, url: self.url, events: self.event).1
+            }
+            print(secret)
+        }
+    }
+
+    /// `cancelflow webhooks list`
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List an organization's endpoints.")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "test or live.") var mode: Mode
+
+        func run() async throws {
+            let endpoints = try await withServices(self.options) { services in
+                try await services.store.endpoints(organizationID: self.org, mode: self.mode)
+            }
+            for endpoint in endpoints {
+                print("\(endpoint.id)  \(endpoint.disabledAt == nil ? "enabled " : "disabled")  \(endpoint.url)")
+            }
+        }
+    }
+}

@@ -12,7 +12,7 @@ struct Cancelflow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancelflow",
         abstract: "Cancel Links: signed, single-use URLs that land a customer on their cancel flow.",
-        subcommands: [Serve.self, Migrate.self, Orgs.self, Keys.self, Links.self],
+        subcommands: [Serve.self, Worker.self, Migrate.self, Orgs.self, Keys.self, Links.self, Webhooks.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -50,6 +50,9 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Take the request host from X-Forwarded-Host, behind a proxy that sets it (default off).")
     var trustProxy = false
 
+    @Flag(help: "Allow webhook endpoints on loopback, private and link-local addresses (default off).")
+    var allowPrivateWebhooks = false
+
     /// The configuration reader: flags, then environment, then `.env`.
     func reader() async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -67,6 +70,7 @@ struct CommonOptions: ParsableArguments {
         set("rateLimitBurst", self.rateLimitBurst.map(ConfigContent.double))
         set("logLevel", self.logLevel.map(ConfigContent.string))
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
+        set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)
         let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET"])
         return ConfigReader(providers: [
             InMemoryProvider(name: "command line", values: values),

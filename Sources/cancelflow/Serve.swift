@@ -55,6 +55,23 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
+/// `cancelflow worker`: webhook deliveries without the HTTP server.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Deliver webhooks (and sweep abandoned flows) without serving HTTP.")
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        var logger = Logger(label: "cancelflow-worker") { StreamLogHandler.standardOutput(label: $0) }
+        logger.logLevel = .info
+        do {
+            try await runWorker(reader: try await self.options.reader(), logger: logger)
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+}
+
 /// `cancelflow migrate`: bring the database schema up to date and exit.
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")

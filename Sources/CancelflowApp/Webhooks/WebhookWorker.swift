@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import CancelflowCore
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// Seals endpoint signing secrets for storage: they must be readable again to sign, so they are
+/// encrypted (AES-GCM) under a key derived from the server secret rather than hashed.
+struct WebhookSecrets: Sendable {
+    let key: SymmetricKey
+
+    init(secret: ServerSecret) {
+        self.key = secret.derivedKey(purpose: "webhook-endpoint-secret-v1")
+    }
+
+    func seal(_ secret: String) throws -> [UInt8] {
+        Array(try AES.GCM.seal(Array(secret.utf8), using: self.key).combined ?? Data())
+    }
+
+    func open(_ sealed: [UInt8]) throws -> String {
+        String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: self.key), as: UTF8.self)
+    }
+}
+
+/// Delivers the outbox: claims due deliveries (with a lease, so a crashed worker's claims come
+/// back), signs them per Standard Webhooks, POSTs them with a 10 s timeout and no redirects,
+/// records every attempt and schedules retries. Runs inside `serve`, or alone as `cancelflow
+/// worker`; several can share one PostgreSQL database.
+struct WebhookWorker: Service {
+    let store: any WebhookStore
+    let time: any TimeSource
+    let secrets: WebhookSecrets
+    let allowPrivate: Bool
+    let logger: Logger
+    let id: String
+    var lease: TimeInterval = 60
+    var batch = 8
+    var pollInterval: Duration = .seconds(1)
+    var timeout: TimeAmount = .seconds(10)
+
+    init(services: AppServices, logger: Logger, id: String = Identifier.make("wk_")) {
+        self.store = services.store
+        self.time = services.time
+        self.secrets = WebhookSecrets(secret: services.secret)
+        self.allowPrivate = services.configuration.allowPrivateWebhooks
+        self.logger = logger
+        self.id = id
+    }
+
+    func run() async throws {
+        let client = Self.makeClient()
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let delivered: Int
+            do {
+                delivered = try await self.runOnce(client: client)
+            } catch {
+                self.logger.error("Webhook worker pass failed", metadata: ["error": .string(String(describing: error))])
+                delivered = 0
+            }
+            if delivered == 0 {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
+            }
+        }
+        try? await client.shutdown()
+    }
+
+    /// An HTTP client that never follows redirects: a 3xx is a failed attempt, not a hop to
+    /// wherever the endpoint points.
+    static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(10))
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// One pass: claims and delivers what is due; returns how many deliveries it attempted.
+    @discardableResult
+    func runOnce(client: HTTPClient) async throws -> Int {
+        let now = self.time.now()
+        let claims = try await self.store.claimDeliveries(worker: self.id, now: now, leaseUntil: now.addingTimeInterval(self.lease), limit: self.batch)
+        await withTaskGroup(of: Void.self) { group in
+            for claim in claims {
+                group.addTask { await self.deliver(claim, client: client) }
+            }
+        }
+        return claims.count
+    }
+
+    func deliver(_ claim: ClaimedDelivery, client: HTTPClient) async {
+        let started = ContinuousClock.now
+        let attemptedAt = self.time.now()
+        var statusCode: Int?
+        var excerpt: String?
+        var failure: String?
+        var retryAfter: TimeInterval?
+        do {
+            if let refusal = await AddressPolicy.check(url: claim.endpoint.url, mode: claim.endpoint.mode.rawValue, allowPrivate: self.allowPrivate) {
+                throw DeliveryFailure(refusal)
+            }
+            var request = HTTPClientRequest(url: claim.endpoint.url)
+            request.method = .POST
+            request.headers = try self.headers(for: claim, at: attemptedAt)
+            request.body = .bytes(ByteBuffer(string: claim.payload))
+            let response = try await client.execute(request, timeout: self.timeout)
+            statusCode = Int(response.status.code)
+            retryAfter = response.headers.first(name: "retry-after").flatMap(TimeInterval.init)
+            // Read at most 1 KiB of whatever the endpoint answers.
+            var body = ByteBuffer()
+            for try await chunk in response.body {
+                var chunk = chunk
+                body.writeBuffer(&chunk)
+                if body.readableBytes >= 1024 { break }
+            }
+            excerpt = String(decoding: body.readableBytesView.prefix(1024), as: UTF8.self)
+        } catch let error as DeliveryFailure {
+            failure = error.reason
+        } catch {
+            failure = String(describing: error).prefix(300).description
+        }
+        let elapsed = ContinuousClock.now - started
+        let attempt = DeliveryAttempt(
+            attemptedAt: attemptedAt,
+            statusCode: statusCode,
+            latencyMillis: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+            responseExcerpt: excerpt,
+            error: failure
+        )
+        let result: DeliveryResult
+        switch statusCode {
+        case .some(200..<300): result = .succeeded
+        case .some(410): result = .gone
+        default:
+            let jitter = Double.random(in: 0...0.1)
+            if let next = RetrySchedule.nextAttempt(after: claim.attempts + 1, now: attemptedAt, retryAfter: retryAfter, jitter: jitter) {
+                result = .retry(at: next)
+            } else {
+                result = .failed
+            }
+        }
+        do {
+            try await self.store.recordAttempt(deliveryID: claim.id, worker: self.id, attempt: attempt, result: result)
+        } catch {
+            self.logger.error("Recording a webhook attempt failed", metadata: ["delivery_id": .string(claim.id), "error": .string("\(error)")])
+        }
+        self.logger.info(
+            "Webhook attempt",
+            metadata: [
+                "delivery_id": .string(claim.id), "event_id": .string(claim.eventID), "endpoint_id": .string(claim.endpoint.id),
+                "status": .string(statusCode.map(String.init) ?? "none"), "result": .string("\(result)"),
+            ]
+        )
+    }
+
+    /// `webhook-id`, `webhook-timestamp`, and `webhook-signature` with one `v1,` signature per
+    /// secret in force (two during a rotation's grace period).
+    func headers(for claim: ClaimedDelivery, at date: Date) throws -> HTTPHeaders {
+        let timestamp = Int(date.timeIntervalSince1970)
+        var secrets = [try self.secrets.open(claim.endpoint.sealedSecret)]
+        if let previous = claim.endpoint.sealedPreviousSecret, let until = claim.endpoint.previousSecretExpiresAt, until > date {
+            secrets.append(try self.secrets.open(previous))
+        }
+        let signatures = secrets.compactMap { StandardWebhooks.signature(secret: $0, id: claim.eventID, timestamp: timestamp, body: claim.payload) }
+        return [
+            "content-type": "application/json",
+            "user-agent": "Cancelflow-Webhooks/1",
+            "webhook-id": claim.eventID,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": signatures.joined(separator: " "),
+        ]
+    }
+}
+
+struct DeliveryFailure: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}
