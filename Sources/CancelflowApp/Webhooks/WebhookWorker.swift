@@ -29,7 +29,7 @@ struct WebhookSecrets: Sendable {
 /// back), signs them per Standard Webhooks, POSTs them with a 10 s timeout and no redirects,
 /// records every attempt and schedules retries. Runs inside `serve`, or alone as `cancelflow
 /// worker`; several can share one PostgreSQL database.
-struct WebhookWorker: Service {
+public struct WebhookWorker: Service {
     let store: any WebhookStore
     let time: any TimeSource
     let secrets: WebhookSecrets
@@ -41,7 +41,8 @@ struct WebhookWorker: Service {
     var pollInterval: Duration = .seconds(1)
     var timeout: TimeAmount = .seconds(10)
 
-    init(services: AppServices, logger: Logger, id: String = Identifier.make("wk_")) {
+    /// A worker over the service's store; tests give each worker its own id.
+    public init(services: AppServices, logger: Logger, id: String = Identifier.make("wk_")) {
         self.store = services.store
         self.time = services.time
         self.secrets = WebhookSecrets(secret: services.secret)
@@ -50,7 +51,8 @@ struct WebhookWorker: Service {
         self.id = id
     }
 
-    func run() async throws {
+    /// Delivers until graceful shutdown.
+    public func run() async throws {
         let client = Self.makeClient()
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let delivered: Int
@@ -69,7 +71,7 @@ struct WebhookWorker: Service {
 
     /// An HTTP client that never follows redirects: a 3xx is a failed attempt, not a hop to
     /// wherever the endpoint points.
-    static func makeClient() -> HTTPClient {
+    public static func makeClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(10))
@@ -79,7 +81,7 @@ struct WebhookWorker: Service {
 
     /// One pass: claims and delivers what is due; returns how many deliveries it attempted.
     @discardableResult
-    func runOnce(client: HTTPClient) async throws -> Int {
+    public func runOnce(client: HTTPClient) async throws -> Int {
         let now = self.time.now()
         let claims = try await self.store.claimDeliveries(worker: self.id, now: now, leaseUntil: now.addingTimeInterval(self.lease), limit: self.batch)
         await withTaskGroup(of: Void.self) { group in

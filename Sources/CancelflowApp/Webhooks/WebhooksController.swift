@@ -165,9 +165,6 @@ struct WebhooksController: Sendable {
 public func createWebhookEndpoint(
     services: AppServices, organizationID: String, mode: Mode, url: String, events: [String], description: String? = nil
 ) async throws -> (WebhookEndpoint, String) {
-    if let reason = await AddressPolicy.check(url: url, mode: mode.rawValue, allowPrivate: services.configuration.allowPrivateWebhooks) {
-        throw CancelflowError.unprocessable("url_not_allowed", reason, param: "url")
-    }
     var types: [EventType] = []
     for name in events {
         guard let type = EventType(rawValue: name), type != .ping else {
@@ -177,6 +174,10 @@ public func createWebhookEndpoint(
     }
     if let description, description.count > 500 {
         throw CancelflowError.invalid("parameter_too_long", "description must be at most 500 characters.", param: "description")
+    }
+    // Last, because it resolves the host.
+    if let reason = await AddressPolicy.check(url: url, mode: mode.rawValue, allowPrivate: services.configuration.allowPrivateWebhooks) {
+        throw CancelflowError.unprocessable("url_not_allowed", reason, param: "url")
     }
     guard try await services.store.organization(id: organizationID) != nil else {
         throw CancelflowError.notFound("organization_not_found", "No organization \(organizationID).")

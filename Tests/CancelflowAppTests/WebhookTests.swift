@@ -1,0 +1,235 @@
+import AsyncHTTPClient
+import CancelflowApp
+import CancelflowCore
+import CancelflowTestSupport
+import Configuration
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// Webhooks end to end: a real receiver on loopback, the real worker and HTTP client, an
+/// injected clock for the retry schedule.
+@Suite struct WebhookTests {
+    static let config: [String: ConfigContent] = ["trustProxy": .bool(true), "allowPrivateWebhooks": .bool(true)]
+    static let quiet = Logger(label: "worker", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func addEndpoint(_ client: any TestClientProtocol, _ ctx: TestContext, url: String, mode: Mode = .test,
+                            events: [String]? = nil) async throws -> (id: String, secret: String) {
+        var body: [String: Any] = ["url": url]
+        if let events { body["events"] = events }
+        let response = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(mode), body: jsonBody(body))
+        #expect(response.status == .created, "\(response.text)")
+        return (try #require(response.json["id"] as? String), try #require(response.json["secret"] as? String))
+    }
+
+    /// Runs worker passes until `done` holds or the passes run out.
+    static func drain(_ worker: WebhookWorker, _ http: HTTPClient, passes: Int = 20, until done: () -> Bool) async throws {
+        for _ in 0..<passes {
+            _ = try await worker.runOnce(client: http)
+            if done() { return }
+        }
+    }
+
+    static func verifyWithStandardWebhooks(secret: String, _ deliveries: [WebhookReceiver.Received]) async throws -> Int {
+        let input: [String: Any] = ["secret": secret, "deliveries": deliveries.map { ["headers": $0.headers, "body": $0.body] }]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("deliveries-\(UUID().uuidString).json").path
+        try JSONSerialization.data(withJSONObject: input).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("webhooks/verify.py").path
+        let result = try await runProcess("/bin/sh", ["-c", "python3 '\(script)' < '\(path)'"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return output?["verified"] as? Int ?? -1
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func everyStateChangeEmitsItsEventOnceSignedAsTheStandardSays(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                // Real time: the receiver-side library checks the timestamp against its clock.
+                ctx.time.set(Date())
+                try await ctx.seedCustomer()
+                let (_, secret) = try await Self.addEndpoint(client, ctx, url: receiver.url)
+                let minted = try await client.mint(ctx, extra: ["metadata": ["ticket": "T-9"]])
+                let token = try #require(minted.json["token"] as? String)
+                let browser = TestBrowser(client, host: "cancel.test")
+                _ = try await browser.get("/cancel/\(token)")
+                _ = try await browser.post("/cancel/\(token)")
+                _ = try await browser.get("/flow")
+                _ = try await browser.post("/flow/survey", ["reason": "Technical problems", "comment": "Crashes"])
+                _ = try await browser.post("/flow/offer", ["decision": "decline"])
+                _ = try await browser.post("/flow/confirm")
+                let other = try #require(try await client.mint(ctx).json["id"] as? String)
+                _ = try await client.execute(uri: "/v1/cancel-sessions/\(other)/revoke", method: .post, headers: ctx.headers())
+
+                let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                try await Self.drain(worker, http) { receiver.requests.count >= 6 }
+                try await Self.drain(worker, http, passes: 2) { false }
+                try await http.shutdown()
+
+                let requests = receiver.requests
+                let types = requests.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["type"] as? String }
+                #expect(types.sorted() == [
+                    "cancel_flow.completed", "cancel_link.consumed", "cancel_link.created", "cancel_link.created",
+                    "cancel_link.exchanged", "cancel_link.revoked",
+                ])
+                #expect(Set(requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }).count == 6, "one delivery per event")
+                for request in requests {
+                    #expect(!request.body.contains(token), "no event carries the token")
+                    #expect(request.body.contains(#""livemode":false"#))
+                }
+                let created = try #require(requests.first { $0.body.contains("cancel_link.created") && $0.body.contains("T-9") })
+                #expect(created.body.contains(#""metadata":{"ticket":"T-9"}"#))
+                let completed = try #require(requests.first { $0.body.contains("cancel_flow.completed") })
+                for fragment in [#""outcome":"canceled""#, #""reason":"Technical problems""#, #""comment":"Crashes""#, #""offerAccepted":false"#,
+                                 #""subscriptionId":"sub_xyz789""#, #""via":"link""#] {
+                    #expect(completed.body.contains(fragment), "\(fragment)")
+                }
+                #expect(try await Self.verifyWithStandardWebhooks(secret: secret, requests) == 6)
+                // The inspection API shows the delivery and its attempt.
+                let events = try await client.execute(uri: "/v1/events?limit=100", method: .get, headers: ctx.headers())
+                let listed = try #require(events.json["data"] as? [[String: Any]])
+                #expect(listed.count == 6)
+                let eventID = try #require(listed.first?["id"] as? String)
+                let deliveries = try await client.execute(uri: "/v1/events/\(eventID)/deliveries", method: .get, headers: ctx.headers())
+                let delivery = try #require((deliveries.json["data"] as? [[String: Any]])?.first)
+                #expect(delivery["status"] as? String == "succeeded")
+                #expect(((delivery["attempts"] as? [[String: Any]])?.first?["statusCode"] as? Int) == 200)
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func failuresAreRetriedOnTheScheduleUntilTheLastAttempt(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                receiver.answer(.status(500))
+                try await ctx.seedCustomer()
+                _ = try await Self.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_link.created"])
+                _ = try await client.mint(ctx)
+                let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                #expect(try await worker.runOnce(client: http) == 1)
+                for delay in RetrySchedule.delays {
+                    // Not before the delay (jitter only ever adds up to 10 %)…
+                    ctx.time.advance(by: delay * 0.99)
+                    #expect(try await worker.runOnce(client: http) == 0)
+                    // …and by the delay plus its jitter.
+                    ctx.time.advance(by: delay * 0.12)
+                    #expect(try await worker.runOnce(client: http) == 1)
+                }
+                ctx.time.advance(by: 100_000)
+                #expect(try await worker.runOnce(client: http) == 0, "eight attempts, then it stops")
+                #expect(receiver.requests.count == RetrySchedule.maximumAttempts)
+                #expect(Set(receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }).count == 1, "the same webhook-id on every retry")
+                let eventID = try #require(receiver.requests.first?.headers["Webhook-Id"] ?? receiver.requests.first?.headers["webhook-id"])
+                let deliveries = try await client.execute(uri: "/v1/events/\(eventID)/deliveries", method: .get, headers: ctx.headers())
+                let delivery = try #require((deliveries.json["data"] as? [[String: Any]])?.first)
+                #expect(delivery["status"] as? String == "failed")
+                let attempts = try #require(delivery["attempts"] as? [[String: Any]])
+                #expect(attempts.count == 8)
+                #expect(attempts.allSatisfy { $0["statusCode"] as? Int == 500 && ($0["response"] as? String) == "answered 500" })
+                try await http.shutdown()
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func goneDisablesTheEndpointAndRetryAfterIsHonoured(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                try await ctx.seedCustomer()
+                let (endpointID, _) = try await Self.addEndpoint(client, ctx, url: receiver.url)
+                let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                receiver.answer(.status(503, retryAfter: 120))
+                _ = try await client.mint(ctx)
+                #expect(try await worker.runOnce(client: http) == 1)
+                ctx.time.advance(by: 60)
+                #expect(try await worker.runOnce(client: http) == 0, "Retry-After: 120 beats the 5 s schedule")
+                ctx.time.advance(by: 61)
+                receiver.answer(.status(410))
+                #expect(try await worker.runOnce(client: http) == 1)
+                let endpoint = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)", method: .get, headers: ctx.headers())
+                #expect(endpoint.json["status"] as? String == "disabled")
+                _ = try await client.mint(ctx)
+                ctx.time.advance(by: 3600)
+                #expect(try await worker.runOnce(client: http) == 0, "a disabled endpoint gets nothing more")
+                #expect(receiver.requests.count == 2)
+                try await http.shutdown()
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func testEventsGoOnlyToTestEndpointsAndPingsToTheOneTested(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                try await ctx.seedCustomer(mode: .live)
+                let (testEndpoint, _) = try await Self.addEndpoint(client, ctx, url: receiver.url, mode: .test)
+                let ping = try await client.execute(uri: "/v1/webhook-endpoints/\(testEndpoint)/test", method: .post, headers: ctx.headers(.test))
+                #expect(ping.status == .accepted)
+                #expect(try await client.mint(ctx, headers: ctx.headers(.live)).status == .created)
+                let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                try await Self.drain(worker, http, passes: 3) { false }
+                try await http.shutdown()
+                #expect(receiver.requests.count == 1)
+                #expect(receiver.requests.first?.body.contains(#""type":"ping""#) == true)
+                #expect(receiver.requests.first?.body.contains(#""livemode":false"#) == true)
+                let liveEvents = try await client.execute(uri: "/v1/events", method: .get, headers: ctx.headers(.live))
+                #expect((liveEvents.json["data"] as? [Any])?.isEmpty == true, "no live endpoint, so no live event was written")
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func endpointsOnPrivateAddressesOrPlainHTTPInLiveModeAreRefused(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: ["trustProxy": .bool(true)]) { client, ctx in
+            for url in ["http://127.0.0.1:9/hooks", "http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]/x",
+                        "http://localhost/x", "ftp://example.com/x", "not a url"] {
+                let response = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
+                                                        body: jsonBody(["url": url]))
+                #expect(response.status == .unprocessableContent, "\(url): \(response.text)")
+                #expect(response.error["param"] as? String == "url")
+            }
+            let plain = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(.live),
+                                                 body: jsonBody(["url": "http://example.com/hooks"]))
+            #expect(plain.status == .unprocessableContent)
+            #expect(plain.error["message"] as? String == "Live-mode endpoints must use https.")
+            let unknown = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
+                                                   body: jsonBody(["url": "https://example.com/hooks", "events": ["cancel_link.nope"]]))
+            #expect(unknown.status == .badRequest)
+            let listed = try await client.execute(uri: "/v1/webhook-endpoints", method: .get, headers: ctx.headers())
+            #expect((listed.json["data"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func twoWorkersOnOnePostgreSQLDeliverEachEventOnce() async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(.postgres, configuration: Self.config) { client, ctx in
+                try await ctx.seedCustomer()
+                _ = try await Self.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_link.created"])
+                for _ in 0..<30 { _ = try await client.mint(ctx) }
+                let first = WebhookWorker(services: ctx.services, logger: Self.quiet, id: "wk_one")
+                let second = WebhookWorker(services: ctx.services, logger: Self.quiet, id: "wk_two")
+                let http = WebhookWorker.makeClient()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for worker in [first, second] {
+                        group.addTask {
+                            for _ in 0..<20 where receiver.requests.count < 30 { _ = try await worker.runOnce(client: http) }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                try await http.shutdown()
+                let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }
+                #expect(ids.count == 30)
+                #expect(Set(ids).count == 30)
+            }
+        }
+    }
+}

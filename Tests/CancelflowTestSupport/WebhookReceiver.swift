@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A real HTTP server on loopback that plays a merchant's webhook endpoint: it records every
+/// request and answers as told (a status, optionally `Retry-After`, or slowly).
+public final class WebhookReceiver: Sendable {
+    public struct Received: Sendable {
+        public let headers: [String: String]
+        public let body: String
+    }
+
+    public enum Behaviour: Sendable {
+        case status(Int, retryAfter: Int? = nil)
+        case slow(seconds: Double)
+    }
+
+    public let port: Int
+    let received = Mutex<[Received]>([])
+    let behaviour = Mutex<Behaviour>(.status(200))
+
+    public init(port: Int) {
+        self.port = port
+    }
+
+    public var url: String { "http://127.0.0.1:\(self.port)/hooks" }
+    public var requests: [Received] { self.received.withLock { $0 } }
+
+    public func answer(_ behaviour: Behaviour) {
+        self.behaviour.withLock { $0 = behaviour }
+    }
+
+    /// Runs the receiver while `body` runs.
+    public static func withReceiver<Result: Sendable>(_ body: @Sendable (WebhookReceiver) async throws -> Result) async throws -> Result {
+        let receiver = WebhookReceiver(port: try freePort())
+        let router = Router()
+        router.post("hooks") { request, _ -> Response in
+            var request = request
+            let buffer = try await request.collectBody(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            receiver.received.withLock { $0.append(Received(headers: headers, body: String(buffer: buffer))) }
+            switch receiver.behaviour.withLock({ $0 }) {
+            case .status(let code, let retryAfter):
+                var response = Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "answered \(code)")))
+                if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+                return response
+            case .slow(let seconds):
+                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                return Response(status: .ok)
+            }
+        }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: receiver.port)),
+            logger: Logger(label: "receiver", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            defer { group.cancelAll() }
+            for _ in 0..<100 {
+                if (try? await httpStatus("http://127.0.0.1:\(receiver.port)/ready")) != nil { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return try await body(receiver)
+        }
+    }
+}
