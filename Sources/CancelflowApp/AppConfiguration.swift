@@ -66,6 +66,9 @@ public struct AppConfiguration: Sendable {
     /// Whether webhook endpoints may point at loopback, private, link-local or metadata
     /// addresses. Default false; tests and single-machine set-ups turn it on.
     public var allowPrivateWebhooks: Bool
+    /// How long a worker's claim on a delivery lasts before another worker may take it over
+    /// (seconds). Default 60: longer than the 10 s request timeout.
+    public var webhookLease: Double
 
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
@@ -100,5 +103,7 @@ public struct AppConfiguration: Sendable {
         self.logLevel = logLevel
         self.trustProxy = config.bool(forKey: "trustProxy", default: false)
         self.allowPrivateWebhooks = config.bool(forKey: "allowPrivateWebhooks", default: false)
+        self.webhookLease = config.double(forKey: "webhookLease", default: 60)
+        guard self.webhookLease >= 1 else { throw .configuration("--webhook-lease must be at least 1 second") }
     }
 }

@@ -53,6 +53,9 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Allow webhook endpoints on loopback, private and link-local addresses (default off).")
     var allowPrivateWebhooks = false
 
+    @Option(help: "Seconds a worker's claim on a webhook delivery lasts before another may take it (default 60).")
+    var webhookLease: Double?
+
     /// The configuration reader: flags, then environment, then `.env`.
     func reader() async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -71,6 +74,7 @@ struct CommonOptions: ParsableArguments {
         set("logLevel", self.logLevel.map(ConfigContent.string))
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
         set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)
+        set("webhookLease", self.webhookLease.map(ConfigContent.double))
         let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET"])
         return ConfigReader(providers: [
             InMemoryProvider(name: "command line", values: values),

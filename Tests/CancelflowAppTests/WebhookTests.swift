@@ -9,6 +9,10 @@ import HummingbirdTesting
 import Logging
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Webhooks end to end: a real receiver on loopback, the real worker and HTTP client, an
 /// injected clock for the retry schedule.
 @Suite struct WebhookTests {
@@ -229,6 +233,56 @@ import Testing
                 let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }
                 #expect(ids.count == 30)
                 #expect(Set(ids).count == 30)
+            }
+        }
+    }
+}
+
+/// A worker process killed mid-delivery: its claim comes back after the lease and another
+/// worker delivers the event (at least once, with the same webhook-id).
+@Suite struct WebhookCrashTests {
+    @Test(arguments: TestEngine.allCases)
+    func aKilledWorkersClaimIsTakenOverAfterItsLease(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: WebhookTests.config) { client, ctx in
+                ctx.time.set(Date())
+                try await ctx.seedCustomer()
+                _ = try await WebhookTests.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_link.created"])
+                _ = try await client.mint(ctx)
+                receiver.answer(.slow(seconds: 30))
+                let database: String = switch ctx.location {
+                case .sqlite(let path): "sqlite:\(path)"
+                case .postgres(let url): url
+                }
+                let worker = Process()
+                worker.executableURL = URL(fileURLWithPath: cancelflowBinary())
+                worker.arguments = [
+                    "worker", "--database", database, "--secret", ctx.services.configuration.secret!, "--allow-private-webhooks",
+                    "--webhook-lease", "2",
+                ]
+                worker.standardOutput = FileHandle.nullDevice
+                worker.standardError = FileHandle.nullDevice
+                try worker.run()
+                // Wait until the child's request reaches the receiver, then kill it mid-delivery.
+                for _ in 0..<200 where receiver.requests.isEmpty {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(receiver.requests.count == 1)
+                kill(worker.processIdentifier, SIGKILL)
+                worker.waitUntilExit()
+                #expect(worker.terminationReason == .uncaughtSignal)
+
+                receiver.answer(.status(200))
+                let survivor = WebhookWorker(services: ctx.services, logger: WebhookTests.quiet, id: "wk_survivor")
+                let http = WebhookWorker.makeClient()
+                ctx.time.set(Date())
+                #expect(try await survivor.runOnce(client: http) == 0, "the dead worker's lease still holds")
+                ctx.time.set(Date().addingTimeInterval(3))
+                #expect(try await survivor.runOnce(client: http) == 1, "the lease ran out; the claim is taken over")
+                try await http.shutdown()
+                let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }
+                #expect(ids.count == 2)
+                #expect(Set(ids).count == 1, "the same event, the same webhook-id")
             }
         }
     }

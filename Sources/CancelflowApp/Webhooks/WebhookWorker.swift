@@ -47,6 +47,7 @@ public struct WebhookWorker: Service {
         self.time = services.time
         self.secrets = WebhookSecrets(secret: services.secret)
         self.allowPrivate = services.configuration.allowPrivateWebhooks
+        self.lease = services.configuration.webhookLease
         self.logger = logger
         self.id = id
     }
