@@ -52,6 +52,9 @@ struct Serve: AsyncParsableCommand {
 
             """
         )
+        // Standard output is block-buffered when it is a pipe (a process manager, a log
+        // collector): without a flush the keys could stay unseen until exit.
+        fflush(nil)
     }
 }
 
