@@ -218,7 +218,60 @@ struct Links: AsyncParsableCommand {
 
 /// `cancelflow webhooks …`
 struct Webhooks: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage webhook endpoints.", subcommands: [Add.self, List.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Manage webhook endpoints.",
+        subcommands: [Add.self, List.self, Delete.self, RotateSecret.self, Test.self]
+    )
+
+    /// Options naming one endpoint.
+    struct EndpointOptions: ParsableArguments {
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "test or live.") var mode: Mode
+        @Option(help: "Endpoint id (we_…).") var endpoint: String
+    }
+
+    /// `cancelflow webhooks delete`
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an endpoint; its pending deliveries stop.")
+        @OptionGroup var options: CommonOptions
+        @OptionGroup var target: EndpointOptions
+
+        func run() async throws {
+            let deleted = try await withServices(self.options) { services in
+                try await services.store.deleteEndpoint(organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
+            }
+            guard deleted else { throw CommandFailure(message: "No endpoint \(self.target.endpoint).") }
+            print("Deleted \(self.target.endpoint).")
+        }
+    }
+
+    /// `cancelflow webhooks rotate-secret`
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A new signing secret; the old one signs alongside for 24 hours.")
+        @OptionGroup var options: CommonOptions
+        @OptionGroup var target: EndpointOptions
+
+        func run() async throws {
+            let secret = try await withServices(self.options) { services in
+                try await rotateWebhookSecret(services: services, organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
+            }
+            print(secret)
+        }
+    }
+
+    /// `cancelflow webhooks test`
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a ping event for an endpoint.")
+        @OptionGroup var options: CommonOptions
+        @OptionGroup var target: EndpointOptions
+
+        func run() async throws {
+            let eventID = try await withServices(self.options) { services in
+                try await pingWebhookEndpoint(services: services, organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
+            }
+            print("Queued ping \(eventID); a running serve or worker delivers it.")
+        }
+    }
 
     /// `cancelflow webhooks add`
     struct Add: AsyncParsableCommand {

@@ -99,6 +99,25 @@ import FoundationNetworking
             }
             #expect(try await store.flowSettings(organizationID: orgID) == settings, "refused settings change nothing")
 
+            let hook = try await self.run(
+                ["webhooks", "add", "--org", orgID, "--mode", "test", "--url", "http://127.0.0.1:9/hooks", "--allow-private-webhooks"],
+                database: database
+            )
+            #expect(hook.status == 0, "\(hook.stderr)")
+            #expect(hook.stdout.hasPrefix("whsec_"))
+            let refused = try await self.run(["webhooks", "add", "--org", orgID, "--mode", "test", "--url", "http://127.0.0.1:9/x"], database: database)
+            #expect(refused.status != 0, "private addresses need --allow-private-webhooks")
+            let endpointID = try #require(try await store.endpoints(organizationID: orgID, mode: .test).first?.id)
+            let listed = try await self.run(["webhooks", "list", "--org", orgID, "--mode", "test"], database: database)
+            #expect(listed.stdout.contains(endpointID))
+            let rotatedSecret = try await self.run(["webhooks", "rotate-secret", "--org", orgID, "--mode", "test", "--endpoint", endpointID], database: database)
+            #expect(rotatedSecret.stdout.hasPrefix("whsec_") && rotatedSecret.stdout != hook.stdout)
+            let pinged = try await self.run(["webhooks", "test", "--org", orgID, "--mode", "test", "--endpoint", endpointID], database: database)
+            #expect(pinged.status == 0, "\(pinged.stderr)")
+            let deleted = try await self.run(["webhooks", "delete", "--org", orgID, "--mode", "test", "--endpoint", endpointID], database: database)
+            #expect(deleted.status == 0)
+            #expect(try await store.endpoints(organizationID: orgID, mode: .test).isEmpty)
+
             let taken = try await self.run(["orgs", "create", "--name", "Other", "--subdomain", "acme"], database: database)
             #expect(taken.status != 0)
             #expect(taken.stderr.contains("already taken"))

@@ -212,6 +212,64 @@ import Glibc
         }
     }
 
+    @Test(arguments: TestEngine.allCases)
+    func aRotatedSecretSignsAlongsideTheNewOneForADay(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                ctx.time.set(Date())
+                let (endpointID, oldSecret) = try await Self.addEndpoint(client, ctx, url: receiver.url)
+                let rotated = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)/rotate-secret", method: .post, headers: ctx.headers())
+                let newSecret = try #require(rotated.json["secret"] as? String)
+                #expect(newSecret != oldSecret)
+                let read = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)", method: .get, headers: ctx.headers())
+                #expect(read.json["secret"] == nil, "a secret is shown only when issued")
+                _ = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)/test", method: .post, headers: ctx.headers())
+                let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                try await Self.drain(worker, http) { receiver.requests.count >= 1 }
+                let during = try #require(receiver.requests.first)
+                #expect((during.headers["Webhook-Signature"] ?? during.headers["webhook-signature"] ?? "").split(separator: " ").count == 2)
+                #expect(try await Self.verifyWithStandardWebhooks(secret: oldSecret, [during]) == 1)
+                #expect(try await Self.verifyWithStandardWebhooks(secret: newSecret, [during]) == 1)
+                // A day later only the new secret signs.
+                ctx.time.set(Date().addingTimeInterval(24 * 3600 + 1))
+                _ = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)/test", method: .post, headers: ctx.headers())
+                try await Self.drain(worker, http) { receiver.requests.count >= 2 }
+                try await http.shutdown()
+                let after = try #require(receiver.requests.last)
+                #expect((after.headers["Webhook-Signature"] ?? after.headers["webhook-signature"] ?? "").split(separator: " ").count == 1)
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aRefusedConnectionIsAFailedAttemptThatIsRetried(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await ctx.seedCustomer()
+            let nobody = "http://127.0.0.1:\(try freePort())/hooks"
+            _ = try await Self.addEndpoint(client, ctx, url: nobody)
+            _ = try await client.mint(ctx)
+            let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+            let http = WebhookWorker.makeClient()
+            #expect(try await worker.runOnce(client: http) == 1)
+            try await http.shutdown()
+            let events = try await client.execute(uri: "/v1/events", method: .get, headers: ctx.headers())
+            let eventID = try #require((events.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+            let deliveries = try await client.execute(uri: "/v1/events/\(eventID)/deliveries", method: .get, headers: ctx.headers())
+            let delivery = try #require((deliveries.json["data"] as? [[String: Any]])?.first)
+            #expect(delivery["status"] as? String == "pending")
+            #expect(delivery["nextAttemptAt"] is String)
+            let attempt = try #require((delivery["attempts"] as? [[String: Any]])?.first)
+            #expect(attempt["statusCode"] is NSNull)
+            #expect((attempt["error"] as? String)?.isEmpty == false)
+            // Resend queues it again for the endpoint.
+            let resent = try await client.execute(uri: "/v1/events/\(eventID)/resend", method: .post, headers: ctx.headers())
+            #expect(resent.status == .accepted)
+            let after = try await client.execute(uri: "/v1/events/\(eventID)/deliveries", method: .get, headers: ctx.headers())
+            #expect((after.json["data"] as? [Any])?.count == 2)
+        }
+    }
+
     @Test func twoWorkersOnOnePostgreSQLDeliverEachEventOnce() async throws {
         try await WebhookReceiver.withReceiver { receiver in
             try await withTestApp(.postgres, configuration: Self.config) { client, ctx in

@@ -6,7 +6,6 @@ import Hummingbird
 /// `/v1/webhook-endpoints` and `/v1/events`.
 struct WebhooksController: Sendable {
     let services: AppServices
-    var secrets: WebhookSecrets { WebhookSecrets(secret: self.services.secret) }
 
     /// The body of `POST /v1/webhook-endpoints`.
     struct CreateEndpoint: Decodable {
@@ -59,22 +58,16 @@ struct WebhooksController: Sendable {
 
     @Sendable func rotate(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let secret = StandardWebhooks.generateSecret()
-        let now = self.services.time.now()
-        guard
-            let endpoint = try await self.services.store.rotateEndpointSecret(
-                organizationID: context.identity.organizationID, mode: context.identity.mode, id: id,
-                sealedSecret: try self.secrets.seal(secret), previousExpiresAt: now.addingTimeInterval(24 * 3600)
-            )
-        else { throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id") }
-        return JSONBody.response(Self.view(endpoint, secret: secret))
+        let secret = try await rotateWebhookSecret(services: self.services, organizationID: context.identity.organizationID,
+                                                   mode: context.identity.mode, id: id)
+        return JSONBody.response(Self.view(try await self.endpoint(context), secret: secret))
     }
 
     @Sendable func test(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let endpoint = try await self.endpoint(context)
-        let event = self.services.events.outbox(.ping, organizationID: endpoint.organizationID, mode: endpoint.mode, at: self.services.time.now())
-        try await self.services.store.enqueue([event], onlyEndpoint: endpoint.id, now: self.services.time.now())
-        return JSONBody.response(Self.Wrapper(json: .object([("eventId", .string(event.id)), ("type", .string("ping"))])), status: .accepted)
+        let id = try context.parameters.require("id")
+        let eventID = try await pingWebhookEndpoint(services: self.services, organizationID: context.identity.organizationID,
+                                                    mode: context.identity.mode, id: id)
+        return JSONBody.response(Self.Wrapper(json: .object([("eventId", .string(eventID)), ("type", .string("ping"))])), status: .accepted)
     }
 
     @Sendable func listEvents(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -189,4 +182,28 @@ public func createWebhookEndpoint(
     )
     try await services.store.createEndpoint(endpoint)
     return (endpoint, secret)
+}
+
+/// Gives an endpoint a new signing secret (returned once); the old one keeps signing alongside
+/// for 24 hours so receivers can switch without dropping deliveries.
+public func rotateWebhookSecret(services: AppServices, organizationID: String, mode: Mode, id: String) async throws -> String {
+    let secret = StandardWebhooks.generateSecret()
+    let rotated = try await services.store.rotateEndpointSecret(
+        organizationID: organizationID, mode: mode, id: id,
+        sealedSecret: try WebhookSecrets(secret: services.secret).seal(secret),
+        previousExpiresAt: services.time.now().addingTimeInterval(24 * 3600)
+    )
+    guard rotated != nil else { throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id") }
+    return secret
+}
+
+/// Queues a `ping` event for one endpoint; returns the event id.
+public func pingWebhookEndpoint(services: AppServices, organizationID: String, mode: Mode, id: String) async throws -> String {
+    guard try await services.store.endpoint(organizationID: organizationID, mode: mode, id: id) != nil else {
+        throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id")
+    }
+    let now = services.time.now()
+    let event = services.events.outbox(.ping, organizationID: organizationID, mode: mode, at: now)
+    try await services.store.enqueue([event], onlyEndpoint: id, now: now)
+    return event.id
 }
