@@ -249,8 +249,10 @@ public protocol FlowStore: Sendable {
     /// Ends an open session with an outcome and applies the subscription change, in one
     /// transaction; false when the session had already ended.
     func completeFlowSession(
-        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, events: @Sendable (FlowSession) -> [OutboxEvent]
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?,
+        events: @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws -> Bool
     /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.
-    func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession) -> [OutboxEvent]) async throws -> Int
+    func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]) async throws
+        -> Int
 }

@@ -200,8 +200,9 @@ public struct FlowService: Sendable {
     public func abandonExpired() async throws -> Int {
         let now = self.time.now()
         let encoder = self.events
-        return try await self.store.abandonExpiredFlowSessions(now: now) { session in
-            [encoder.outbox(.flowCompleted(session, offerAccepted: false), organizationID: session.organizationID, mode: session.mode, at: now)]
+        return try await self.store.abandonExpiredFlowSessions(now: now) { session, metadata in
+            [encoder.outbox(.flowCompleted(session, offerAccepted: false, metadata: metadata),
+                            organizationID: session.organizationID, mode: session.mode, at: now)]
         }
     }
 
@@ -216,8 +217,9 @@ public struct FlowService: Sendable {
         let now = self.time.now()
         let encoder = self.events
         let accepted = outcome == .paused || outcome == .discounted
-        let completed = try await self.store.completeFlowSession(id: session.id, outcome: outcome, now: now, change: change) { session in
-            [encoder.outbox(.flowCompleted(session, offerAccepted: accepted), organizationID: session.organizationID, mode: session.mode, at: now)]
+        let completed = try await self.store.completeFlowSession(id: session.id, outcome: outcome, now: now, change: change) { session, metadata in
+            [encoder.outbox(.flowCompleted(session, offerAccepted: accepted, metadata: metadata),
+                            organizationID: session.organizationID, mode: session.mode, at: now)]
         }
         guard completed else {
             throw CancelflowError.invalid("session_closed", "This cancel session has ended.")

@@ -105,7 +105,8 @@ extension SQLStore: FlowStore {
     }
 
     public func completeFlowSession(
-        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, events: @Sendable (FlowSession) -> [OutboxEvent]
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?,
+        events: @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
     ) async throws -> Bool {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
@@ -120,7 +121,8 @@ extension SQLStore: FlowStore {
             }
             update.appendInterpolation(unsafeRaw: " RETURNING *")
             guard let row = try await db.raw(update).first() else { return false }
-            try await Self.writeOutbox(events(try Self.decodeFlowSession(row)), db: db)
+            let completed = try Self.decodeFlowSession(row)
+            try await Self.writeOutbox(events(completed, try await Self.linkMetadata(completed, db: db)), db: db)
             guard let change, let subscriptionID = try row.decode(column: "subscription_id", as: String?.self) else { return true }
             let organizationID = try row.decode(column: "organization_id", as: String.self)
             let mode = try row.decode(column: "mode", as: String.self)
@@ -149,7 +151,7 @@ extension SQLStore: FlowStore {
         }
     }
 
-    public func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession) -> [OutboxEvent]) async throws -> Int {
+    public func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession, [String: String]) -> [OutboxEvent]) async throws -> Int {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
             let rows = try await db.raw(
@@ -160,10 +162,19 @@ extension SQLStore: FlowStore {
                 """
             ).all()
             for row in rows {
-                try await Self.writeOutbox(events(try Self.decodeFlowSession(row)), db: db)
+                let session = try Self.decodeFlowSession(row)
+                try await Self.writeOutbox(events(session, try await Self.linkMetadata(session, db: db)), db: db)
             }
             return rows.count
         }
+    }
+
+    /// The metadata of the link a session came from, echoed in its `cancel_flow.completed`.
+    static func linkMetadata(_ session: FlowSession, db: any SQLDatabase) async throws -> [String: String] {
+        guard let linkID = session.linkID,
+            let row = try await db.raw("SELECT metadata FROM cancel_links WHERE id = \(bind: linkID)").first()
+        else { return [:] }
+        return try JSONCoding.decode([String: String].self, from: row.decode(column: "metadata", as: String.self))
     }
 
     static func decodeFlowSettings(_ row: any SQLRow) throws -> FlowSettings {

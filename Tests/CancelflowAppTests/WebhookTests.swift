@@ -89,7 +89,7 @@ import Glibc
                 #expect(created.body.contains(#""metadata":{"ticket":"T-9"}"#))
                 let completed = try #require(requests.first { $0.body.contains("cancel_flow.completed") })
                 for fragment in [#""outcome":"canceled""#, #""reason":"Technical problems""#, #""comment":"Crashes""#, #""offerAccepted":false"#,
-                                 #""subscriptionId":"sub_xyz789""#, #""via":"link""#] {
+                                 #""subscriptionId":"sub_xyz789""#, #""via":"link""#, #""metadata":{"ticket":"T-9"}"#] {
                     #expect(completed.body.contains(fragment), "\(fragment)")
                 }
                 #expect(try await Self.verifyWithStandardWebhooks(secret: secret, requests) == 6)

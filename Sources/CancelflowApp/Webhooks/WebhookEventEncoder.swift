@@ -12,7 +12,7 @@ struct WebhookEventEncoder: EventEncoder {
         switch event {
         case .linkCreated(let link), .linkExchanged(let link), .linkConsumed(let link), .linkRevoked(let link):
             data = cancelSessionBody(link, now: createdAt).orderedJSON
-        case .flowCompleted(let session, let offerAccepted):
+        case .flowCompleted(let session, let offerAccepted, let metadata):
             data = .object([
                 ("flowSessionId", .string(session.id)),
                 ("cancelSessionId", .optional(session.linkID)),
@@ -23,6 +23,7 @@ struct WebhookEventEncoder: EventEncoder {
                 ("survey", .object([("reason", .optional(session.surveyReason)), ("comment", .optional(session.surveyComment))])),
                 ("via", .string(session.entry.rawValue)),
                 ("completedAt", .optional(session.outcomeAt.map(Timestamp.format))),
+                ("metadata", .sortedMap(metadata)),
             ])
         case .ping:
             data = .object([("message", .string("Webhook endpoint test from Cancelflow."))])
