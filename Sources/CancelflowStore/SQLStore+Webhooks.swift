@@ -223,17 +223,9 @@ extension SQLStore: WebhookStore {
                 else {
                     throw CancelflowError.invalid("cursor_not_found", "startingAfter names no event.", param: "startingAfter")
                 }
-                let created = try cursor.decode(column: "created_at", as: Int64.self)
-                query.appendInterpolation(unsafeRaw: " AND (created_at < ")
-                query.appendInterpolation(bind: created)
-                query.appendInterpolation(unsafeRaw: " OR (created_at = ")
-                query.appendInterpolation(bind: created)
-                query.appendInterpolation(unsafeRaw: " AND id < ")
-                query.appendInterpolation(bind: startingAfter)
-                query.appendInterpolation(unsafeRaw: "))")
+                Self.appendAfterCursor(&query, createdAt: try cursor.decode(column: "created_at", as: Int64.self), id: startingAfter)
             }
-            query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT ")
-            query.appendInterpolation(bind: limit)
+            Self.appendNewestFirst(&query, limit: limit)
             return try await db.raw(query).all().map(Self.decodeEvent)
         }
     }

@@ -379,17 +379,9 @@ extension SQLStore: CancelLinkStore {
                 guard let cursor else {
                     throw CancelflowError.invalid("cursor_not_found", "startingAfter names no cancel session.", param: "startingAfter")
                 }
-                let createdAt = try cursor.decode(column: "created_at", as: Int64.self)
-                query.appendInterpolation(unsafeRaw: " AND (created_at < ")
-                query.appendInterpolation(bind: createdAt)
-                query.appendInterpolation(unsafeRaw: " OR (created_at = ")
-                query.appendInterpolation(bind: createdAt)
-                query.appendInterpolation(unsafeRaw: " AND id < ")
-                query.appendInterpolation(bind: startingAfter)
-                query.appendInterpolation(unsafeRaw: "))")
+                Self.appendAfterCursor(&query, createdAt: try cursor.decode(column: "created_at", as: Int64.self), id: startingAfter)
             }
-            query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT ")
-            query.appendInterpolation(bind: limit)
+            Self.appendNewestFirst(&query, limit: limit)
             return try await db.raw(query).all().map(Self.decodeLink)
         }
     }
@@ -421,6 +413,23 @@ extension SQLStore: CancelLinkStore {
                 """
             ).first().map(Self.decodeLink)
         }
+    }
+
+    /// Keyset pagination, newest first: rows strictly after the cursor row in
+    /// `(created_at DESC, id DESC)` order, which the `…_newest` indexes serve without a scan.
+    static func appendAfterCursor(_ query: inout SQLQueryString, createdAt: Int64, id: String) {
+        query.appendInterpolation(unsafeRaw: " AND (created_at < ")
+        query.appendInterpolation(bind: createdAt)
+        query.appendInterpolation(unsafeRaw: " OR (created_at = ")
+        query.appendInterpolation(bind: createdAt)
+        query.appendInterpolation(unsafeRaw: " AND id < ")
+        query.appendInterpolation(bind: id)
+        query.appendInterpolation(unsafeRaw: "))")
+    }
+
+    static func appendNewestFirst(_ query: inout SQLQueryString, limit: Int) {
+        query.appendInterpolation(unsafeRaw: " ORDER BY created_at DESC, id DESC LIMIT ")
+        query.appendInterpolation(bind: limit)
     }
 
     static func decodeLink(_ row: any SQLRow) throws -> CancelLink {
