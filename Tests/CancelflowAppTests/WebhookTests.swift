@@ -169,7 +169,7 @@ import Glibc
     }
 
     @Test(arguments: TestEngine.allCases)
-    func testEventsGoOnlyToTestEndpointsAndPingsToTheOneTested(engine: TestEngine) async throws {
+    func eventsOfOneModeNeverReachTheOtherAndPingsGoToTheOneTested(engine: TestEngine) async throws {
         try await WebhookReceiver.withReceiver { receiver in
             try await withTestApp(engine, configuration: Self.config) { client, ctx in
                 try await ctx.seedCustomer(mode: .live)
