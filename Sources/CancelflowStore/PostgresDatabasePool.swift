@@ -59,7 +59,8 @@ public final class PostgresDatabasePool: DatabasePool, Service {
         self.counter.increment()
         let logger = self.logger
         return try await self.client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: .trace, logger: logger))
+            // No query logging: sql-kit would log bound values, which include customer data.
+            try await body(connection.sql(queryLogLevel: nil, logger: logger))
         }
     }
 

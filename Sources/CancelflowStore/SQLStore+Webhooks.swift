@@ -171,13 +171,6 @@ extension SQLStore: WebhookStore {
     public func recordAttempt(deliveryID: String, worker: String, attempt: DeliveryAttempt, result: DeliveryResult) async throws {
         let attempted = Millis.from(attempt.attemptedAt)
         try await self.pool.transaction { db in
-            try await db.raw(
-                """
-                INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
-                VALUES (\(bind: Identifier.make("wha_")), \(bind: deliveryID), \(bind: attempted), \(bind: attempt.statusCode.map(Int64.init)),
-                    \(bind: Int64(attempt.latencyMillis)), \(bind: attempt.responseExcerpt), \(bind: attempt.error))
-                """
-            ).run()
             let status: String
             var next: Int64?
             switch result {
@@ -188,11 +181,22 @@ extension SQLStore: WebhookStore {
             case .failed, .gone: status = "failed"
             }
             let completed: Int64? = status == "pending" ? nil : attempted
-            try await db.raw(
+            // First the claimed update: a worker whose lease ran out (and whose delivery another
+            // worker took over) records nothing and disables nothing.
+            let held = try await db.raw(
                 """
                 UPDATE webhook_deliveries SET status = \(bind: status), attempt_count = attempt_count + 1,
                     next_attempt_at = \(bind: next), completed_at = \(bind: completed), locked_by = NULL, locked_until = NULL
                 WHERE id = \(bind: deliveryID) AND locked_by = \(bind: worker) AND status = 'pending'
+                RETURNING id
+                """
+            ).first()
+            guard held != nil else { return }
+            try await db.raw(
+                """
+                INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
+                VALUES (\(bind: Identifier.make("wha_")), \(bind: deliveryID), \(bind: attempted), \(bind: attempt.statusCode.map(Int64.init)),
+                    \(bind: Int64(attempt.latencyMillis)), \(bind: attempt.responseExcerpt), \(bind: attempt.error))
                 """
             ).run()
             if result == .gone {
@@ -285,9 +289,17 @@ extension SQLStore: WebhookStore {
             ).all()
             for endpoint in endpoints {
                 let types = try JSONCoding.decode([String].self, from: endpoint.decode(column: "events", as: String.self))
-                guard types.isEmpty || types.contains(type) || type == EventType.ping.rawValue else { continue }
-                try await Self.insertDelivery(eventID: eventID, endpointID: try endpoint.decode(column: "id", as: String.self),
-                                              at: Millis.from(now), db: db)
+                let endpointID = try endpoint.decode(column: "id", as: String.self)
+                if type == EventType.ping.rawValue {
+                    // A ping was for one endpoint: resend it to that one only.
+                    let had = try await db.raw(
+                        "SELECT id FROM webhook_deliveries WHERE event_id = \(bind: eventID) AND endpoint_id = \(bind: endpointID)"
+                    ).first()
+                    guard had != nil else { continue }
+                } else {
+                    guard types.isEmpty || types.contains(type) else { continue }
+                }
+                try await Self.insertDelivery(eventID: eventID, endpointID: endpointID, at: Millis.from(now), db: db)
             }
             return true
         }

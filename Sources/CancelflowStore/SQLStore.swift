@@ -256,10 +256,19 @@ extension SQLStore: BillingDataStore {
                     status = excluded.status, plan_name = excluded.plan_name, amount = excluded.amount,
                     currency = excluded.currency, billing_interval = excluded.billing_interval,
                     current_period_end = excluded.current_period_end, updated_at = excluded.updated_at
+                WHERE subscriptions.customer_id = excluded.customer_id
                 RETURNING *
                 """
             ).first()
-            guard let row else { throw StoreError.corrupt("upsert returned no row") }
+            // No row: a concurrent request gave the id to another customer after our check.
+            guard let row else {
+                throw CancelflowError(
+                    .conflict,
+                    code: "subscription_customer_mismatch",
+                    message: "That subscription id already belongs to another customer.",
+                    param: "subscriptionId"
+                )
+            }
             return try Self.decodeSubscription(row)
         }
     }
@@ -403,6 +412,13 @@ extension SQLStore: CancelLinkStore {
             ).first()
             if let revoked {
                 let link = try Self.decodeLink(revoked)
+                // Sessions already opened from a (reusable) link end with it.
+                try await db.raw(
+                    """
+                    UPDATE flow_sessions SET expires_at = \(bind: nowMillis)
+                    WHERE link_id = \(bind: link.id) AND outcome IS NULL AND expires_at > \(bind: nowMillis)
+                    """
+                ).run()
                 try await Self.writeOutbox(events(link), db: db)
                 return link
             }
@@ -463,11 +479,14 @@ extension SQLStore: IdempotencyStore {
         let nowMillis = Millis.from(now)
         let staleMillis = Millis.from(staleBefore)
         return try await self.pool.withConnection { db in
+            // Forget keys older than the window, and claims that never completed within a minute
+            // (their request died with its process): the key must not stay "in progress" for a day.
+            let abandonedMillis = nowMillis - 60_000
             try await db.raw(
                 """
                 DELETE FROM idempotency_keys
-                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
-                    AND idempotency_key = \(bind: key) AND created_at < \(bind: staleMillis)
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND idempotency_key = \(bind: key)
+                    AND (created_at < \(bind: staleMillis) OR (response_status IS NULL AND created_at < \(bind: abandonedMillis)))
                 """
             ).run()
             // Of concurrent claims, the database's primary key lets exactly one insert.

@@ -24,7 +24,8 @@ public final class SQLiteDatabasePool: DatabasePool {
 
     private init(connection: SQLiteConnection, path: String?, logger: Logger) {
         self.connection = connection
-        self.database = connection.sql(queryLogLevel: .trace).logging(to: logger)
+        // No query logging: sql-kit would log bound values, which include customer data.
+        self.database = connection.sql(queryLogLevel: nil).logging(to: logger)
         self.path = path
     }
 

@@ -226,6 +226,24 @@ import Testing
     }
 
     @Test(arguments: TestEngine.allCases)
+    func revokingALinkEndsTheSessionsOpenedFromIt(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await ctx.seedCustomer()
+            let minted = try await client.mint(ctx, extra: ["singleUse": false])
+            let token = try #require(minted.json["token"] as? String)
+            let id = try #require(minted.json["id"] as? String)
+            let browser = TestBrowser(client, host: "cancel.test")
+            _ = try await browser.get("/cancel/\(token)")
+            _ = try await browser.post("/cancel/\(token)")
+            #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
+            _ = try await client.execute(uri: "/v1/cancel-sessions/\(id)/revoke", method: .post, headers: ctx.headers())
+            #expect(try await browser.post("/flow/survey", ["reason": "Technical problems"]).status == .badRequest)
+            #expect(try await browser.get("/flow").text.contains("This session has ended"))
+            #expect(try await ctx.services.flow.abandonExpired() == 1)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
     func flowFormsNeedTheSessionsCSRFValue(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
             try await ctx.seedCustomer()

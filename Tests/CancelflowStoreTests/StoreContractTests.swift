@@ -235,6 +235,10 @@ import Testing
             #expect(try await claim("k2", "f3") == .claimed)
             try await store.releaseIdempotencyKey(organizationID: org.id, mode: .test, key: "k1")
             #expect(try await claim("k1", "f1") == .completed(status: 201, sealedBody: [1, 2, 3]))
+            // A claim that never completed (its request died) is released after a minute.
+            #expect(try await claim("k3", "f1") == .claimed)
+            #expect(try await claim("k3", "f1", at: self.now.addingTimeInterval(59)) == .inProgress)
+            #expect(try await claim("k3", "f1", at: self.now.addingTimeInterval(61)) == .claimed)
             // After 24 hours a key is forgotten.
             #expect(try await claim("k1", "f2", at: self.now.addingTimeInterval(86401)) == .claimed)
         }

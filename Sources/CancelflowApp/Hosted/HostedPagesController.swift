@@ -250,7 +250,8 @@ struct HostedPagesController: Sendable {
 
     func host(of request: Request) -> String {
         if self.services.configuration.trustProxy, let forwarded = request.headers[.xForwardedHost] {
-            return forwarded.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            // The last value is the one our proxy added; earlier ones came from the client.
+            return forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         }
         return request.head.authority ?? ""
     }

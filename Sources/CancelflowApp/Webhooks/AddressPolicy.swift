@@ -46,10 +46,13 @@ enum AddressPolicy {
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, address.split(separator: "%").first.map(String.init) ?? address, &v6) == 1 else { return true }
         let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-            let mapped = bytes[12..<16].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
-            return Self.isRestrictedV4(mapped)
-        }
+        func embedded(_ slice: ArraySlice<UInt8>) -> UInt32 { slice.reduce(UInt32(0)) { ($0 << 8) | UInt32($1) } }
+        // IPv6 forms that carry an IPv4 address: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d),
+        // NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::). Judge them by that address.
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF { return Self.isRestrictedV4(embedded(bytes[12..<16])) }
+        if bytes[0..<12].allSatisfy({ $0 == 0 }), !bytes[12..<15].allSatisfy({ $0 == 0 }) { return Self.isRestrictedV4(embedded(bytes[12..<16])) }
+        if bytes[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return Self.isRestrictedV4(embedded(bytes[12..<16])) }
+        if bytes[0] == 0x20, bytes[1] == 0x02 { return Self.isRestrictedV4(embedded(bytes[2..<6])) }
         if bytes.allSatisfy({ $0 == 0 }) { return true }                                  // ::
         if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }        // ::1
         if bytes[0] & 0xFE == 0xFC { return true }                                         // fc00::/7
@@ -66,6 +69,19 @@ enum AddressPolicy {
         return within(0x0000_0000, 8) || within(0x0A00_0000, 8) || within(0x6440_0000, 10) || within(0x7F00_0000, 8)
             || within(0xA9FE_0000, 16) || within(0xAC10_0000, 12) || within(0xC000_0000, 24) || within(0xC0A8_0000, 16)
             || within(0xC612_0000, 15) || within(0xE000_0000, 4) || within(0xF000_0000, 4)
+    }
+
+    /// Resolves an endpoint's host once and checks every address; the delivery then connects to
+    /// the address checked here (never resolving the name again, which a rebinding DNS server
+    /// could answer differently). Returns the address, or the reason to refuse.
+    static func pinnedAddress(host: String) async -> Result<String, DeliveryFailure> {
+        let addresses = await Self.resolve(host)
+        guard !addresses.isEmpty else { return .failure(DeliveryFailure("The endpoint's host does not resolve.")) }
+        if addresses.contains(where: Self.isRestricted) {
+            return .failure(DeliveryFailure("The endpoint resolves to a private, loopback or link-local address."))
+        }
+        // Prefer IPv4: dnsOverride takes a bare host, which an IPv6 literal is not.
+        return .success(addresses.first { !$0.contains(":") } ?? addresses[0])
     }
 
     /// Checks an endpoint URL; returns a reason when it must be refused.

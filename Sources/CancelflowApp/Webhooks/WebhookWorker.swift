@@ -72,13 +72,18 @@ public struct WebhookWorker: Service {
 
     /// An HTTP client that never follows redirects: a 3xx is a failed attempt, not a hop to
     /// wherever the endpoint points.
-    public static func makeClient() -> HTTPClient {
+    public static func makeClient(dnsOverride: [String: String] = [:]) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(10))
         configuration.decompression = .disabled
+        configuration.dnsOverride = dnsOverride
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
+
+    /// The most one attempt may take, response body included: a slow-dripping endpoint must not
+    /// hold a worker (or outlive its lease).
+    static let attemptDeadline: Duration = .seconds(15)
 
     /// One pass: claims and delivers what is due; returns how many deliveries it attempted.
     @discardableResult
@@ -101,24 +106,33 @@ public struct WebhookWorker: Service {
         var failure: String?
         var retryAfter: TimeInterval?
         do {
-            if let refusal = await AddressPolicy.check(url: claim.endpoint.url, mode: claim.endpoint.mode.rawValue, allowPrivate: self.allowPrivate) {
+            if let refusal = await AddressPolicy.check(url: claim.endpoint.url, mode: claim.endpoint.mode.rawValue, allowPrivate: true) {
                 throw DeliveryFailure(refusal)
             }
             var request = HTTPClientRequest(url: claim.endpoint.url)
             request.method = .POST
             request.headers = try self.headers(for: claim, at: attemptedAt)
             request.body = .bytes(ByteBuffer(string: claim.payload))
-            let response = try await client.execute(request, timeout: self.timeout)
-            statusCode = Int(response.status.code)
-            retryAfter = response.headers.first(name: "retry-after").flatMap(TimeInterval.init)
-            // Read at most 1 KiB of whatever the endpoint answers.
-            var body = ByteBuffer()
-            for try await chunk in response.body {
-                var chunk = chunk
-                body.writeBuffer(&chunk)
-                if body.readableBytes >= 1024 { break }
+            var pinned: HTTPClient?
+            if !self.allowPrivate, let host = URLComponents(string: claim.endpoint.url)?.host {
+                switch await AddressPolicy.pinnedAddress(host: host) {
+                case .failure(let refusal): throw refusal
+                case .success(let address): pinned = Self.makeClient(dnsOverride: [host: address])
+                }
             }
-            excerpt = String(decoding: body.readableBytesView.prefix(1024), as: UTF8.self)
+            let sender = pinned ?? client
+            let timeout = self.timeout
+            let prepared = request
+            let answer: (Int, TimeInterval?, String)
+            do {
+                answer = try await Self.send(prepared, with: sender, timeout: timeout)
+            } catch {
+                // A client made for one delivery must be shut down on every path.
+                try? await pinned?.shutdown()
+                throw error
+            }
+            try? await pinned?.shutdown()
+            (statusCode, retryAfter, excerpt) = (answer.0, answer.1, answer.2)
         } catch let error as DeliveryFailure {
             failure = error.reason
         } catch {
@@ -156,6 +170,33 @@ public struct WebhookWorker: Service {
                 "status": .string(statusCode.map(String.init) ?? "none"), "result": .string("\(result)"),
             ]
         )
+    }
+
+    /// Sends one request under the whole-attempt deadline; returns the status, Retry-After and
+    /// the first KiB of the answer.
+    static func send(_ request: HTTPClientRequest, with client: HTTPClient, timeout: TimeAmount) async throws -> (Int, TimeInterval?, String) {
+        try await withThrowingTaskGroup(of: (Int, TimeInterval?, String).self) { group in
+            group.addTask {
+                let response = try await client.execute(request, timeout: timeout)
+                // Read at most 1 KiB of whatever the endpoint answers.
+                var body = ByteBuffer()
+                for try await chunk in response.body {
+                    var chunk = chunk
+                    body.writeBuffer(&chunk)
+                    if body.readableBytes >= 1024 { break }
+                }
+                return (
+                    Int(response.status.code), response.headers.first(name: "retry-after").flatMap(TimeInterval.init),
+                    String(decoding: body.readableBytesView.prefix(1024), as: UTF8.self)
+                )
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.attemptDeadline)
+                throw DeliveryFailure("The endpoint took longer than 15 seconds to answer.")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 
     /// `webhook-id`, `webhook-timestamp`, and `webhook-signature` with one `v1,` signature per

@@ -31,7 +31,13 @@ public struct Migrator: Sendable {
     /// Applies pending steps; returns the names applied.
     @discardableResult
     public func migrate(logger: Logger) async throws -> [String] {
-        try await self.pool.withConnection { db in
+        let lockEngine = self.pool.engine
+        try await self.pool.transaction { db in
+            // Concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL's catalog:
+            // serialise it behind the same lock the steps take.
+            if lockEngine == .postgres {
+                try await db.raw("SELECT pg_advisory_xact_lock(7452019)").run()
+            }
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
         }
         var applied: [String] = []
