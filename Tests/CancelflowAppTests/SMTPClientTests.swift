@@ -1,0 +1,99 @@
+import CancelflowApp
+import CancelflowTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The SMTP client against a real SMTP server (aiosmtpd) on loopback.
+@Suite struct SMTPClientTests {
+    static let message = EmailMessage(
+        from: "Acme <no-reply@acme.test>",
+        to: "ada@example.com",
+        subject: "Your code: 123456 — Acme",
+        text: "Your verification code is 123456.\n.A line that starts with a dot.",
+        html: "<p>Your verification code is <strong>123456</strong>.</p>"
+    )
+
+    @Test func aMessageArrivesWithATextAndAnHTMLPart() async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)")).send(Self.message)
+        let received = try #require(sink.messages.first)
+
+        #expect(received.contains("To: ada@example.com"))
+        #expect(received.contains("Subject: =?UTF-8?B?"), "a non-ASCII subject is encoded")
+        #expect(mimePart(received, type: "text/plain")?.contains("Your verification code is 123456.") == true)
+        #expect(mimePart(received, type: "text/plain")?.contains("\n.A line that starts with a dot.") == true)
+        #expect(mimePart(received, type: "text/html")?.contains("<strong>123456</strong>") == true)
+    }
+
+    @Test func startTLSAndAuthentication() async throws {
+        let sink = try await SMTPSink(starttls: true, auth: "mailer:s3cret")
+        defer { sink.stop() }
+        let url = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)?starttls=required&verify=false"
+        try await SMTPClient(configuration: try SMTPConfiguration(url: url)).send(Self.message)
+        #expect(sink.messages.count == 1)
+        let wrong = "smtp://mailer:nope@127.0.0.1:\(sink.port)?starttls=required&verify=false"
+        await #expect(throws: SMTPError.self) { try await SMTPClient(configuration: try SMTPConfiguration(url: wrong)).send(Self.message) }
+        // Verifying the self-signed certificate fails, as it should. (The handshake failure surfaces
+        // only at the deadline today, hence the short one.)
+        let verifying = try SMTPConfiguration(url: "smtp://mailer:s3cret@127.0.0.1:\(sink.port)?starttls=required", timeout: .seconds(3))
+        await #expect(throws: (any Error).self) { try await SMTPClient(configuration: verifying).send(Self.message) }
+        #expect(sink.messages.count == 1)
+    }
+
+    @Test func requiredSTARTTLSIsNotSkipped() async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        let url = "smtp://127.0.0.1:\(sink.port)?starttls=required"
+        await #expect(throws: SMTPError.tlsUnavailable) { try await SMTPClient(configuration: try SMTPConfiguration(url: url)).send(Self.message) }
+        #expect(sink.messages.isEmpty)
+    }
+
+    @Test func aRejectedRecipientIsAClearError() async throws {
+        let sink = try await SMTPSink(reject: "ada@example.com")
+        defer { sink.stop() }
+        do {
+            try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)")).send(Self.message)
+            Issue.record("the send should have failed")
+        } catch let error as SMTPError {
+            guard case .rejected(let code, _, let step) = error else { Issue.record("unexpected \(error)"); return }
+            #expect(code == 550)
+            #expect(step == "the recipient")
+        }
+        #expect(sink.messages.isEmpty)
+    }
+
+    @Test func aServerThatIsDownOrSilentFailsInTime() async throws {
+        let closed = try freePort()
+        await #expect(throws: SMTPError.self) {
+            try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(closed)")).send(Self.message)
+        }
+        // A socket that accepts connections but never greets.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listen(fd, 4)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let silent = try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)", timeout: .seconds(1))
+        await #expect(throws: SMTPError.timeout(during: "the greeting")) { try await SMTPClient(configuration: silent).send(Self.message) }
+    }
+
+    @Test func configurationURLs() throws {
+        let plain = try SMTPConfiguration(url: "smtp://user%40x:p%3Ass@mail.example.com")
+        #expect(plain.port == 587 && plain.username == "user@x" && plain.password == "p:ss" && plain.security == .opportunistic)
+        #expect(try SMTPConfiguration(url: "smtps://mail.example.com").port == 465)
+        #expect(try SMTPConfiguration(url: "smtps://mail.example.com").security == .implicitTLS)
+        #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "http://mail.example.com") }
+        #expect(!SMTPError.rejected(code: 535, reply: "bad", during: "the login").description.contains("s3cret"))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real SMTP server (aiosmtpd, from PyPI) on loopback that keeps every message it accepts.
+public final class SMTPSink: Sendable {
+    public let port: Int
+    let folder: URL
+    let process: Process
+
+    /// Starts the sink; with `starttls` it offers STARTTLS with a fresh self-signed certificate,
+    /// with `auth` ("user:pass") it requires AUTH, with `reject` it refuses that recipient.
+    public init(starttls: Bool = false, auth: String? = nil, reject: String? = nil) async throws {
+        self.port = try freePort()
+        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-sink-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
+        var arguments = [Self.script, String(self.port), self.folder.appendingPathComponent("mail").path]
+        if starttls {
+            let cert = self.folder.appendingPathComponent("cert.pem").path
+            let key = self.folder.appendingPathComponent("key.pem").path
+            let made = try await runProcess("/usr/bin/env", [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+            ])
+            guard made.status == 0 else { throw TestSetupError("openssl could not make a certificate: \(made.stderr)") }
+            arguments += ["--starttls", cert, key]
+        }
+        if let auth { arguments += ["--auth", auth] }
+        if let reject { arguments += ["--reject", reject] }
+        self.process = Process()
+        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        self.process.arguments = ["python3"] + arguments
+        let output = Pipe()
+        self.process.standardOutput = output
+        self.process.standardError = FileHandle.nullDevice
+        try self.process.run()
+        // "ready" arrives once the server listens.
+        let handle = output.fileHandleForReading
+        let ready: Bool = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = handle.availableData
+                continuation.resume(returning: String(decoding: data, as: UTF8.self).contains("ready"))
+            }
+        }
+        guard ready else {
+            self.stop()
+            throw TestSetupError("the SMTP sink (aiosmtpd) did not start; scripts/test installs it")
+        }
+    }
+
+    static var script: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("email/smtp_sink.py").path
+    }
+
+    /// The raw messages received so far, oldest first.
+    public var messages: [String] {
+        let mail = self.folder.appendingPathComponent("mail")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+        return names.compactMap { try? String(contentsOf: mail.appendingPathComponent($0), encoding: .utf8) }
+    }
+
+    public func stop() {
+        // SIGKILL and a short poll rather than waitUntilExit, which was seen to hang here.
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGKILL)
+            for _ in 0..<200 where self.process.isRunning { usleep(10_000) }
+        }
+        try? FileManager.default.removeItem(at: self.folder)
+    }
+}
+
+/// The decoded text of a message's part of a MIME type (base64 parts).
+public func mimePart(_ message: String, type: String) -> String? {
+    let normalized = message.replacingOccurrences(of: "\r\n", with: "\n")
+    guard let header = normalized.range(of: "Content-Type: \(type)") else { return nil }
+    let rest = normalized[header.upperBound...]
+    guard let bodyStart = rest.range(of: "\n\n") else { return nil }
+    let body = rest[bodyStart.upperBound...].prefix { $0 != "-" }
+    let base64 = body.split(separator: "\n").joined()
+    return Data(base64Encoded: String(base64)).map { String(decoding: $0, as: UTF8.self) }
+}
