@@ -32,6 +32,17 @@ import Testing
         try await ctx.services.store.flowSession(sessionHash: Hex.sha256(browser.cookieJar["cf_session"] ?? ""))
     }
 
+    /// The customer with the usual Pro subscription and a second, Team, one.
+    static func seedTwoSubscriptions(_ ctx: TestContext) async throws {
+        try await ctx.seedCustomer()
+        let now = ctx.time.now()
+        _ = try await ctx.services.store.upsertSubscription(
+            organizationID: ctx.organization.id, mode: .test,
+            Subscription(id: "sub_second", customerID: "cus_abc123", status: .active, planName: "Team", createdAt: now, updatedAt: now),
+            now: now
+        )
+    }
+
     static func setFlow(_ ctx: TestContext, offer: RetentionOffer = FlowSettings.defaults.offer, timing: CancelTiming = .periodEnd) async throws {
         var settings = FlowSettings.defaults
         settings.offer = offer
@@ -170,13 +181,7 @@ import Testing
     @Test(arguments: TestEngine.allCases)
     func aCustomerWithSeveralSubscriptionsChoosesOne(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
-            try await ctx.seedCustomer()
-            let now = ctx.time.now()
-            _ = try await ctx.services.store.upsertSubscription(
-                organizationID: ctx.organization.id, mode: .test,
-                Subscription(id: "sub_second", customerID: "cus_abc123", status: .active, planName: "Team", createdAt: now, updatedAt: now),
-                now: now
-            )
+            try await Self.seedTwoSubscriptions(ctx)
             let browser = try await Self.start(client, ctx)
             let choose = try await browser.get("/flow")
             #expect(choose.text.contains("Which subscription do you want to cancel?"))
@@ -194,13 +199,7 @@ import Testing
     @Test(arguments: TestEngine.allCases)
     func aLinkNamingOneSubscriptionSkipsTheChoice(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
-            try await ctx.seedCustomer()
-            let now = ctx.time.now()
-            _ = try await ctx.services.store.upsertSubscription(
-                organizationID: ctx.organization.id, mode: .test,
-                Subscription(id: "sub_second", customerID: "cus_abc123", status: .active, planName: "Team", createdAt: now, updatedAt: now),
-                now: now
-            )
+            try await Self.seedTwoSubscriptions(ctx)
             let browser = try await Self.start(client, ctx, extra: ["subscriptionId": "sub_second"])
             #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
         }
