@@ -41,7 +41,8 @@ def authenticator(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)
     user, password = args.auth.split(":", 1)
     ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-    return AuthResult(success=ok)
+    # handled=False: let aiosmtpd answer 535 itself on a failure (True would send nothing).
+    return AuthResult(success=ok, handled=False)
 
 
 kwargs = {}
