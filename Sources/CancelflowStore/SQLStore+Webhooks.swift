@@ -40,13 +40,13 @@ extension SQLStore: WebhookStore {
         }
     }
 
-    public func deleteEndpoint(organizationID: String, mode: Mode, id: String) async throws -> Bool {
+    public func deleteEndpoint(organizationID: String, mode: Mode, id: String, now: Date) async throws -> Bool {
         try await self.pool.transaction { db in
             // Kept as a row (deliveries and attempts refer to it), but gone from every listing and
             // from every future fan-out; its pending deliveries stop.
             let deleted = try await db.raw(
                 """
-                UPDATE webhook_endpoints SET deleted_at = \(bind: Millis.from(Date()))
+                UPDATE webhook_endpoints SET deleted_at = \(bind: Millis.from(now))
                 WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND deleted_at IS NULL
                 RETURNING id
                 """

@@ -238,7 +238,9 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             let deleted = try await withServices(self.options) { services in
-                try await services.store.deleteEndpoint(organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
+                try await services.store.deleteEndpoint(
+                    organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint, now: services.time.now()
+                )
             }
             guard deleted else { throw CommandFailure(message: "No endpoint \(self.target.endpoint).") }
             print("Deleted \(self.target.endpoint).")

@@ -233,8 +233,21 @@ import Testing
             }
             #expect(try await wrongHost.post("/cancel/\(fresh)", csrf: "x").status != .seeOther)
             #expect(try await Self.status(client, ctx, freshID) == "active")
-            // The link's own organization's subdomain host is accepted.
-            _ = other
+            // The link's own organization's subdomain host is accepted, and so is the public host.
+            _ = try await ctx.services.store.upsertCustomer(organizationID: other.organization.id, mode: .test, id: "cus_other",
+                                                            email: nil, name: "Otto", now: ctx.time.now())
+            let otherHeaders: HTTPFields = [
+                HTTPField.Name("x-ck-app")!: other.test.appId, HTTPField.Name("x-ck-api-key")!: other.test.apiKey,
+                .contentType: "application/json",
+            ]
+            let otherLink = try await client.mint(ctx, customer: "cus_other", headers: otherHeaders)
+            let otherURL = try #require(otherLink.json["url"] as? String)
+            #expect(otherURL.hasPrefix("https://other.links.test/cancel/cl_"))
+            let otherToken = try #require(otherLink.json["token"] as? String)
+            let onItsHost = try await wrongHost.get("/cancel/\(otherToken)")
+            #expect(onItsHost.status == .ok)
+            #expect(onItsHost.text.contains("Hi Otto"))
+            #expect(try await browser.get("/cancel/\(otherToken)").status == .ok)
         }
     }
 

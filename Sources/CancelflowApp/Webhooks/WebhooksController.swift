@@ -50,7 +50,9 @@ struct WebhooksController: Sendable {
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard try await self.services.store.deleteEndpoint(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id) else {
+        guard try await self.services.store.deleteEndpoint(
+            organizationID: context.identity.organizationID, mode: context.identity.mode, id: id, now: self.services.time.now()
+        ) else {
             throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id")
         }
         return JSONBody.response(Self.Wrapper(json: .object([("id", .string(id)), ("deleted", .bool(true))])))
