@@ -22,8 +22,9 @@ public func buildApplication(
     let logger = configuredLogger
     let services = try await AppServices.open(configuration: configuration, logger: logger)
     var app = try buildApplication(services: services, logger: logger)
-    app.addServices(FlowSweeper(flow: services.flow, logger: logger))
-    app.addServices(WebhookWorker(services: services, logger: logger))
+    let migrated = StartGate()
+    app.addServices(GatedService(gate: migrated, inner: FlowSweeper(flow: services.flow, logger: logger)))
+    app.addServices(GatedService(gate: migrated, inner: WebhookWorker(services: services, logger: logger)))
     if let postgres = services.pool as? PostgresDatabasePool {
         app.addServices(postgres)
     } else {
@@ -31,6 +32,7 @@ public func buildApplication(
     }
     app.beforeServerStarts {
         try await Migrator(pool: services.pool).migrate(logger: logger)
+        migrated.open()
         if try await services.store.organizationCount() == 0,
             let created = try await services.credentials.createFirstOrganization(name: "My Organization")
         {
@@ -108,7 +110,7 @@ struct WorkerStart: Service {
         self.logger.info("Webhook worker started")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await WebhookWorker(services: self.services, logger: self.logger).run() }
-            group.addTask { try await FlowSweeper(flow: self.services.flow, logger: self.logger).run() }
+            group.addTask { try await FlowSweeper(services: self.services, logger: self.logger).run() }
             try await group.waitForAll()
         }
         if !(self.services.pool is PostgresDatabasePool) { try await self.services.pool.shutdown() }
