@@ -70,6 +70,17 @@ public struct AppConfiguration: Sendable {
     /// (seconds). Default 60: longer than the 10 s request timeout.
     public var webhookLease: Double
 
+    /// The mail server for verification codes, `smtp://user:pass@host:587` or `smtps://…`;
+    /// unset (the default) writes messages to the log instead, and shows test-mode ones on
+    /// `/dev/mailbox`.
+    public var smtp: SMTPConfiguration?
+    /// The sender address of verification emails. Default `no-reply@` the public URL's host.
+    public var mailFrom: String
+    /// Verification codes one address may be sent per hour. Default 5.
+    public var verifyAddressLimit: Int
+    /// Code requests plus code tries one client IP may make per hour. Default 30.
+    public var verifyClientLimit: Int
+
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
 
@@ -105,5 +116,32 @@ public struct AppConfiguration: Sendable {
         self.allowPrivateWebhooks = config.bool(forKey: "allowPrivateWebhooks", default: false)
         self.webhookLease = config.double(forKey: "webhookLease", default: 60)
         guard self.webhookLease >= 1 else { throw .configuration("--webhook-lease must be at least 1 second") }
+        if let url = config.string(forKey: "smtpUrl", isSecret: true), !url.isEmpty {
+            do {
+                self.smtp = try SMTPConfiguration(url: url, timeout: .seconds(10))
+            } catch {
+                throw .configuration("--smtp-url must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+            }
+        } else {
+            self.smtp = nil
+        }
+        let defaultFrom = "no-reply@\(publicURL.host ?? "localhost")"
+        let from = config.string(forKey: "mailFrom") ?? (Self.isPlainAddress(defaultFrom) ? defaultFrom : "no-reply@localhost")
+        guard Self.isPlainAddress(from) else {
+            throw .configuration("--mail-from must be a bare address like no-reply@example.com")
+        }
+        self.mailFrom = from
+        self.verifyAddressLimit = config.int(forKey: "verifyAddressLimit", default: 5)
+        self.verifyClientLimit = config.int(forKey: "verifyClientLimit", default: 30)
+        guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1 else {
+            throw .configuration("--verify-address-limit and --verify-client-limit must be at least 1")
+        }
+    }
+
+    /// `local@domain` with nothing that could break out of a mail header.
+    static func isPlainAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && text.utf8.count <= 254
+            && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) }
     }
 }

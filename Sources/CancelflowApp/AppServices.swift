@@ -23,6 +23,8 @@ public struct AppServices: Sendable {
     public let time: any TimeSource
     /// The root of the service's MAC and encryption keys.
     public let secret: ServerSecret
+    /// Where verification emails go: the SMTP server, or the log and the test mailbox.
+    let mailer: any Mailer
 
     /// Assembles services from parts (tests inject a clock and a pool).
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
@@ -31,6 +33,17 @@ public struct AppServices: Sendable {
         self.store = SQLStore(pool: pool)
         self.time = time
         self.secret = secret
+        self.mailer = configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) } ?? LogMailer(store: DevMailbox())
+    }
+
+    /// The email-verification service.
+    public var verification: VerificationService {
+        VerificationService(
+            store: self.store,
+            time: self.time,
+            secret: self.secret,
+            limits: .init(perAddressPerHour: self.configuration.verifyAddressLimit, perClientPerHour: self.configuration.verifyClientLimit)
+        )
     }
 
     /// The credential service.

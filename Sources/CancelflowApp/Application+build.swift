@@ -23,12 +23,17 @@ public func buildApplication(
     let services = try await AppServices.open(configuration: configuration, logger: logger)
     var app = try buildApplication(services: services, logger: logger)
     let migrated = StartGate()
-    app.addServices(GatedService(gate: migrated, inner: FlowSweeper(flow: services.flow, logger: logger)))
+    app.addServices(GatedService(gate: migrated, inner: FlowSweeper(services: services, logger: logger)))
     app.addServices(GatedService(gate: migrated, inner: WebhookWorker(services: services, logger: logger)))
     if let postgres = services.pool as? PostgresDatabasePool {
         app.addServices(postgres)
     } else {
         app.addServices(DatabaseCloser(pool: services.pool))
+    }
+    if configuration.smtp == nil {
+        logger.warning(
+            "No mail server is configured (--smtp-url): verification emails go to the log, and test-mode ones to /dev/mailbox"
+        )
     }
     app.beforeServerStarts {
         try await Migrator(pool: services.pool).migrate(logger: logger)

@@ -8,11 +8,14 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `APIAuthMiddleware` once the request's credentials check out.
     public var identity: APIIdentity?
+    /// The peer's IP address, for per-client limits (nil in in-process tests).
+    public let remoteIP: String?
 
     /// Creates a context for a request.
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// API bodies are small; anything larger is refused before it is read.

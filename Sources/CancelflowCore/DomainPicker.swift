@@ -54,6 +54,33 @@ public struct DomainPicker: Sendable {
         return hosts.contains(requested)
     }
 
+    /// Whose a request host is, before any organization is known: the service's own public host,
+    /// or a candidate custom domain or subdomain label to look an organization up by.
+    public enum HostOwner: Sendable, Equatable {
+        /// The service's public host, shared by every organization.
+        case service
+        /// A merchant's custom domain (only a verified one counts).
+        case customDomain(String)
+        /// A label under the subdomain base.
+        case subdomain(String)
+    }
+
+    /// Classifies a request host (`host[:port]`).
+    public func owner(ofHost host: String) -> HostOwner {
+        let scheme = self.publicURL.scheme ?? "https"
+        let requested = Self.normalize(host, scheme: scheme)
+        let port = self.publicURL.port.map { ":\($0)" } ?? ""
+        if let publicHost = self.publicURL.host, requested == Self.normalize(publicHost + port, scheme: scheme) {
+            return .service
+        }
+        if let base = self.subdomainBase, requested.hasSuffix("." + base + port) {
+            let label = String(requested.dropLast(base.count + port.count + 1))
+            if !label.isEmpty, !label.contains(".") { return .subdomain(label) }
+        }
+        // A custom domain is served on the standard port behind the merchant's TLS.
+        return .customDomain(requested)
+    }
+
     /// Lower-cased, without a trailing dot or the scheme's default port.
     static func normalize(_ host: String, scheme: String) -> String {
         var host = host.lowercased()

@@ -66,6 +66,8 @@ public protocol OrganizationStore: Sendable {
     func createOrganization(_ organization: Organization, credentials: [NewCredential], onlyIfFirst: Bool) async throws -> Bool
     /// One organization.
     func organization(id: String) async throws -> Organization?
+    /// The organization whose verified custom domain, or whose subdomain label, this is.
+    func organization(host: DomainPicker.HostOwner) async throws -> Organization?
     /// How many organizations exist.
     func organizationCount() async throws -> Int
     /// Marks the custom domain verified (or not).
@@ -151,3 +153,4 @@ public protocol IdempotencyStore: Sendable {
 
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
+    & VerificationStore

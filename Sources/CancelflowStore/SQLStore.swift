@@ -73,6 +73,21 @@ extension SQLStore: OrganizationStore {
         }
     }
 
+    public func organization(host: DomainPicker.HostOwner) async throws -> Organization? {
+        try await self.pool.withConnection { db in
+            switch host {
+            case .service:
+                return nil
+            case .customDomain(let domain):
+                return try await db.raw(
+                    "SELECT * FROM organizations WHERE custom_domain = \(bind: domain) AND custom_domain_verified = \(bind: true)"
+                ).first().map(Self.decodeOrganization)
+            case .subdomain(let label):
+                return try await db.raw("SELECT * FROM organizations WHERE subdomain = \(bind: label)").first().map(Self.decodeOrganization)
+            }
+        }
+    }
+
     public func organizationCount() async throws -> Int {
         try await self.pool.withConnection { db in
             try await db.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) ?? 0

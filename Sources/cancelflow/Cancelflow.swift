@@ -56,6 +56,18 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Seconds a worker's claim on a webhook delivery lasts before another may take it (default 60).")
     var webhookLease: Double?
 
+    @Option(help: "Mail server for verification codes: smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=required) or smtps://user:pass@host:465 (default: none, emails go to the log and test-mode ones to /dev/mailbox).")
+    var smtpUrl: String?
+
+    @Option(help: "Sender address of verification emails (default no-reply@ the public URL's host).")
+    var mailFrom: String?
+
+    @Option(help: "Verification codes one email address may be sent per hour (default 5).")
+    var verifyAddressLimit: Int?
+
+    @Option(help: "Verification requests plus code tries one client IP may make per hour (default 30).")
+    var verifyClientLimit: Int?
+
     /// The configuration reader: flags, then environment, then `.env`.
     func reader() async throws -> ConfigReader {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -75,7 +87,11 @@ struct CommonOptions: ParsableArguments {
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
         set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)
         set("webhookLease", self.webhookLease.map(ConfigContent.double))
-        let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET"])
+        set("smtpUrl", self.smtpUrl.map(ConfigContent.string), secret: true)
+        set("mailFrom", self.mailFrom.map(ConfigContent.string))
+        set("verifyAddressLimit", self.verifyAddressLimit.map(ConfigContent.int))
+        set("verifyClientLimit", self.verifyClientLimit.map(ConfigContent.int))
+        let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET", "CANCELFLOW_SMTP_URL"])
         return ConfigReader(providers: [
             InMemoryProvider(name: "command line", values: values),
             EnvironmentVariablesProvider(secretsSpecifier: secrets),

@@ -2,10 +2,13 @@ import CancelflowTestSupport
 import Foundation
 import Testing
 
-/// A real browser walks the hosted flow against a real `cancelflow serve`, on each database.
+/// A real browser walks the hosted pages against a real `cancelflow serve`, on each database.
 @Suite struct BrowserTests {
-    @Test(arguments: TestEngine.allCases)
-    func aCustomerCancelsInChromiumAndTheLinkRefusesASecondUse(engine: TestEngine) async throws {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Starts `serve` on a fresh database, runs a walk script against it with the first
+    /// organization's test keys, and returns what the script printed and the server logged.
+    static func walk(_ script: String, engine: TestEngine, shots: String) async throws -> (result: ProcessResult, log: String, exit: Int32?) {
         try await TestDatabase.withPool(engine) { _, location in
             var arguments: [String] = []
             if case .postgres(let url) = location {
@@ -20,11 +23,9 @@ import Testing
             }
             let appID = try #require(Self.first("app_test_[a-z2-7]+", in: printed), "\(printed)")
             let apiKey = try #require(Self.first("ck_test_[a-z2-7]+", in: printed))
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let shots = root.appendingPathComponent("test-output/browser/\(engine)").path
             let result = try await runProcess(
                 "/usr/bin/env",
-                ["python3", root.appendingPathComponent("Tests/browser/walk.py").path],
+                ["python3", Self.root.appendingPathComponent("Tests/browser/\(script)").path],
                 environment: [
                     "CANCELFLOW_BASE_URL": server.baseURL,
                     "CANCELFLOW_APP_ID": appID,
@@ -33,14 +34,35 @@ import Testing
                 ]
             )
             let log = server.stop()
-            #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
-            #expect(result.stdout.contains(#""ok": true"#))
-            for step in ["01-landing", "02-survey", "03-offer", "04-confirm", "05-done", "06-expired"] {
-                #expect(FileManager.default.fileExists(atPath: "\(shots)/\(step).png"), "\(step)")
-            }
-            #expect(!log.contains(Self.first("cl_[a-z2-7]{48}", in: log) ?? "cl_no_token_logged"))
-            #expect(server.exitStatus == 0)
+            return (result, log, server.exitStatus)
         }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aCustomerCancelsInChromiumAndTheLinkRefusesASecondUse(engine: TestEngine) async throws {
+        let shots = Self.root.appendingPathComponent("test-output/browser/\(engine)").path
+        let (result, log, exit) = try await Self.walk("walk.py", engine: engine, shots: shots)
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
+        #expect(result.stdout.contains(#""ok": true"#))
+        for step in ["01-landing", "02-survey", "03-offer", "04-confirm", "05-done", "06-expired"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(step).png"), "\(step)")
+        }
+        #expect(!log.contains(Self.first("cl_[a-z2-7]{48}", in: log) ?? "cl_no_token_logged"))
+        #expect(exit == 0)
+    }
+
+    /// The issue's "done means": no mail server, an expired link, the code from /dev/mailbox,
+    /// a cancellation.
+    @Test(arguments: TestEngine.allCases)
+    func aCustomerWithAnExpiredLinkVerifiesByEmailAndCancelsInChromium(engine: TestEngine) async throws {
+        let shots = Self.root.appendingPathComponent("test-output/browser-verify/\(engine)").path
+        let (result, _, exit) = try await Self.walk("verify_walk.py", engine: engine, shots: shots)
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
+        #expect(result.stdout.contains(#""ok": true"#))
+        for step in ["v1-expired", "v2-email", "v3-code", "v4-mailbox", "v5-survey", "v6-done"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(step).png"), "\(step)")
+        }
+        #expect(exit == 0)
     }
 
     static func first(_ pattern: String, in text: String) -> String? {

@@ -11,12 +11,14 @@ public final class TestBrowser: Sendable {
     let cookies = Mutex<[String: String]>([:])
     let lastPage = Mutex<String>("")
     let host: String?
+    let clientIP: String?
 
-    /// A browser; `host` is sent as `X-Forwarded-Host` (the app must trust the proxy) to play a
-    /// request to another host name.
-    public init(_ client: any TestClientProtocol, host: String? = nil) {
+    /// A browser; `host` is sent as `X-Forwarded-Host` and `clientIP` as `X-Forwarded-For` (the
+    /// app must trust the proxy) to play a request to another host name, from another address.
+    public init(_ client: any TestClientProtocol, host: String? = nil, clientIP: String? = nil) {
         self.client = client
         self.host = host
+        self.clientIP = clientIP
     }
 
     public var cookieJar: [String: String] { self.cookies.withLock { $0 } }
@@ -51,6 +53,7 @@ public final class TestBrowser: Sendable {
         if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         if let host = self.host { headers[HTTPField.Name("X-Forwarded-Host")!] = host }
+        if let clientIP = self.clientIP { headers[HTTPField.Name("X-Forwarded-For")!] = clientIP }
         let response = try await self.client.execute(uri: uri, method: method, headers: headers, body: body)
         for field in response.headers where field.name == .setCookie {
             let pair = field.value.split(separator: ";").first ?? ""

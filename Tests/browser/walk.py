@@ -11,63 +11,13 @@ import datetime
 import json
 import os
 import sys
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-BASE = os.environ["CANCELFLOW_BASE_URL"]
-APP = os.environ["CANCELFLOW_APP_ID"]
-KEY = os.environ["CANCELFLOW_API_KEY"]
+sys.path.insert(0, os.path.dirname(__file__))
+from walk_support import BASE, api, browser, click, expect, shot, wait_for  # noqa: E402
+
 SHOTS = os.environ["SCREENSHOT_DIR"]
-
-
-def api(method, path, body=None):
-    request = urllib.request.Request(
-        BASE + path,
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"x-ck-app": APP, "x-ck-api-key": KEY, "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request) as response:
-        return json.load(response)
-
-
-def browser(width=390, height=844):
-    options = webdriver.ChromeOptions()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}"]:
-        options.add_argument(argument)
-    options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-    return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")), options=options)
-
-
-def expect(condition, message):
-    if not condition:
-        print("FAILED: " + message, file=sys.stderr)
-        sys.exit(1)
-
-
-def wait_for(driver, text, message):
-    """Waits for the next page: a click returns before the browser has navigated."""
-    try:
-        WebDriverWait(driver, 15).until(lambda d: text in d.page_source)
-    except TimeoutException:
-        expect(False, message + " (at " + driver.current_url + ")")
-
-
-def shot(driver, name):
-    driver.save_screenshot(os.path.join(SHOTS, name + ".png"))
-
-
-def click(driver, text):
-    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button, a") if b.text.strip() == text]
-    expect(buttons, f"no button or link '{text}' on {driver.current_url}: {driver.find_element(By.TAG_NAME, 'body').text[:300]}")
-    buttons[0].click()
-
-
 os.makedirs(SHOTS, exist_ok=True)
 api("PUT", "/v1/customers/cus_browser", {"email": "ada@example.com", "name": "Ada"})
 api("PUT", "/v1/customers/cus_browser/subscriptions/sub_browser",

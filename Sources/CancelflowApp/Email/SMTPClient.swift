@@ -196,9 +196,22 @@ public struct SMTPClient: Sendable {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        /// `Name <address>`: only the name may be encoded; an ASCII name is quoted, so a comma
+        /// or quote in a merchant's name cannot split the header into several addresses.
+        func mailbox(_ value: String) -> String {
+            let bare = Self.address(value)
+            guard let open = value.lastIndex(of: "<") else { return bare }
+            var name = value[..<open].trimmingCharacters(in: .whitespaces).filter { $0 != "\r" && $0 != "\n" }
+            if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
+            guard !name.isEmpty else { return bare }
+            let quoted = name.allSatisfy(\.isASCII)
+                ? "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+                : header(name)
+            return "\(quoted) <\(bare)>"
+        }
         let lines = [
-            "From: \(header(message.from))",
-            "To: \(header(message.to))",
+            "From: \(mailbox(message.from))",
+            "To: \(mailbox(message.to))",
             "Subject: \(header(message.subject))",
             "Date: \(formatter.string(from: Date()))",
             "Message-ID: <\(UUID().uuidString)@cancelflow>",

@@ -2,12 +2,21 @@ import CancelflowCore
 import Logging
 import ServiceLifecycle
 
-/// Marks cancel flows that ran out without a decision as `abandoned`, once a minute, until
+/// Marks cancel flows that ran out without a decision as `abandoned`, and forgets expired
+/// verification codes and old rate-limit counters, once a minute, until
 /// graceful shutdown. Every instance may run one: the update is conditional, so two sweepers
 /// never mark a session twice.
 struct FlowSweeper: Service {
     let flow: FlowService
+    let verification: VerificationService
     let logger: Logger
+
+    init(services: AppServices, logger: Logger) {
+        self.flow = services.flow
+        self.verification = services.verification
+        self.logger = logger
+    }
+
     var interval: Duration = .seconds(60)
 
     func run() async throws {
@@ -17,6 +26,11 @@ struct FlowSweeper: Service {
                 if count > 0 { self.logger.info("Abandoned expired cancel flows", metadata: ["count": .stringConvertible(count)]) }
             } catch {
                 self.logger.error("Sweeping expired cancel flows failed", metadata: ["error": .string(String(describing: error))])
+            }
+            do {
+                _ = try await self.verification.sweep()
+            } catch {
+                self.logger.error("Sweeping expired verification codes failed", metadata: ["error": .string(String(describing: error))])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }

@@ -33,6 +33,7 @@ struct HostedPagesController: Sendable {
         router.post("flow/offer", use: self.decideOffer)
         router.post("flow/confirm", use: self.confirm)
         router.post("flow/keep", use: self.keep)
+        self.addVerifyRoutes(to: router)
         router.get("kept") { _, _ in self.render("kept", KeptView(brand: .plain), status: .ok) }
         router.get("assets/cancelflow.css") { _, _ in
             var response = Response(

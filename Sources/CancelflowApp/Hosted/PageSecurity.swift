@@ -9,15 +9,19 @@ struct PageSecurity: Sendable {
     static let preSessionCookie = "cf_csrf"
     static let sessionCookie = "cf_session"
     static let preSessionLifetime = 1800
+    static let verifyNonceCookie = "cf_vcsrf"
+    static let verifyCookie = "cf_verify"
 
     let landingKey: SymmetricKey
     let flowKey: SymmetricKey
+    let verifyKey: SymmetricKey
     /// Cookies get `Secure` when the service is served over https.
     let secureCookies: Bool
 
     init(secret: ServerSecret, publicURL: URL) {
         self.landingKey = secret.derivedKey(purpose: "landing-csrf-v1")
         self.flowKey = secret.derivedKey(purpose: "flow-csrf-v1")
+        self.verifyKey = secret.derivedKey(purpose: "verify-csrf-v1")
         self.secureCookies = publicURL.scheme == "https"
     }
 
@@ -30,6 +34,36 @@ struct PageSecurity: Sendable {
     /// A flow form's CSRF value, bound to the session.
     func flowCSRF(sessionID: String) -> String {
         Self.tag(key: self.flowKey, sessionID)
+    }
+
+    /// The email form's CSRF value, bound to the browser's nonce and the organization's mode.
+    func emailCSRF(nonce: String, target: String) -> String {
+        Self.tag(key: self.verifyKey, "email|\(nonce)|\(target)")
+    }
+
+    /// The code form's CSRF value, bound to the browser's verification key.
+    func codeCSRF(browserKey: String) -> String {
+        Self.tag(key: self.verifyKey, "code|\(Hex.sha256(browserKey))")
+    }
+
+    func verifyEmailForm(field: String?, nonce: String?, target: String) -> Bool {
+        guard let field, let nonce, !nonce.isEmpty else { return false }
+        return constantTimeEquals(Array(field.utf8), Array(self.emailCSRF(nonce: nonce, target: target).utf8))
+    }
+
+    func verifyCodeForm(field: String?, browserKey: String) -> Bool {
+        guard let field else { return false }
+        return constantTimeEquals(Array(field.utf8), Array(self.codeCSRF(browserKey: browserKey).utf8))
+    }
+
+    func verifyNonceCookie(_ nonce: String) -> Cookie {
+        Cookie(name: Self.verifyNonceCookie, value: nonce, maxAge: Self.preSessionLifetime, path: "/verify",
+               secure: self.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
+    func verifyCookie(_ key: String) -> Cookie {
+        Cookie(name: Self.verifyCookie, value: key, maxAge: Int(VerificationService.codeLifetime), path: "/verify",
+               secure: self.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func verifyLanding(field: String?, nonce: String?, tokenHash: String) -> Bool {
@@ -121,4 +155,5 @@ extension HTTPField.Name {
     static let xFrameOptions = Self("X-Frame-Options")!
     static let referrerPolicy = Self("Referrer-Policy")!
     static let xForwardedHost = Self("X-Forwarded-Host")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }

@@ -17,6 +17,7 @@ enum Templates {
     static let all: [(String, String)] = [
         ("layout", layout), ("landing", landing), ("choose", choose), ("survey", survey), ("offer", offer),
         ("confirm", confirm), ("done", done), ("nothing", nothing), ("expired", expired), ("problem", problem), ("kept", kept),
+        ("verify", verify), ("verify-code", verifyCode), ("mailbox", mailbox), ("email-code", emailCode), ("email-notice", emailNotice),
     ]
 
     static let layout = """
@@ -209,6 +210,96 @@ enum Templates {
         {{/layout}}
         """
 
+    static let verify = """
+        {{<layout}}
+        {{$title}}Confirm your email{{/title}}
+        {{$body}}
+        <h1>Manage your subscription</h1>
+        <p>Enter the email address you use with {{brand.name}}. We'll email you a one-time code to confirm it's you.</p>
+        <form method="post" action="/verify">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#org}}<input type="hidden" name="org" value="{{org}}">{{/org}}
+          <label for="email">Email address</label>
+          <input type="email" id="email" name="email" value="{{email}}" autocomplete="email" maxlength="254" required autofocus>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <button type="submit" class="primary">Email me a code</button>
+        </form>
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let verifyCode = """
+        {{<layout}}
+        {{$title}}Enter your code{{/title}}
+        {{$body}}
+        <h1>Check your email</h1>
+        <p>If that address has a subscription with {{brand.name}}, we've sent it a 6-digit code. It works for 15 minutes.</p>
+        <form method="post" action="/verify/code">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#org}}<input type="hidden" name="org" value="{{org}}">{{/org}}
+          <label for="code">Code</label>
+          <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7"
+                 required autofocus>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+          <button type="submit" class="primary">Continue</button>
+        </form>
+        <p class="muted"><a href="{{restartUrl}}">Send a new code</a></p>
+        {{#mailboxUrl}}<p class="notice">Test mode: this server has no mail server configured, so messages go to the
+        <a href="{{mailboxUrl}}">test mailbox</a>.</p>{{/mailboxUrl}}
+        {{/body}}
+        {{/layout}}
+        """
+
+    static let mailbox = """
+        {{<layout}}
+        {{$title}}Test mailbox{{/title}}
+        {{$body}}
+        <h1>Test mailbox</h1>
+        <p class="muted">Test-mode emails this server would have sent, newest first. It has no mail server configured
+        (<code>--smtp-url</code>); live-mode emails are never shown here.</p>
+        {{#messages}}
+        <article class="message">
+          <p><strong>{{subject}}</strong><br><span class="muted">To {{to}} · {{sentAt}}</span></p>
+          <pre>{{text}}</pre>
+        </article>
+        {{/messages}}
+        {{^messages}}<p>No messages yet.</p>{{/messages}}
+        {{/body}}
+        {{/layout}}
+        """
+
+    /// The HTML part of the code email. Mail clients drop `<style>` blocks and external CSS, so
+    /// the styles are inline.
+    static let emailCode = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>{{subject}}</title></head>
+        <body style="margin:0;padding:24px;background:#f3f4f6;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2937">
+        <div style="max-width:32rem;margin:0 auto;background:#ffffff;border-radius:12px;padding:24px">
+        {{#logoUrl}}<img src="{{logoUrl}}" alt="{{name}}" style="max-height:40px;max-width:192px">{{/logoUrl}}
+        {{^logoUrl}}<p style="margin:0;font-weight:700;font-size:18px;color:{{color}}">{{name}}</p>{{/logoUrl}}
+        <p>{{greeting}}</p>
+        <p>Use this code to manage your {{name}} subscription:</p>
+        <p style="font-size:32px;font-weight:700;letter-spacing:8px;color:{{color}};margin:16px 0">{{code}}</p>
+        <p>It works for 15 minutes. If you didn't ask for it, ignore this email: nothing changes without the code.</p>
+        </div>
+        </body></html>
+        """
+
+    static let emailNotice = """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>{{subject}}</title></head>
+        <body style="margin:0;padding:24px;background:#f3f4f6;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2937">
+        <div style="max-width:32rem;margin:0 auto;background:#ffffff;border-radius:12px;padding:24px">
+        {{#logoUrl}}<img src="{{logoUrl}}" alt="{{name}}" style="max-height:40px;max-width:192px">{{/logoUrl}}
+        {{^logoUrl}}<p style="margin:0;font-weight:700;font-size:18px;color:{{color}}">{{name}}</p>{{/logoUrl}}
+        <p>Hello,</p>
+        <p>Someone, hopefully you, asked to manage a {{name}} subscription with this email address, but we couldn't find a
+        subscription for it. If you subscribed with another address, try that one.</p>
+        <p>If you didn't ask, ignore this email: nothing has changed.</p>
+        </div>
+        </body></html>
+        """
+
     /// The stylesheet, served at `/assets/cancelflow.css`: no external fonts or assets.
     static let stylesheet = """
         :root { --brand: #4f46e5; --text: #1f2937; --muted: #6b7280; --bg: #f3f4f6; --danger: #b91c1c; }
@@ -242,6 +333,12 @@ enum Templates {
                                                                                               outline-offset: 2px; }
         .offer { font-size: 1.25rem; font-weight: 700; color: var(--brand); }
         .error { color: var(--danger); font-weight: 600; }
+        input[type=email], input[type=text] { display: block; width: 100%; margin: 0.25rem 0 1rem; padding: 0.625rem; font: inherit;
+                                              border: 1px solid #d1d5db; border-radius: 0.5rem; }
+        #code { font-size: 1.5rem; letter-spacing: 0.3em; }
+        .notice { background: #fef3c7; padding: 0.75rem; border-radius: 0.5rem; }
+        .message { border-top: 1px solid #e5e7eb; padding-top: 0.75rem; }
+        pre { white-space: pre-wrap; word-break: break-word; background: #f9fafb; padding: 0.75rem; border-radius: 0.5rem; }
         .keep { max-width: 36rem; margin: 0 auto 2rem; padding: 0 1rem; text-align: center; }
         .link-button, .keep-link { width: auto; background: none; border: 0; color: var(--text); text-decoration: underline;
                                    font-weight: 500; padding: 0.5rem; }

@@ -19,6 +19,7 @@ public struct Migrator: Sendable {
         .initial,
         .cancelFlow,
         .webhooks,
+        .emailVerification,
     ]
 
     let pool: any DatabasePool

@@ -1,0 +1,105 @@
+import CancelflowCore
+import Foundation
+import Logging
+import Synchronization
+
+/// An email on its way out, with what the log may say about it.
+struct OutgoingEmail: Sendable {
+    /// The message.
+    var message: EmailMessage
+    /// The mode it belongs to: live messages never have their address or code logged.
+    var mode: Mode
+    /// The one-time code in it, masked wherever the message is logged in live mode.
+    var code: String?
+    /// The verification it is for, to tie log lines together without the address.
+    var verificationID: String
+}
+
+/// Sends emails.
+protocol Mailer: Sendable {
+    /// Sends one email; throws when it could not be handed to the mail server.
+    func deliver(_ email: OutgoingEmail, logger: Logger) async throws
+    /// Where a developer can read test-mode messages, when the mailer keeps them.
+    var mailbox: DevMailbox? { get }
+}
+
+/// Hands mail to the configured SMTP server.
+struct SMTPMailer: Mailer {
+    let client: SMTPClient
+
+    func deliver(_ email: OutgoingEmail, logger: Logger) async throws {
+        try await self.client.send(email.message)
+        logger.info("Sent a verification email", metadata: ["verification_id": .string(email.verificationID)])
+    }
+
+    var mailbox: DevMailbox? { nil }
+}
+
+/// Without a mail server: writes the message to the log (in live mode with the address and code
+/// masked, so the log never holds what would let someone in) and keeps test-mode messages for
+/// `/dev/mailbox`, so a developer can finish the flow on their own machine.
+struct LogMailer: Mailer {
+    let store: DevMailbox
+
+    var mailbox: DevMailbox? { self.store }
+
+    func deliver(_ email: OutgoingEmail, logger: Logger) async throws {
+        switch email.mode {
+        case .live:
+            var text = email.message.text
+            if let code = email.code { text = text.replacingOccurrences(of: code, with: "••••••") }
+            var subject = email.message.subject
+            if let code = email.code { subject = subject.replacingOccurrences(of: code, with: "••••••") }
+            logger.notice(
+                "No mail server is configured (--smtp-url): a live verification email was not sent",
+                metadata: [
+                    "verification_id": .string(email.verificationID),
+                    "subject": .string(subject),
+                    "text": .string(redactingAddresses(oneLine(text))),
+                ]
+            )
+        case .test:
+            self.store.add(email.message)
+            logger.notice(
+                "No mail server is configured (--smtp-url): a test-mode email is on /dev/mailbox",
+                metadata: [
+                    "verification_id": .string(email.verificationID),
+                    "to": .string(email.message.to),
+                    "subject": .string(email.message.subject),
+                ]
+            )
+        }
+    }
+}
+
+/// The newest test-mode messages, in memory: this process's own, for a developer's machine.
+final class DevMailbox: Sendable {
+    struct Entry: Sendable {
+        let message: EmailMessage
+        let sentAt: Date
+    }
+
+    static let capacity = 50
+    private let entries = Mutex<[Entry]>([])
+
+    func add(_ message: EmailMessage) {
+        self.entries.withLock { entries in
+            entries.append(Entry(message: message, sentAt: Date()))
+            if entries.count > Self.capacity { entries.removeFirst(entries.count - Self.capacity) }
+        }
+    }
+
+    /// Newest first.
+    var messages: [Entry] { self.entries.withLock { $0.reversed() } }
+}
+
+/// Replaces anything shaped like an email address: mail server replies quote the recipient, and
+/// those replies end up in error logs.
+func redactingAddresses(_ text: String) -> String {
+    text.replacingOccurrences(of: #"[^\s<>"':;,()\[\]]+@[^\s<>"':;,()\[\]]+"#, with: "[address]", options: .regularExpression)
+}
+
+/// A message body on one log line.
+func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+}

@@ -1,0 +1,291 @@
+import Crypto
+import Foundation
+
+/// A one-time code sent to an email address, as stored: the code itself only as an HMAC.
+///
+/// Every request for a code stores one of these, whether or not the address belongs to a
+/// customer: for an unknown address `customerID` is nil and the code is one nobody was sent, so
+/// the request does the same database work and the later code check takes the same path either
+/// way. That is what keeps the pages from telling an attacker which addresses are customers.
+public struct EmailVerification: Sendable, Equatable {
+    /// `ev_…`
+    public var id: String
+    /// The organization.
+    public var organizationID: String
+    /// The mode, from the App ID the page was opened with (live on the merchant's own host).
+    public var mode: Mode
+    /// The customer the address belongs to; nil when it belongs to none.
+    public var customerID: String?
+    /// Wrong codes entered so far.
+    public var attempts: Int
+    /// When it was issued.
+    public var createdAt: Date
+    /// When it stops working.
+    public var expiresAt: Date
+    /// When it was used to start a flow.
+    public var usedAt: Date?
+
+    /// Creates a value.
+    public init(
+        id: String, organizationID: String, mode: Mode, customerID: String?, attempts: Int, createdAt: Date, expiresAt: Date,
+        usedAt: Date?
+    ) {
+        self.id = id
+        self.organizationID = organizationID
+        self.mode = mode
+        self.customerID = customerID
+        self.attempts = attempts
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.usedAt = usedAt
+    }
+}
+
+/// What became of a code the customer typed.
+public enum VerificationRedemption: Sendable, Equatable {
+    /// Right code: the flow session it started.
+    case redeemed(FlowSession)
+    /// Wrong code; this many tries are left.
+    case wrongCode(attemptsLeft: Int)
+    /// Too many wrong codes: this code is burnt.
+    case exhausted
+    /// The code ran out, was used already, or this browser never asked for one.
+    case expired
+}
+
+/// Counters over fixed time windows, kept in the database so that every instance sees the same
+/// counts.
+public struct RateLimitBucket: Sendable, Equatable {
+    /// What is counted, e.g. `verify-address:<hmac>`; never a raw address or IP.
+    public var key: String
+    /// How many hits the window allows.
+    public var limit: Int
+
+    /// Creates a bucket.
+    public init(key: String, limit: Int) {
+        self.key = key
+        self.limit = limit
+    }
+}
+
+/// Email verification codes and the counters that limit them.
+public protocol VerificationStore: Sendable {
+    /// Counts one hit in each bucket's current window, in one transaction; returns whether every
+    /// bucket is still within its limit.
+    func hit(_ buckets: [RateLimitBucket], windowStart: Date) async throws -> Bool
+    /// Takes one hit back (a request that failed through no fault of the customer).
+    func refund(bucketKey: String, windowStart: Date) async throws
+    /// Forgets counters of windows that started before `before`; returns how many.
+    func pruneRateLimits(before: Date) async throws -> Int
+    /// The customer an address identifies: of several with the address, the newest with a
+    /// subscription that can be cancelled, else the newest.
+    func customer(organizationID: String, mode: Mode, email: String) async throws -> Customer?
+    /// Stores a new code, replacing any earlier one for the same address in the organization's
+    /// mode, so only the newest code works.
+    func saveVerification(_ verification: EmailVerification, addressHash: String, browserHash: String, codeHash: String) async throws
+    /// Checks a code in one transaction: counts the try first (so parallel guesses cannot exceed
+    /// the limit), then, when `matches` accepts the stored code hash and the code belongs to a
+    /// customer, uses it up and starts the flow session.
+    func redeemVerification(
+        browserHash: String, now: Date, maximumAttempts: Int, session: @Sendable (EmailVerification) -> FlowSession,
+        sessionHash: String, matches: @Sendable (EmailVerification, _ codeHash: String) -> Bool
+    ) async throws -> VerificationRedemption
+    /// Deletes codes that expired before `before`; returns how many.
+    func deleteExpiredVerifications(before: Date) async throws -> Int
+}
+
+/// Email verification's rules: codes, their lifetime and tries, and the rate limits.
+public struct VerificationService: Sendable {
+    /// Limits, configurable per deployment.
+    public struct Limits: Sendable, Equatable {
+        /// Codes one address may be sent per hour.
+        public var perAddressPerHour: Int
+        /// Code requests and code tries one client IP may make per hour.
+        public var perClientPerHour: Int
+
+        /// Creates limits.
+        public init(perAddressPerHour: Int = 5, perClientPerHour: Int = 30) {
+            self.perAddressPerHour = perAddressPerHour
+            self.perClientPerHour = perClientPerHour
+        }
+    }
+
+    /// How long a code works.
+    public static let codeLifetime: TimeInterval = 15 * 60
+    /// Wrong tries that burn a code.
+    public static let maximumAttempts = 5
+    /// The counting window of the rate limits.
+    public static let window: TimeInterval = 3600
+    /// The longest address accepted (RFC 5321's path limit).
+    public static let maximumAddressLength = 254
+
+    let store: any VerificationStore
+    let time: any TimeSource
+    let limits: Limits
+    let codeKey: SymmetricKey
+    let addressKey: SymmetricKey
+
+    /// Creates the service.
+    public init(store: any VerificationStore, time: any TimeSource, secret: ServerSecret, limits: Limits) {
+        self.store = store
+        self.time = time
+        self.limits = limits
+        self.codeKey = secret.derivedKey(purpose: "verification-code-v1")
+        self.addressKey = secret.derivedKey(purpose: "verification-address-v1")
+    }
+
+    /// A code that was issued: the browser's key (the cookie), the code, and the customer when the
+    /// address is one.
+    public struct Issued: Sendable {
+        /// The verification's id, for logs.
+        public var id: String
+        /// The browser's key; only its hash is stored.
+        public var browserKey: String
+        /// The six digits. Sent by email when `customer` is set, never shown otherwise.
+        public var code: String
+        /// The customer; nil when the address belongs to none.
+        public var customer: Customer?
+        /// When the code stops working.
+        public var expiresAt: Date
+        /// The address's rate-limit bucket, to refund when the email could not be sent.
+        public var addressBucket: String
+        /// The window the hit was counted in.
+        public var windowStart: Date
+    }
+
+    /// The outcome of asking for a code.
+    public enum RequestOutcome: Sendable {
+        /// A code was stored (and, for a customer, is to be sent).
+        case issued(Issued)
+        /// Over a rate limit: nothing was stored.
+        case rateLimited
+    }
+
+    /// Asks for a code for an address. The same statements run whether or not the address is a
+    /// customer's.
+    public func request(organizationID: String, mode: Mode, email: String, clientIP: String) async throws -> RequestOutcome {
+        let address = try Self.normalizedAddress(email)
+        let now = self.time.now()
+        let addressHash = Self.hash(address, key: self.addressKey)
+        let windowStart = Self.windowStart(now)
+        let addressBucket = "verify-address:\(addressHash)"
+        let within = try await self.store.hit(
+            [
+                RateLimitBucket(key: addressBucket, limit: self.limits.perAddressPerHour),
+                RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour),
+            ],
+            windowStart: windowStart
+        )
+        guard within else { return .rateLimited }
+        let customer = try await self.store.customer(organizationID: organizationID, mode: mode, email: address)
+        let id = Identifier.make("ev_")
+        let code = Self.makeCode()
+        let browserKey = Base32.encode(SecureRandom.bytes(32))
+        let verification = EmailVerification(
+            id: id, organizationID: organizationID, mode: mode, customerID: customer?.id, attempts: 0,
+            createdAt: Millis.date(Millis.from(now)), expiresAt: Millis.date(Millis.from(now.addingTimeInterval(Self.codeLifetime))), usedAt: nil
+        )
+        try await self.store.saveVerification(
+            verification, addressHash: addressHash, browserHash: Hex.sha256(browserKey), codeHash: self.codeHash(id: id, code: code)
+        )
+        return .issued(
+            Issued(id: id, browserKey: browserKey, code: code, customer: customer, expiresAt: verification.expiresAt,
+                   addressBucket: addressBucket, windowStart: windowStart)
+        )
+    }
+
+    /// Gives back the address's hit when the email could not be sent, so that a mail server
+    /// outage does not use up the customer's codes.
+    public func refund(_ issued: Issued) async throws {
+        try await self.store.refund(bucketKey: issued.addressBucket, windowStart: issued.windowStart)
+    }
+
+    /// What a code check came to.
+    public enum CheckOutcome: Sendable, Equatable {
+        /// The check ran.
+        case checked(VerificationRedemption)
+        /// The client is over its rate limit: the code was not looked at.
+        case rateLimited
+    }
+
+    /// Checks the code a browser typed; a right code starts a flow session whose key hash is
+    /// `sessionHash`.
+    public func check(browserKey: String, code: String, clientIP: String, sessionHash: String) async throws -> CheckOutcome {
+        let now = self.time.now()
+        let within = try await self.store.hit(
+            [RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour)], windowStart: Self.windowStart(now)
+        )
+        guard within else { return .rateLimited }
+        let digits = code.filter { !$0.isWhitespace && $0 != "-" }
+        // Whatever was typed counts as a try, so malformed input cannot probe for free.
+        let typed = digits.count == 6 && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) ? digits : "invalid"
+        let codeKey = self.codeKey
+        let redemption = try await self.store.redeemVerification(
+            browserHash: Hex.sha256(browserKey),
+            now: now,
+            maximumAttempts: Self.maximumAttempts,
+            session: { verification in
+                FlowSession(
+                    id: Identifier.make("fs_"), linkID: nil, organizationID: verification.organizationID, mode: verification.mode,
+                    customerID: verification.customerID ?? "", subscriptionID: nil, entry: .email, returnURL: nil,
+                    createdAt: Millis.date(Millis.from(now)),
+                    expiresAt: Millis.date(Millis.from(now.addingTimeInterval(FlowService.sessionLifetime)))
+                )
+            },
+            sessionHash: sessionHash,
+            matches: { verification, stored in
+                let computed = Self.hash("\(verification.id):\(typed)", key: codeKey)
+                return constantTimeEquals(Array(computed.utf8), Array(stored.utf8))
+            }
+        )
+        return .checked(redemption)
+    }
+
+    /// Sweeps expired codes and old counters.
+    public func sweep() async throws -> Int {
+        let now = self.time.now()
+        let codes = try await self.store.deleteExpiredVerifications(before: now.addingTimeInterval(-Self.window))
+        let counters = try await self.store.pruneRateLimits(before: Self.windowStart(now).addingTimeInterval(-Self.window))
+        return codes + counters
+    }
+
+    /// Lower-cased and trimmed; refuses what cannot be an address.
+    public static func normalizedAddress(_ text: String) throws -> String {
+        let address = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard address.utf8.count <= Self.maximumAddressLength, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) })
+        else {
+            throw CancelflowError.invalid("email_invalid", "Enter an email address like name@example.com.", param: "email")
+        }
+        return address
+    }
+
+    /// Six uniformly random digits from the CSPRNG (rejection sampling: no modulo bias).
+    public static func makeCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt32.random(in: 0..<1_000_000, using: &generator)
+        let text = String(value)
+        return String(repeating: "0", count: 6 - text.count) + text
+    }
+
+    /// The start of the fixed window `date` falls in.
+    public static func windowStart(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / Self.window).rounded(.down) * Self.window)
+    }
+
+    func codeHash(id: String, code: String) -> String {
+        Self.hash("\(id):\(code)", key: self.codeKey)
+    }
+
+    func clientBucket(_ ip: String) -> String {
+        "verify-client:" + Self.hash(ip, key: self.addressKey)
+    }
+
+    /// An HMAC, hex: the code's under a key only the server holds, so a stolen database does not
+    /// give away six-digit codes to a million-guess search, nor addresses to a dictionary.
+    static func hash(_ text: String, key: SymmetricKey) -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+    }
+}

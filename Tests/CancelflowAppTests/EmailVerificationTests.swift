@@ -1,0 +1,434 @@
+import CancelflowApp
+import CancelflowCore
+import CancelflowStore
+import CancelflowTestSupport
+import Configuration
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// Email verification through the hosted pages, with codes read from the real messages a real
+/// SMTP server (aiosmtpd) received, on SQLite and on PostgreSQL.
+@Suite struct EmailVerificationTests {
+    static let known = "cus_abc123@example.com"
+    static let unknown = "nobody@example.com"
+
+    static func config(smtp sink: SMTPSink?, _ extra: [String: ConfigContent] = [:]) -> [String: ConfigContent] {
+        var values: [String: ConfigContent] = ["trustProxy": .bool(true), "mailFrom": .string("codes@cancel.test")]
+        if let sink { values["smtpUrl"] = .string("smtp://127.0.0.1:\(sink.port)") }
+        values.merge(extra) { $1 }
+        return values
+    }
+
+    static func appID(_ ctx: TestContext, _ mode: Mode) -> String {
+        mode == .test ? ctx.test.appId : ctx.live.appId
+    }
+
+    /// Opens `/verify` in a browser and submits an address.
+    static func requestCode(
+        _ client: any TestClientProtocol, _ ctx: TestContext, email: String, mode: Mode = .test, ip: String = "203.0.113.7",
+        browser: TestBrowser? = nil
+    ) async throws -> (TestBrowser, TestResponse) {
+        let browser = browser ?? TestBrowser(client, host: "cancel.test", clientIP: ip)
+        let form = try await browser.get("/verify?org=\(Self.appID(ctx, mode))")
+        #expect(form.status == .ok, "\(form.text)")
+        let response = try await browser.post("/verify", ["email": email, "org": Self.appID(ctx, mode)])
+        return (browser, response)
+    }
+
+    /// Opens the code page and submits a code.
+    static func enter(_ browser: TestBrowser, _ ctx: TestContext, code: String, mode: Mode = .test) async throws -> TestResponse {
+        let page = try await browser.get("/verify/code?org=\(Self.appID(ctx, mode))")
+        #expect(page.status == .ok, "\(page.text)")
+        return try await browser.post("/verify/code", ["code": code, "org": Self.appID(ctx, mode)])
+    }
+
+    /// The six-digit code in the newest message the sink received for an address.
+    static func code(in sink: SMTPSink, to address: String) -> String? {
+        guard let message = sink.messages.last(where: { $0.contains("To: \(address)") }),
+            let text = mimePart(message, type: "text/plain"),
+            let range = text.range(of: #"\b[0-9]{6}\b"#, options: .regularExpression)
+        else { return nil }
+        return String(text[range])
+    }
+
+    /// A page with the parts that differ per browser (CSRF values) blanked out.
+    static func comparable(_ response: TestResponse) -> String {
+        response.text.replacingOccurrences(of: #"name="csrf" value="[a-z2-7]+""#, with: "csrf", options: .regularExpression)
+    }
+
+    /// Set-Cookie headers without their values.
+    static func cookieShapes(_ response: TestResponse) -> [String] {
+        response.headers[values: .setCookie].map { cookie in
+            // Attribute order is not fixed; what matters is the same attributes.
+            cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                .map { $0.hasPrefix("cf_verify=") ? "cf_verify=…" : $0 }.sorted().joined(separator: "; ")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func knownAndUnknownAddressesGetTheSameAnswer(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, ctx in
+            try await ctx.seedCustomer()
+            let (knownBrowser, known) = try await Self.requestCode(client, ctx, email: Self.known)
+            let (unknownBrowser, unknown) = try await Self.requestCode(client, ctx, email: Self.unknown)
+            #expect(known.status == .seeOther)
+            #expect(known.status == unknown.status)
+            #expect(known.headers[.location] == "/verify/code?org=\(ctx.test.appId)")
+            #expect(known.headers[.location] == unknown.headers[.location])
+            #expect(Self.cookieShapes(known) == Self.cookieShapes(unknown))
+            #expect(known.headers.map(\.name) == unknown.headers.map(\.name))
+            #expect(known.text == unknown.text)
+            let knownPage = try await knownBrowser.get("/verify/code?org=\(ctx.test.appId)")
+            let unknownPage = try await unknownBrowser.get("/verify/code?org=\(ctx.test.appId)")
+            #expect(Self.comparable(knownPage) == Self.comparable(unknownPage))
+            #expect(knownPage.text.contains("If that address has a subscription with Acme, we"))
+            #expect(knownPage.text.contains("sent it a 6-digit code"))
+
+            // Each address got one email: the customer a code, the stranger a note with none.
+            #expect(sink.messages.count == 2)
+            let codeMail = try #require(sink.messages.first { $0.contains("To: \(Self.known)") })
+            let code = try #require(Self.code(in: sink, to: Self.known))
+            #expect(codeMail.contains("From: \"Acme\" <codes@cancel.test>"))
+            #expect(codeMail.contains("Subject: \(code) is your Acme verification code"))
+            #expect(mimePart(codeMail, type: "text/html")?.contains(code) == true)
+            #expect(mimePart(codeMail, type: "text/html")?.contains("#4f46e5") == true, "the brand colour")
+            let note = try #require(sink.messages.first { $0.contains("To: \(Self.unknown)") })
+            #expect(mimePart(note, type: "text/plain")?.contains("we couldn't find a subscription") == true)
+            #expect(Self.code(in: sink, to: Self.unknown) == nil)
+            // Nothing readable is stored: no address, no code.
+            let rows = try await ctx.services.pool.withConnection { db in
+                try await db.raw("SELECT * FROM email_verifications").all()
+            }
+            #expect(rows.count == 2, "an unknown address stores a row too, so both take the same statements")
+            let dump = try await ctx.services.pool.withConnection { db in
+                try await db.raw("SELECT address_hash || code_hash || browser_hash AS h FROM email_verifications").all()
+                    .map { try $0.decode(column: "h", as: String.self) }.joined()
+            }
+            #expect(!dump.contains(code) && !dump.contains("example.com"))
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func theCodeFromTheEmailStartsTheFlowAndTheWebhookSaysEmail(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await WebhookReceiver.withReceiver { receiver in
+        try await withTestApp(engine, configuration: Self.config(smtp: sink, ["allowPrivateWebhooks": .bool(true)])) { client, ctx in
+            try await ctx.seedCustomer()
+            _ = try await WebhookTests.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_flow.completed"])
+            let (browser, requested) = try await Self.requestCode(client, ctx, email: "  CUS_ABC123@Example.com ")
+            #expect(requested.status == .seeOther)
+            let code = try #require(Self.code(in: sink, to: Self.known), "\(sink.messages)")
+            let verifyKey = browser.cookieJar["cf_verify"]
+            #expect(verifyKey != nil)
+            let entered = try await Self.enter(browser, ctx, code: String(code.prefix(3)) + " " + String(code.suffix(3)))
+            #expect(entered.status == .seeOther, "\(entered.text)")
+            #expect(entered.headers[.location] == "/flow")
+            #expect(browser.cookieJar["cf_session"] != nil)
+            #expect(browser.cookieJar["cf_verify"] == nil, "the verification cookie is cleared")
+
+            #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
+            #expect(try await browser.post("/flow/survey", ["reason": "Technical problems"]).status == .seeOther)
+            _ = try await browser.get("/flow")
+            #expect(try await browser.post("/flow/offer", ["decision": "decline"]).status == .seeOther)
+            _ = try await browser.get("/flow")
+            #expect(try await browser.post("/flow/confirm").status == .seeOther)
+            #expect(try await browser.get("/flow").text.contains("Your subscription is cancelled"))
+            let subscription = try await ctx.services.store.subscription(organizationID: ctx.organization.id, mode: .test, id: "sub_xyz789")
+            #expect(subscription?.cancelAtPeriodEnd == true)
+
+            // The merchant's endpoint hears how the customer came in.
+            let worker = WebhookWorker(services: ctx.services, logger: WebhookTests.quiet)
+            let http = WebhookWorker.makeClient()
+            try await WebhookTests.drain(worker, http) { !receiver.requests.isEmpty }
+            try await http.shutdown()
+            let event = try #require(receiver.requests.first?.body)
+            #expect(receiver.requests.count == 1)
+            #expect(event.contains(#""via":"email""#))
+            #expect(event.contains(#""cancelSessionId":null"#))
+            #expect(event.contains(#""outcome":"canceled""#))
+
+            // The code worked once: the same cookie and code again are refused.
+            let again = TestBrowser(client, host: "cancel.test", clientIP: "203.0.113.7")
+            again.setCookie("cf_verify", verifyKey)
+            let reused = try await Self.enter(again, ctx, code: code)
+            #expect(reused.status == .badRequest)
+            #expect(reused.text.contains("This code has expired or was already used."))
+        }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func codesExpireAfterFifteenMinutesAndFiveWrongTriesBurnThem(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, ctx in
+            try await ctx.seedCustomer()
+            let (late, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let lateCode = try #require(Self.code(in: sink, to: Self.known))
+            ctx.time.advance(by: 15 * 60)
+            let expired = try await Self.enter(late, ctx, code: lateCode)
+            #expect(expired.status == .badRequest)
+            #expect(expired.text.contains("This code has expired or was already used."))
+
+            let (guesser, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let code = try #require(Self.code(in: sink, to: Self.known))
+            #expect(code != lateCode || sink.messages.count == 2)
+            let wrong = code == "000000" ? "111111" : "000000"
+            for left in [4, 3, 2, 1] {
+                let response = try await Self.enter(guesser, ctx, code: wrong)
+                #expect(response.status == .badRequest)
+                #expect(response.text.contains("You can try \(left) more time\(left == 1 ? "" : "s")."), "\(response.text)")
+            }
+            #expect(try await Self.enter(guesser, ctx, code: "12ab").text.contains("no longer works"), "malformed input counts as a try")
+            let burnt = try await Self.enter(guesser, ctx, code: code)
+            #expect(burnt.status == .badRequest)
+            #expect(burnt.text.contains("Too many wrong codes: this one no longer works."))
+            #expect(guesser.cookieJar["cf_session"] == nil)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aNewRequestReplacesTheOldCode(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, ctx in
+            try await ctx.seedCustomer()
+            let (first, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let firstCode = try #require(Self.code(in: sink, to: Self.known))
+            let (second, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let secondCode = try #require(Self.code(in: sink, to: Self.known))
+            #expect(sink.messages.count == 2)
+            #expect(try await Self.enter(first, ctx, code: firstCode).text.contains("This code has expired or was already used."))
+            if firstCode != secondCode {
+                #expect(try await Self.enter(second, ctx, code: firstCode).text.contains("That code isn"))
+            }
+            #expect(try await Self.enter(second, ctx, code: secondCode).headers[.location] == "/flow")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func rateLimitsPerAddressAndPerClientTellNoAddressesApart(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink, ["verifyClientLimit": .int(14)])) { client, ctx in
+            try await ctx.seedCustomer()
+            var refusals: [String: TestResponse] = [:]
+            for address in [Self.known, Self.unknown] {
+                for attempt in 1...6 {
+                    let (_, response) = try await Self.requestCode(client, ctx, email: address, ip: "198.51.100.\(attempt)")
+                    if attempt <= 5 {
+                        #expect(response.status == .seeOther, "\(address) request \(attempt)")
+                    } else {
+                        #expect(response.status == .tooManyRequests, "\(address) request \(attempt)")
+                        #expect(response.text.contains("Too many codes have been requested."))
+                        refusals[address] = response
+                    }
+                }
+            }
+            let knownRefusal = try #require(refusals[Self.known])
+            let unknownRefusal = try #require(refusals[Self.unknown])
+            #expect(Self.comparable(knownRefusal).replacingOccurrences(of: Self.known, with: "ADDRESS")
+                == Self.comparable(unknownRefusal).replacingOccurrences(of: Self.unknown, with: "ADDRESS"))
+            #expect(sink.messages.count == 10, "no email over the limit")
+
+            // One client: 14 requests or tries an hour, whatever the addresses.
+            for index in 1...14 {
+                let (_, response) = try await Self.requestCode(client, ctx, email: "person\(index)@example.com", ip: "192.0.2.1")
+                #expect(response.status == .seeOther, "client request \(index)")
+            }
+            let (_, blocked) = try await Self.requestCode(client, ctx, email: "person15@example.com", ip: "192.0.2.1")
+            #expect(blocked.status == .tooManyRequests)
+            let (_, other) = try await Self.requestCode(client, ctx, email: "person15@example.com", ip: "192.0.2.2")
+            #expect(other.status == .seeOther, "another client is not held back")
+
+            // The next hour starts over.
+            ctx.time.advance(by: 3600)
+            #expect(try await Self.requestCode(client, ctx, email: Self.known, ip: "192.0.2.1").1.status == .seeOther)
+        }
+    }
+
+    @Test func limitsAndCodesHoldAcrossTwoInstancesOnOnePostgreSQL() async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        let config = Self.config(smtp: sink)
+        try await withTestApp(.postgres, configuration: config) { first, ctx in
+            guard case .postgres(let url) = ctx.location else { return }
+            try await ctx.seedCustomer()
+            let pool = try PostgresDatabasePool(url: url, logger: Logger(label: "second", factory: { _ in SwiftLogNoOpLogHandler() }))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await pool.run() }
+                defer { group.cancelAll() }
+                let services = AppServices(configuration: try testConfiguration(config), pool: pool, time: ctx.time,
+                                           secret: ctx.services.secret)
+                let app = try buildApplication(services: services, logger: Logger(label: "second", factory: { _ in SwiftLogNoOpLogHandler() }))
+                try await app.test(.router) { second in
+                    // Alternate instances: the address's five codes an hour are five in all.
+                    for attempt in 1...6 {
+                        let client = attempt.isMultiple(of: 2) ? second : first
+                        let (_, response) = try await Self.requestCode(client, ctx, email: Self.known, ip: "198.51.100.\(attempt)")
+                        #expect(response.status == (attempt <= 5 ? .seeOther : .tooManyRequests), "request \(attempt)")
+                    }
+                    // A code asked for on one instance is entered on the other.
+                    ctx.time.advance(by: 3600)
+                    let (onFirst, _) = try await Self.requestCode(first, ctx, email: Self.known)
+                    let code = try #require(Self.code(in: sink, to: Self.known))
+                    let onSecond = TestBrowser(second, host: "cancel.test", clientIP: "203.0.113.7")
+                    onSecond.setCookie("cf_verify", onFirst.cookieJar["cf_verify"])
+                    #expect(try await Self.enter(onSecond, ctx, code: code).headers[.location] == "/flow")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func smtpFailuresAskForARetryLogAnErrorAndKeepTheAddress(engine: TestEngine) async throws {
+        // Server down: a port nothing listens on.
+        let closed = try freePort()
+        let logs = CapturedLogs()
+        let down: [String: ConfigContent] = ["smtpUrl": .string("smtp://127.0.0.1:\(closed)"), "verifyAddressLimit": .int(2)]
+        try await withTestApp(engine, configuration: Self.config(smtp: nil, down), logger: logs.logger()) { client, ctx in
+            try await ctx.seedCustomer()
+            var pages: [String] = []
+            for address in [Self.known, Self.unknown] {
+                // Three tries with a limit of two: a failed send does not use up the address's codes.
+                for _ in 1...3 {
+                    let (_, response) = try await Self.requestCode(client, ctx, email: address)
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(response.text.contains("send the email just now. Please try again in a few minutes."))
+                    #expect(response.text.contains(#"value="\#(address)""#), "the address is kept in the form")
+                    pages.append(Self.comparable(response).replacingOccurrences(of: address, with: "ADDRESS"))
+                }
+            }
+            #expect(Set(pages).count == 1, "known and unknown addresses fail alike")
+            #expect(logs.text.contains("Could not send a verification email"))
+            #expect(logs.text.contains("Could not connect to the mail server"))
+            #expect(!logs.text.contains(Self.known) && !logs.text.contains(Self.unknown))
+        }
+
+        // Rejected recipient.
+        let sink = try await SMTPSink(reject: Self.known)
+        defer { sink.stop() }
+        let rejectedLogs = CapturedLogs()
+        try await withTestApp(engine, configuration: Self.config(smtp: sink), logger: rejectedLogs.logger()) { client, ctx in
+            try await ctx.seedCustomer()
+            let (_, response) = try await Self.requestCode(client, ctx, email: Self.known)
+            #expect(response.status == .serviceUnavailable)
+            #expect(rejectedLogs.text.contains("The mail server refused the recipient: 550"))
+            #expect(!rejectedLogs.text.contains(Self.known))
+            // Another address still goes through.
+            #expect(try await Self.requestCode(client, ctx, email: Self.unknown).1.status == .seeOther)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func withoutAMailServerTestModeUsesTheMailboxAndLiveModeMasksTheLog(engine: TestEngine) async throws {
+        let logs = CapturedLogs()
+        try await withTestApp(engine, configuration: Self.config(smtp: nil), logger: logs.logger()) { client, ctx in
+            try await ctx.seedCustomer()
+            try await ctx.seedCustomer(mode: .live)
+            let (browser, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let codePage = try await browser.get("/verify/code?org=\(ctx.test.appId)")
+            #expect(codePage.text.contains(#"href="/dev/mailbox""#))
+            let mailbox = try await browser.get("/dev/mailbox")
+            #expect(mailbox.status == .ok)
+            let range = try #require(mailbox.text.range(of: #"<strong>[0-9]{6} is your Acme verification code"#, options: .regularExpression))
+            let code = String(mailbox.text[range].dropFirst("<strong>".count).prefix(6))
+            #expect(try await Self.enter(browser, ctx, code: code).headers[.location] == "/flow")
+
+            // Live mode: nothing on the mailbox page, and the log masks the code and the address.
+            let (live, _) = try await Self.requestCode(client, ctx, email: Self.known, mode: .live)
+            #expect(!(try await live.get("/verify/code?org=\(ctx.live.appId)")).text.contains("/dev/mailbox"))
+            let after = try await browser.get("/dev/mailbox")
+            #expect(after.text.components(separatedBy: "verification code").count == 2, "still only the test message")
+            let liveLines = logs.text.split(separator: "\n").filter { $0.contains("a live verification email was not sent") }
+            #expect(liveLines.count == 1)
+            let line = String(liveLines.first ?? "")
+            #expect(line.contains("subscription: •••••• It works for 15 minutes."))
+            #expect(line.range(of: #"\b[0-9]{6}\b"#, options: .regularExpression) == nil, "\(line)")
+            #expect(!line.contains(Self.known))
+        }
+
+        // With a mail server there is no mailbox page.
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, _ in
+            let page = try await TestBrowser(client, host: "cancel.test").get("/dev/mailbox")
+            #expect(page.status == .notFound)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func liveModeLogsNeverHoldTheAddressOrTheCode(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        let logs = CapturedLogs()
+        try await withTestApp(engine, configuration: Self.config(smtp: sink), logger: logs.logger()) { client, ctx in
+            try await ctx.seedCustomer(mode: .live)
+            let (browser, _) = try await Self.requestCode(client, ctx, email: Self.known, mode: .live)
+            let code = try #require(Self.code(in: sink, to: Self.known))
+            #expect(try await Self.enter(browser, ctx, code: "000001" == code ? "000002" : "000001", mode: .live).status == .badRequest)
+            #expect(try await Self.enter(browser, ctx, code: code, mode: .live).headers[.location] == "/flow")
+            #expect(logs.count > 5)
+            #expect(!logs.text.contains(code))
+            #expect(!logs.text.contains(Self.known) && !logs.text.contains("example.com"))
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func theVerifyPageKnowsWhoseItIs(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config(smtp: nil)) { client, ctx in
+            let service = TestBrowser(client, host: "cancel.test")
+            #expect(try await service.get("/verify").status == .notFound, "the shared host needs ?org=")
+            #expect(try await service.get("/verify?org=app_test_nonexistent").status == .notFound)
+            #expect(try await TestBrowser(client, host: "evil.test").get("/verify?org=\(ctx.test.appId)").status == .notFound)
+
+            // On the merchant's verified custom domain the page is theirs, in live mode.
+            let org = try await ctx.services.credentials.createOrganization(
+                name: "Globex", subdomain: "globex", customDomain: "billing.globex.test", billingProvider: .builtin, returnURLAllowlist: []
+            )
+            _ = try await ctx.services.store.setCustomDomainVerified(organizationID: org.organization.id, verified: true)
+            let own = TestBrowser(client, host: "billing.globex.test")
+            let page = try await own.get("/verify")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("Globex"))
+            #expect(!page.text.contains(#"name="org""#), "live mode needs no App ID on the merchant's host")
+            #expect(try await own.get("/verify?org=\(ctx.test.appId)").status == .notFound, "Acme's App ID on Globex's host")
+
+            // A form without its CSRF value is refused, and nothing is sent or stored.
+            let forged = try await TestBrowser(client, host: "cancel.test").post("/verify", ["email": Self.known, "org": ctx.test.appId],
+                                                                                 csrf: "forged")
+            #expect(forged.status == .forbidden)
+            let stored = try await ctx.services.pool.withConnection { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM email_verifications").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(stored == 0)
+            // A malformed address is refused with the form again.
+            let (_, malformed) = try await Self.requestCode(client, ctx, email: "not an address")
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.text.contains("Enter an email address like name@example.com."))
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func theExpiredScreenLeadsToVerificationForTheLinksOrganizationAndMode(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config(smtp: nil)) { client, ctx in
+            try await ctx.seedCustomer()
+            let minted = try await client.mint(ctx)
+            let token = try #require(minted.json["token"] as? String)
+            let id = try #require(minted.json["id"] as? String)
+            _ = try await client.execute(uri: "/v1/cancel-sessions/\(id)/revoke", method: .post, headers: ctx.headers())
+            let browser = TestBrowser(client, host: "cancel.test", clientIP: "203.0.113.9")
+            let expired = try await browser.get("/cancel/\(token)")
+            #expect(expired.status == .gone)
+            #expect(expired.text.contains(#"href="/verify?org=\#(ctx.test.appId)""#))
+            let (_, requested) = try await Self.requestCode(client, ctx, email: Self.known, browser: browser)
+            #expect(requested.status == .seeOther)
+        }
+    }
+}

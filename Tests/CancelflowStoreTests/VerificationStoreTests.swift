@@ -1,0 +1,229 @@
+import CancelflowCore
+import CancelflowStore
+import CancelflowTestSupport
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Email verification's storage, on SQLite and on PostgreSQL: codes, tries, replacement, the
+/// shared rate-limit counters and the address lookup.
+@Suite struct VerificationStoreTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func organization(_ store: SQLStore) async throws -> Organization {
+        let org = Organization(id: Identifier.make("org_"), name: "Acme", customDomain: "billing.acme.test", createdAt: self.now)
+        _ = try await store.createOrganization(org, credentials: [], onlyIfFirst: false)
+        return org
+    }
+
+    func verification(_ org: Organization, customer: String?, expiresIn: TimeInterval = 900) -> EmailVerification {
+        EmailVerification(
+            id: Identifier.make("ev_"), organizationID: org.id, mode: .test, customerID: customer, attempts: 0, createdAt: self.now,
+            expiresAt: self.now.addingTimeInterval(expiresIn), usedAt: nil
+        )
+    }
+
+    func session(_ verification: EmailVerification) -> FlowSession {
+        FlowSession(
+            id: Identifier.make("fs_"), linkID: nil, organizationID: verification.organizationID, mode: verification.mode,
+            customerID: verification.customerID ?? "", subscriptionID: nil, entry: .email, returnURL: nil, createdAt: self.now,
+            expiresAt: self.now.addingTimeInterval(3600)
+        )
+    }
+
+    func redeem(_ store: SQLStore, browser: String, code: String, at date: Date? = nil, sessionHash: String = Hex.sha256(UUID().uuidString))
+        async throws -> VerificationRedemption
+    {
+        try await store.redeemVerification(
+            browserHash: Hex.sha256(browser), now: date ?? self.now, maximumAttempts: 5, session: self.session, sessionHash: sessionHash,
+            matches: { _, stored in stored == "hash-of-\(code)" }
+        )
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func theRightCodeStartsOneEmailSessionAndThenNoMore(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("browser-1"), codeHash: "hash-of-123456"
+            )
+            #expect(try await self.redeem(store, browser: "browser-1", code: "000000") == .wrongCode(attemptsLeft: 4))
+            let sessionHash = Hex.sha256("session-key")
+            guard case .redeemed(let session) = try await self.redeem(store, browser: "browser-1", code: "123456", sessionHash: sessionHash) else {
+                Issue.record("the right code was refused")
+                return
+            }
+            #expect(session.entry == .email)
+            #expect(session.linkID == nil)
+            #expect(session.customerID == "cus_1")
+            #expect(try await store.flowSession(sessionHash: sessionHash) == session)
+            #expect(try await self.redeem(store, browser: "browser-1", code: "123456") == .expired, "a code works once")
+            #expect(try await self.redeem(store, browser: "browser-2", code: "123456") == .expired, "only in the browser that asked")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func fiveWrongTriesBurnTheCodeAndExpiryEndsIt(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("b1"), codeHash: "hash-of-111111"
+            )
+            for left in [4, 3, 2, 1] {
+                #expect(try await self.redeem(store, browser: "b1", code: "999999") == .wrongCode(attemptsLeft: left))
+            }
+            #expect(try await self.redeem(store, browser: "b1", code: "999999") == .exhausted)
+            #expect(try await self.redeem(store, browser: "b1", code: "111111") == .exhausted, "the right code after five wrong ones")
+
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-2", browserHash: Hex.sha256("b2"), codeHash: "hash-of-222222"
+            )
+            #expect(try await self.redeem(store, browser: "b2", code: "222222", at: self.now.addingTimeInterval(900)) == .expired)
+            #expect(try await store.deleteExpiredVerifications(before: self.now.addingTimeInterval(901)) == 2)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aNewRequestReplacesTheOldCodeAndAnUnknownAddressNeverGetsIn(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("old"), codeHash: "hash-of-111111"
+            )
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("new"), codeHash: "hash-of-222222"
+            )
+            #expect(try await self.redeem(store, browser: "old", code: "111111") == .expired)
+            if case .redeemed = try await self.redeem(store, browser: "new", code: "222222") {} else { Issue.record("the new code failed") }
+
+            // An unknown address: the row exists so the check takes the same path, but even its
+            // own (never sent) code does not get in.
+            try await store.saveVerification(
+                self.verification(org, customer: nil), addressHash: "addr-unknown", browserHash: Hex.sha256("u"), codeHash: "hash-of-333333"
+            )
+            #expect(try await self.redeem(store, browser: "u", code: "333333") == .wrongCode(attemptsLeft: 4))
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func parallelGuessesNeverGetMoreThanFiveComparisons(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("b"), codeHash: "hash-of-424242"
+            )
+            let compared = Counter()
+            let outcomes = try await withThrowingTaskGroup(of: VerificationRedemption.self) { group in
+                for guess in 0..<20 {
+                    group.addTask {
+                        try await store.redeemVerification(
+                            browserHash: Hex.sha256("b"), now: self.now, maximumAttempts: 5, session: self.session,
+                            sessionHash: Hex.sha256("s\(guess)"),
+                            matches: { _, _ in
+                                compared.increment()
+                                return false
+                            }
+                        )
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(compared.value == 5)
+            #expect(outcomes.filter { $0 == .exhausted }.count >= 15)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func rateLimitCountersAreSharedRefundableAndPruned(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, location in
+            let store = SQLStore(pool: pool)
+            let window = self.now
+            let address = RateLimitBucket(key: "verify-address:a", limit: 2)
+            let client = RateLimitBucket(key: "verify-client:c", limit: 3)
+            #expect(try await store.hit([address, client], windowStart: window))
+            #expect(try await store.hit([address, client], windowStart: window))
+            #expect(try await store.hit([address, client], windowStart: window) == false, "the address's third hit")
+            try await store.refund(bucketKey: address.key, windowStart: window)
+            try await store.refund(bucketKey: address.key, windowStart: window)
+            #expect(try await store.hit([client], windowStart: window) == false, "the client's fourth hit")
+            #expect(try await store.hit([address], windowStart: window), "refunds made room")
+            #expect(try await store.hit([address, client], windowStart: window.addingTimeInterval(3600)), "a new window starts over")
+            #expect(try await store.pruneRateLimits(before: window.addingTimeInterval(1)) == 2)
+
+            // Another connection pool on the same database (another instance) sees the same counts.
+            if case .postgres(let url) = location {
+                let other = try PostgresDatabasePool(url: url, logger: .init(label: "other", factory: { _ in SwiftLogNoOpLogHandler() }))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await other.run() }
+                    defer { group.cancelAll() }
+                    let otherStore = SQLStore(pool: other)
+                    let shared = RateLimitBucket(key: "verify-address:shared", limit: 3)
+                    for index in 0..<6 {
+                        let within = try await (index.isMultiple(of: 2) ? store : otherStore).hit([shared], windowStart: window)
+                        #expect(within == (index < 3), "hit \(index + 1)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func anAddressFindsTheNewestCustomerWithSomethingToCancel(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            let address = "ada@example.com"
+            for (index, id) in ["cus_old_active", "cus_newer_cancelled", "cus_newest_no_subscription"].enumerated() {
+                _ = try await store.upsertCustomer(organizationID: org.id, mode: .test, id: id, email: address, name: nil,
+                                                   now: self.now.addingTimeInterval(Double(index)))
+            }
+            _ = try await store.upsertSubscription(
+                organizationID: org.id, mode: .test,
+                Subscription(id: "sub_1", customerID: "cus_old_active", status: .active, createdAt: self.now, updatedAt: self.now), now: self.now
+            )
+            _ = try await store.upsertSubscription(
+                organizationID: org.id, mode: .test,
+                Subscription(id: "sub_2", customerID: "cus_newer_cancelled", status: .canceled, createdAt: self.now, updatedAt: self.now),
+                now: self.now
+            )
+            #expect(try await store.customer(organizationID: org.id, mode: .test, email: address)?.id == "cus_old_active")
+            #expect(try await store.customer(organizationID: org.id, mode: .live, email: address) == nil, "test data is not live data")
+            #expect(try await store.customer(organizationID: org.id, mode: .test, email: "bob@example.com") == nil)
+            _ = try await store.upsertSubscription(
+                organizationID: org.id, mode: .test,
+                Subscription(id: "sub_3", customerID: "cus_newest_no_subscription", status: .trialing, createdAt: self.now, updatedAt: self.now),
+                now: self.now
+            )
+            #expect(try await store.customer(organizationID: org.id, mode: .test, email: address)?.id == "cus_newest_no_subscription")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func organizationsAreFoundByVerifiedCustomDomainAndSubdomain(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = Organization(id: Identifier.make("org_"), name: "Acme", subdomain: "acme", customDomain: "billing.acme.test", createdAt: self.now)
+            _ = try await store.createOrganization(org, credentials: [], onlyIfFirst: false)
+            #expect(try await store.organization(host: .subdomain("acme"))?.id == org.id)
+            #expect(try await store.organization(host: .customDomain("billing.acme.test")) == nil, "not before it is verified")
+            #expect(try await store.setCustomDomainVerified(organizationID: org.id, verified: true))
+            #expect(try await store.organization(host: .customDomain("billing.acme.test"))?.id == org.id)
+            #expect(try await store.organization(host: .service) == nil)
+            #expect(try await store.organization(host: .subdomain("other")) == nil)
+        }
+    }
+}
+
+/// A counter closures running in parallel can share.
+final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() { self.count.add(1, ordering: .relaxed) }
+
+    var value: Int { self.count.load(ordering: .relaxed) }
+}
