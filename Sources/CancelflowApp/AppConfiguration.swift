@@ -1,4 +1,5 @@
 import CancelflowCore
+import CancelflowStore
 import Configuration
 import Foundation
 import Logging
@@ -80,6 +81,18 @@ public struct AppConfiguration: Sendable {
     public var verifyAddressLimit: Int
     /// Code requests plus code tries one client IP may make per hour. Default 30.
     public var verifyClientLimit: Int
+    /// Verification emails one organization's mode may send per hour. Default 1000.
+    public var verifyOrganizationLimit: Int
+    /// Whether test-mode emails are shown on `/dev/mailbox` when no mail server is configured.
+    /// Default: only when the public URL is a loopback address (a developer's machine).
+    public var devMailbox: Bool
+
+    /// SQLite's `synchronous` setting: `full` (default) or `normal`.
+    public var sqliteSynchronous: SQLiteDatabasePool.Synchronous
+
+    /// How long an API-key check is remembered (seconds); revocation and rotation take effect
+    /// on every instance within it. Default 5; 0 checks the database on every request.
+    public var apiKeyCacheSeconds: Double
 
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
@@ -131,11 +144,20 @@ public struct AppConfiguration: Sendable {
             throw .configuration("--mail-from must be a bare address like no-reply@example.com")
         }
         self.mailFrom = from
+        guard let synchronous = SQLiteDatabasePool.Synchronous(rawValue: config.string(forKey: "sqliteSynchronous", default: "full").lowercased())
+        else { throw .configuration("--sqlite-synchronous must be full or normal") }
+        self.sqliteSynchronous = synchronous
+        self.apiKeyCacheSeconds = config.double(forKey: "apiKeyCache", default: 5)
+        guard (0...60).contains(self.apiKeyCacheSeconds) else { throw .configuration("--api-key-cache must be between 0 and 60 seconds") }
         self.verifyAddressLimit = config.int(forKey: "verifyAddressLimit", default: 5)
         self.verifyClientLimit = config.int(forKey: "verifyClientLimit", default: 30)
-        guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1 else {
-            throw .configuration("--verify-address-limit and --verify-client-limit must be at least 1")
+        self.verifyOrganizationLimit = config.int(forKey: "verifyOrganizationLimit", default: 1000)
+        guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1, self.verifyOrganizationLimit >= 1 else {
+            throw .configuration("--verify-address-limit, --verify-client-limit and --verify-organization-limit must be at least 1")
         }
+        let host = (publicURL.host ?? "").lowercased()
+        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        self.devMailbox = config.bool(forKey: "devMailbox", default: loopback)
     }
 
     /// `local@domain` with nothing that could break out of a mail header.

@@ -25,6 +25,8 @@ public struct AppServices: Sendable {
     public let secret: ServerSecret
     /// Where verification emails go: the SMTP server, or the log and the test mailbox.
     let mailer: any Mailer
+    /// API-key checks remembered for `--api-key-cache` seconds, shared by every request.
+    let credentialCache: CredentialCache
 
     /// Assembles services from parts (tests inject a clock and a pool).
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
@@ -33,7 +35,8 @@ public struct AppServices: Sendable {
         self.store = SQLStore(pool: pool)
         self.time = time
         self.secret = secret
-        self.mailer = configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) } ?? LogMailer(store: DevMailbox())
+        self.credentialCache = CredentialCache(lifetime: configuration.apiKeyCacheSeconds)
+        self.mailer = configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) } ?? LogMailer(mailbox: configuration.devMailbox ? DevMailbox() : nil)
     }
 
     /// The email-verification service.
@@ -42,12 +45,16 @@ public struct AppServices: Sendable {
             store: self.store,
             time: self.time,
             secret: self.secret,
-            limits: .init(perAddressPerHour: self.configuration.verifyAddressLimit, perClientPerHour: self.configuration.verifyClientLimit)
+            limits: .init(
+                perAddressPerHour: self.configuration.verifyAddressLimit,
+                perClientPerHour: self.configuration.verifyClientLimit,
+                perOrganizationPerHour: self.configuration.verifyOrganizationLimit
+            )
         )
     }
 
     /// The credential service.
-    public var credentials: CredentialService { CredentialService(store: self.store, time: self.time) }
+    public var credentials: CredentialService { CredentialService(store: self.store, time: self.time, cache: self.credentialCache) }
 
     /// The link service.
     public var links: CancelLinkService {
@@ -74,7 +81,7 @@ public struct AppServices: Sendable {
         let pool: any DatabasePool
         switch configuration.database {
         case .sqlite(let path):
-            pool = try await SQLiteDatabasePool.open(path: path, logger: logger)
+            pool = try await SQLiteDatabasePool.open(path: path, synchronous: configuration.sqliteSynchronous, logger: logger)
         case .postgres(let url):
             pool = try PostgresDatabasePool(url: url, logger: logger)
         }

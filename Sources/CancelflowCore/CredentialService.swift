@@ -11,11 +11,13 @@ public struct CredentialService: Sendable {
 
     let store: any OrganizationStore
     let time: any TimeSource
+    let cache: CredentialCache
 
-    /// Creates the service.
-    public init(store: any OrganizationStore, time: any TimeSource) {
+    /// Creates the service; without a cache every check reads the database.
+    public init(store: any OrganizationStore, time: any TimeSource, cache: CredentialCache = CredentialCache(lifetime: 0)) {
         self.store = store
         self.time = time
+        self.cache = cache
     }
 
     /// What `createOrganization` hands back: the organization and, once only, its keys.
@@ -115,6 +117,7 @@ public struct CredentialService: Sendable {
         }
         let now = self.time.now()
         let key = APIKeyFormat.generate(mode: mode)
+        defer { self.cache.invalidate(appID: appID) }
         try await self.store.rotateKey(
             organizationID: organizationID,
             mode: mode,
@@ -145,16 +148,29 @@ public struct CredentialService: Sendable {
         // A key that fails its own checksum, or names another mode than the App ID, is refused
         // without a lookup.
         guard let keyMode = APIKeyFormat.mode(of: apiKey), appID.hasPrefix("app_\(keyMode.rawValue)_") else { throw invalid }
-        guard let record = try await self.store.credentials(appID: appID, now: self.time.now()), record.mode == keyMode else {
+        let now = self.time.now()
+        let presented = Array(APIKeyFormat.hash(apiKey).utf8)
+        if let cached = self.cache.record(appID: appID, now: now), let identity = Self.match(presented, cached, appID: appID, now: now) {
+            return identity
+        }
+        // Not cached, or the cached keys do not include this one (it may have just been issued):
+        // ask the database.
+        guard let record = try await self.store.credentials(appID: appID, now: now), record.mode == keyMode else {
             throw invalid
         }
-        let presented = Array(APIKeyFormat.hash(apiKey).utf8)
+        self.cache.store(record, appID: appID, now: now)
+        guard let identity = Self.match(presented, record, appID: appID, now: now) else { throw invalid }
+        return identity
+    }
+
+    /// The key of a record the presented hash matches, if it has not expired by `now`.
+    static func match(_ presented: [UInt8], _ record: CredentialRecord, appID: String, now: Date) -> APIIdentity? {
         var matched: StoredAPIKey?
         // Compare against every candidate, without stopping early, in constant time each.
         for key in record.keys where constantTimeEquals(presented, Array(key.hash.utf8)) {
             matched = key
         }
-        guard let matched else { throw invalid }
+        guard let matched, matched.expiresAt.map({ $0 > now }) ?? true else { return nil }
         return APIIdentity(organizationID: record.organizationID, mode: record.mode, appID: appID, keyID: matched.id)
     }
 

@@ -49,8 +49,10 @@ public enum VerificationRedemption: Sendable, Equatable {
     case wrongCode(attemptsLeft: Int)
     /// Too many wrong codes: this code is burnt.
     case exhausted
-    /// The code ran out, was used already, or this browser never asked for one.
+    /// The code ran out, was used already, or this browser never asked for one (here).
     case expired
+    /// The address has had too many wrong tries today, across all its codes.
+    case tooManyTries
 }
 
 /// Counters over fixed time windows, kept in the database so that every instance sees the same
@@ -86,9 +88,13 @@ public protocol VerificationStore: Sendable {
     /// Checks a code in one transaction: counts the try first (so parallel guesses cannot exceed
     /// the limit), then, when `matches` accepts the stored code hash and the code belongs to a
     /// customer, uses it up and starts the flow session.
+    /// Every try also counts against the address's daily allowance (`dailyTries`, in the window
+    /// starting `dayStart`), which no new code resets. Only a code of the organization's mode
+    /// the page belongs to is considered.
     func redeemVerification(
-        browserHash: String, now: Date, maximumAttempts: Int, session: @Sendable (EmailVerification) -> FlowSession,
-        sessionHash: String, matches: @Sendable (EmailVerification, _ codeHash: String) -> Bool
+        organizationID: String, mode: Mode, browserHash: String, now: Date, maximumAttempts: Int, dailyTries: Int, dayStart: Date,
+        session: @Sendable (EmailVerification) -> FlowSession, sessionHash: String,
+        matches: @Sendable (EmailVerification, _ codeHash: String) -> Bool
     ) async throws -> VerificationRedemption
     /// Deletes codes that expired before `before`; returns how many.
     func deleteExpiredVerifications(before: Date) async throws -> Int
@@ -100,13 +106,20 @@ public struct VerificationService: Sendable {
     public struct Limits: Sendable, Equatable {
         /// Codes one address may be sent per hour.
         public var perAddressPerHour: Int
-        /// Code requests and code tries one client IP may make per hour.
+        /// Code requests and code tries one client (IPv4 address, IPv6 /64) may make per hour.
         public var perClientPerHour: Int
+        /// Emails one organization's mode may send per hour: a ceiling on how much mail anyone
+        /// can make the service send in the merchant's name.
+        public var perOrganizationPerHour: Int
+        /// Wrong tries one address may have per day, across all its codes.
+        public var triesPerAddressPerDay: Int
 
         /// Creates limits.
-        public init(perAddressPerHour: Int = 5, perClientPerHour: Int = 30) {
+        public init(perAddressPerHour: Int = 5, perClientPerHour: Int = 30, perOrganizationPerHour: Int = 1000, triesPerAddressPerDay: Int = 20) {
             self.perAddressPerHour = perAddressPerHour
             self.perClientPerHour = perClientPerHour
+            self.perOrganizationPerHour = perOrganizationPerHour
+            self.triesPerAddressPerDay = triesPerAddressPerDay
         }
     }
 
@@ -134,8 +147,9 @@ public struct VerificationService: Sendable {
         self.addressKey = secret.derivedKey(purpose: "verification-address-v1")
     }
 
-    /// A code that was issued: the browser's key (the cookie), the code, and the customer when the
-    /// address is one.
+    /// A code ready to send: the browser's key (the cookie), the code, and the customer when the
+    /// address is one. It is stored (`save`) only once the email is out, so a failed send leaves
+    /// the address's earlier code working.
     public struct Issued: Sendable {
         /// The verification's id, for logs.
         public var id: String
@@ -151,6 +165,9 @@ public struct VerificationService: Sendable {
         public var addressBucket: String
         /// The window the hit was counted in.
         public var windowStart: Date
+        let verification: EmailVerification
+        let addressHash: String
+        let codeHash: String
     }
 
     /// The outcome of asking for a code.
@@ -161,18 +178,22 @@ public struct VerificationService: Sendable {
         case rateLimited
     }
 
-    /// Asks for a code for an address. The same statements run whether or not the address is a
-    /// customer's.
+    /// Asks for a code for an address: counts the request against the limits, finds the
+    /// customer and makes a code, but stores nothing yet. The same statements run whether or not
+    /// the address is a customer's.
     public func request(organizationID: String, mode: Mode, email: String, clientIP: String) async throws -> RequestOutcome {
         let address = try Self.normalizedAddress(email)
         let now = self.time.now()
         let addressHash = Self.hash(address, key: self.addressKey)
         let windowStart = Self.windowStart(now)
-        let addressBucket = "verify-address:\(addressHash)"
+        // Per organization and mode: another organization's (or test mode's) page cannot use up
+        // a live customer's codes.
+        let addressBucket = "verify-address:\(organizationID):\(mode.rawValue):\(addressHash)"
         let within = try await self.store.hit(
             [
                 RateLimitBucket(key: addressBucket, limit: self.limits.perAddressPerHour),
                 RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour),
+                RateLimitBucket(key: "verify-organization:\(organizationID):\(mode.rawValue)", limit: self.limits.perOrganizationPerHour),
             ],
             windowStart: windowStart
         )
@@ -185,12 +206,17 @@ public struct VerificationService: Sendable {
             id: id, organizationID: organizationID, mode: mode, customerID: customer?.id, attempts: 0,
             createdAt: Millis.date(Millis.from(now)), expiresAt: Millis.date(Millis.from(now.addingTimeInterval(Self.codeLifetime))), usedAt: nil
         )
-        try await self.store.saveVerification(
-            verification, addressHash: addressHash, browserHash: Hex.sha256(browserKey), codeHash: self.codeHash(id: id, code: code)
-        )
         return .issued(
             Issued(id: id, browserKey: browserKey, code: code, customer: customer, expiresAt: verification.expiresAt,
-                   addressBucket: addressBucket, windowStart: windowStart)
+                   addressBucket: addressBucket, windowStart: windowStart, verification: verification, addressHash: addressHash,
+                   codeHash: self.codeHash(id: id, code: code))
+        )
+    }
+
+    /// Stores a code whose email went out, replacing the address's earlier one.
+    public func save(_ issued: Issued) async throws {
+        try await self.store.saveVerification(
+            issued.verification, addressHash: issued.addressHash, browserHash: Hex.sha256(issued.browserKey), codeHash: issued.codeHash
         )
     }
 
@@ -208,9 +234,11 @@ public struct VerificationService: Sendable {
         case rateLimited
     }
 
-    /// Checks the code a browser typed; a right code starts a flow session whose key hash is
-    /// `sessionHash`.
-    public func check(browserKey: String, code: String, clientIP: String, sessionHash: String) async throws -> CheckOutcome {
+    /// Checks the code a browser typed on an organization's page; a right code starts a flow
+    /// session whose key hash is `sessionHash`.
+    public func check(organizationID: String, mode: Mode, browserKey: String, code: String, clientIP: String, sessionHash: String)
+        async throws -> CheckOutcome
+    {
         let now = self.time.now()
         let within = try await self.store.hit(
             [RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour)], windowStart: Self.windowStart(now)
@@ -221,9 +249,13 @@ public struct VerificationService: Sendable {
         let typed = digits.count == 6 && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) ? digits : "invalid"
         let codeKey = self.codeKey
         let redemption = try await self.store.redeemVerification(
+            organizationID: organizationID,
+            mode: mode,
             browserHash: Hex.sha256(browserKey),
             now: now,
             maximumAttempts: Self.maximumAttempts,
+            dailyTries: self.limits.triesPerAddressPerDay,
+            dayStart: Self.dayStart(now),
             session: { verification in
                 FlowSession(
                     id: Identifier.make("fs_"), linkID: nil, organizationID: verification.organizationID, mode: verification.mode,
@@ -245,17 +277,19 @@ public struct VerificationService: Sendable {
     public func sweep() async throws -> Int {
         let now = self.time.now()
         let codes = try await self.store.deleteExpiredVerifications(before: now.addingTimeInterval(-Self.window))
-        let counters = try await self.store.pruneRateLimits(before: Self.windowStart(now).addingTimeInterval(-Self.window))
+        // Daily windows are the oldest that matter.
+        let counters = try await self.store.pruneRateLimits(before: Self.dayStart(now).addingTimeInterval(-86400))
         return codes + counters
     }
 
-    /// Lower-cased and trimmed; refuses what cannot be an address.
+    /// Lower-cased and trimmed; refuses what cannot be an address. ASCII only: the SMTP client
+    /// does not speak SMTPUTF8, and an address it cannot send to would fail every time.
     public static func normalizedAddress(_ text: String) throws -> String {
         let address = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard address.utf8.count <= Self.maximumAddressLength, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
             !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-            address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) })
+            address.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) })
         else {
             throw CancelflowError.invalid("email_invalid", "Enter an email address like name@example.com.", param: "email")
         }
@@ -279,8 +313,60 @@ public struct VerificationService: Sendable {
         Self.hash("\(id):\(code)", key: self.codeKey)
     }
 
+    /// The start of the UTC day `date` falls in.
+    public static func dayStart(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 86400).rounded(.down) * 86400)
+    }
+
     func clientBucket(_ ip: String) -> String {
-        "verify-client:" + Self.hash(ip, key: self.addressKey)
+        "verify-client:" + Self.hash(Self.clientKey(ip), key: self.addressKey)
+    }
+
+    /// What one client is: an IPv4 address, or an IPv6 /64 (one subscriber's usual allocation,
+    /// so rotating through it does not escape the limit).
+    public static func clientKey(_ ip: String) -> String {
+        guard ip.contains(":"), let groups = Self.ipv6Groups(ip) else { return ip }
+        if groups[0..<5].allSatisfy({ $0 == 0 }), groups[5] == 0xFFFF {
+            return "\(groups[6] >> 8).\(groups[6] & 0xFF).\(groups[7] >> 8).\(groups[7] & 0xFF)"
+        }
+        return groups[0..<4].map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
+    }
+
+    /// The eight 16-bit groups of an IPv6 address, or nil when it is not one.
+    static func ipv6Groups(_ text: String) -> [UInt16]? {
+        var text = Substring(text.split(separator: "%").first ?? "")
+        var tail: [UInt16] = []
+        // An embedded IPv4 address ends the text (::ffff:1.2.3.4).
+        if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
+            let octets = text[text.index(after: lastColon)...].split(separator: ".").compactMap { UInt16($0) }
+            guard octets.count == 4, octets.allSatisfy({ $0 <= 255 }) else { return nil }
+            tail = [octets[0] << 8 | octets[1], octets[2] << 8 | octets[3]]
+            text = text[...lastColon]
+            if text.hasSuffix("::") { } else { text = text.dropLast() }
+        }
+        func parse(_ part: Substring) -> [UInt16]? {
+            if part.isEmpty { return [] }
+            var out: [UInt16] = []
+            for group in part.split(separator: ":", omittingEmptySubsequences: false) {
+                guard group.count <= 4, let value = UInt16(group, radix: 16) else { return nil }
+                out.append(value)
+            }
+            return out
+        }
+        let halves = text.components(separatedBy: "::")
+        var groups: [UInt16]
+        if halves.count == 2 {
+            guard let head = parse(Substring(halves[0])), let rest = parse(Substring(halves[1])) else { return nil }
+            let missing = 8 - head.count - rest.count - tail.count
+            guard missing >= 1 else { return nil }
+            groups = head + Array(repeating: 0, count: missing) + rest + tail
+        } else if halves.count == 1 {
+            guard let all = parse(Substring(halves[0])) else { return nil }
+            groups = all + tail
+        } else {
+            return nil
+        }
+        return groups.count == 8 ? groups : nil
     }
 
     /// An HMAC, hex: the code's under a key only the server holds, so a stolen database does not

@@ -78,32 +78,43 @@ extension SQLStore: VerificationStore {
     }
 
     public func redeemVerification(
-        browserHash: String, now: Date, maximumAttempts: Int, session: @Sendable (EmailVerification) -> FlowSession,
-        sessionHash: String, matches: @Sendable (EmailVerification, String) -> Bool
+        organizationID: String, mode: Mode, browserHash: String, now: Date, maximumAttempts: Int, dailyTries: Int, dayStart: Date,
+        session: @Sendable (EmailVerification) -> FlowSession, sessionHash: String, matches: @Sendable (EmailVerification, String) -> Bool
     ) async throws -> VerificationRedemption {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
+            let scope = SQLQueryString(
+                "browser_hash = \(bind: browserHash) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
+            )
             // The try is counted before the code is compared: of parallel guesses, no more than the
             // limit ever reach the comparison.
             let row = try await db.raw(
-                """
-                UPDATE email_verifications SET attempts = attempts + 1
-                WHERE browser_hash = \(bind: browserHash) AND used_at IS NULL AND expires_at > \(bind: nowMillis)
-                    AND attempts < \(bind: maximumAttempts)
-                RETURNING *
-                """
+                "UPDATE email_verifications SET attempts = attempts + 1 WHERE " + scope + """
+                     AND used_at IS NULL AND expires_at > \(bind: nowMillis) AND attempts < \(bind: maximumAttempts)
+                    RETURNING *
+                    """
             ).first()
             guard let row else {
                 let burnt = try await db.raw(
-                    """
-                    SELECT 1 AS burnt FROM email_verifications
-                    WHERE browser_hash = \(bind: browserHash) AND used_at IS NULL AND expires_at > \(bind: nowMillis)
-                    """
+                    "SELECT 1 AS burnt FROM email_verifications WHERE " + scope
+                        + " AND used_at IS NULL AND expires_at > \(bind: nowMillis)"
                 ).first()
                 return burnt == nil ? .expired : .exhausted
             }
             let verification = try Self.decodeVerification(row)
             let codeHash = try row.decode(column: "code_hash", as: String.self)
+            // A daily allowance per address that new codes do not reset: five tries a code and
+            // five codes an hour would otherwise allow a slow, endless search.
+            let addressHash = try row.decode(column: "address_hash", as: String.self)
+            let tries = try await db.raw(
+                """
+                INSERT INTO rate_limit_counters (bucket, window_start, hits)
+                VALUES (\(bind: "verify-tries:\(organizationID):\(mode.rawValue):\(addressHash)"), \(bind: Millis.from(dayStart)), 1)
+                ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
+                RETURNING hits
+                """
+            ).first()?.decode(column: "hits", as: Int.self) ?? Int.max
+            guard tries <= dailyTries else { return .tooManyTries }
             guard matches(verification, codeHash), verification.customerID != nil else {
                 let left = maximumAttempts - verification.attempts
                 return left > 0 ? .wrongCode(attemptsLeft: left) : .exhausted

@@ -29,14 +29,27 @@ public final class SQLiteDatabasePool: DatabasePool {
         self.path = path
     }
 
+    /// How hard SQLite works to keep a commit.
+    public enum Synchronous: String, Sendable, CaseIterable {
+        /// Every commit is synced to disk before it is acknowledged: survives a crash of the
+        /// process or of the machine. The default.
+        case full
+        /// In WAL mode, commits are synced at checkpoints: survives a crash of the process (the
+        /// WAL is in the operating system's hands), but a power cut or kernel crash may lose the
+        /// last commits.
+        case normal
+    }
+
     /// Opens (creating when missing) the database file and sets the durability the service
-    /// promises: WAL with `synchronous=FULL`, so an acknowledged write survives a crash of the
-    /// process or the machine.
-    public static func open(path: String, logger: Logger) async throws -> SQLiteDatabasePool {
+    /// promises: WAL with `synchronous=FULL` by default, so an acknowledged write survives a crash
+    /// of the process or the machine.
+    public static func open(path: String, synchronous: Synchronous = .full, logger: Logger) async throws -> SQLiteDatabasePool {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let pool = SQLiteDatabasePool(connection: connection, path: path, logger: logger)
         do {
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
+            let pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(synchronous.rawValue.uppercased())", "PRAGMA foreign_keys=ON",
+                           "PRAGMA busy_timeout=5000"]
+            for pragma in pragmas {
                 try await pool.database.raw(SQLQueryString(pragma)).run()
             }
         } catch {

@@ -56,6 +56,12 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Seconds a worker's claim on a webhook delivery lasts before another may take it (default 60).")
     var webhookLease: Double?
 
+    @Option(help: "SQLite durability: full (every commit synced, the default) or normal (synced at checkpoints; a power cut may lose the last commits).")
+    var sqliteSynchronous: String?
+
+    @Option(help: "Seconds an API-key check is remembered; revocation and rotation take effect within it on every instance (default 5, 0 = never).")
+    var apiKeyCache: Double?
+
     @Option(help: "Mail server for verification codes: smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=required) or smtps://user:pass@host:465 (default: none, emails go to the log and test-mode ones to /dev/mailbox).")
     var smtpUrl: String?
 
@@ -67,6 +73,12 @@ struct CommonOptions: ParsableArguments {
 
     @Option(help: "Verification requests plus code tries one client IP may make per hour (default 30).")
     var verifyClientLimit: Int?
+
+    @Option(help: "Verification emails one organization's mode may send per hour (default 1000).")
+    var verifyOrganizationLimit: Int?
+
+    @Option(help: "Show test-mode emails on /dev/mailbox when no mail server is configured: true or false (default: true only when the public URL is a loopback address).")
+    var devMailbox: Bool?
 
     /// The configuration reader: flags, then environment, then `.env`.
     func reader() async throws -> ConfigReader {
@@ -87,10 +99,14 @@ struct CommonOptions: ParsableArguments {
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
         set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)
         set("webhookLease", self.webhookLease.map(ConfigContent.double))
+        set("apiKeyCache", self.apiKeyCache.map(ConfigContent.double))
+        set("sqliteSynchronous", self.sqliteSynchronous.map(ConfigContent.string))
         set("smtpUrl", self.smtpUrl.map(ConfigContent.string), secret: true)
         set("mailFrom", self.mailFrom.map(ConfigContent.string))
         set("verifyAddressLimit", self.verifyAddressLimit.map(ConfigContent.int))
         set("verifyClientLimit", self.verifyClientLimit.map(ConfigContent.int))
+        set("verifyOrganizationLimit", self.verifyOrganizationLimit.map(ConfigContent.int))
+        set("devMailbox", self.devMailbox.map(ConfigContent.bool))
         let secrets = SecretsSpecifier<String, String>.specific(["CANCELFLOW_SECRET", "CANCELFLOW_SMTP_URL"])
         return ConfigReader(providers: [
             InMemoryProvider(name: "command line", values: values),

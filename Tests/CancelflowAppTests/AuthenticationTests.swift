@@ -89,6 +89,48 @@ import Testing
         }
     }
 
+    /// Another instance caches key checks for `--api-key-cache` seconds: a rotation there takes
+    /// effect here within that bound, and never later; a new key works here at once.
+    @Test(arguments: TestEngine.allCases)
+    func cachedKeyChecksFollowARotationElsewhereWithinTheirLifetime(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: ["apiKeyCache": .double(5)]) { _, ctx in
+            let here = CredentialService(store: ctx.services.store, time: ctx.time, cache: CredentialCache(lifetime: 5))
+            let elsewhere = CredentialService(store: ctx.services.store, time: ctx.time, cache: CredentialCache(lifetime: 5))
+            let third = CredentialService(store: ctx.services.store, time: ctx.time, cache: CredentialCache(lifetime: 5))
+            #expect(try await here.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey).mode == .test)
+            #expect(try await third.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey).mode == .test)
+            let rotated = try await elsewhere.rotateKey(organizationID: ctx.organization.id, mode: .test, grace: 0)
+            // A new key works at once on an instance whose cache predates it (one fresh lookup).
+            #expect(try await third.authenticate(appID: ctx.test.appId, apiKey: rotated.apiKey).mode == .test)
+            // Until its entry is five seconds old, this instance still trusts what it read...
+            ctx.time.advance(by: 4)
+            #expect(try await here.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey).mode == .test)
+            // ...and no longer once the entry is five seconds old.
+            ctx.time.advance(by: 1)
+            await #expect(throws: CancelflowError.self) { _ = try await here.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey) }
+            #expect(try await here.authenticate(appID: ctx.test.appId, apiKey: rotated.apiKey).mode == .test)
+            // A rotated-out key with a grace period stops at its expiry even while cached.
+            let newest = try await elsewhere.rotateKey(organizationID: ctx.organization.id, mode: .test, grace: 2)
+            #expect(try await here.authenticate(appID: ctx.test.appId, apiKey: newest.apiKey).mode == .test)
+            ctx.time.advance(by: 2)
+            await #expect(throws: CancelflowError.self) { _ = try await here.authenticate(appID: ctx.test.appId, apiKey: rotated.apiKey) }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aCachedKeyCheckReadsTheDatabaseOnce(engine: TestEngine) async throws {
+        try await withTestApp(engine) { _, ctx in
+            let cached = CredentialService(store: ctx.services.store, time: ctx.time, cache: CredentialCache(lifetime: 5))
+            _ = try await cached.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey)
+            let before = ctx.services.pool.sessionCount
+            for _ in 0..<10 { _ = try await cached.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey) }
+            #expect(ctx.services.pool.sessionCount == before)
+            ctx.time.advance(by: 5)
+            _ = try await cached.authenticate(appID: ctx.test.appId, apiKey: ctx.test.apiKey)
+            #expect(ctx.services.pool.sessionCount == before + 1)
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func eachKeyIsRateLimitedWithRetryAfter(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: ["rateLimit": .double(1), "rateLimitBurst": .double(3)]) { client, ctx in

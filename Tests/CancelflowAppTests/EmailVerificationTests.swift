@@ -178,7 +178,6 @@ import Testing
 
             let (guesser, _) = try await Self.requestCode(client, ctx, email: Self.known)
             let code = try #require(Self.code(in: sink, to: Self.known))
-            #expect(code != lateCode || sink.messages.count == 2)
             let wrong = code == "000000" ? "111111" : "000000"
             for left in [4, 3, 2, 1] {
                 let response = try await Self.enter(guesser, ctx, code: wrong)
@@ -327,15 +326,79 @@ import Testing
     }
 
     @Test(arguments: TestEngine.allCases)
+    func aFailedSendLeavesTheEarlierCodeWorking(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, ctx in
+            try await ctx.seedCustomer()
+            let (first, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let code = try #require(Self.code(in: sink, to: Self.known))
+            sink.stop()
+            let (_, failed) = try await Self.requestCode(client, ctx, email: Self.known)
+            #expect(failed.status == .serviceUnavailable)
+            #expect(try await Self.enter(first, ctx, code: code).headers[.location] == "/flow")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aCodeWorksOnlyOnThePageOfItsOrganizationAndMode(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, ctx in
+            try await ctx.seedCustomer()
+            let (browser, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            let code = try #require(Self.code(in: sink, to: Self.known))
+            // The same browser, the live page of the same organization: not this code's.
+            let live = try await Self.enter(browser, ctx, code: code, mode: .live)
+            #expect(live.status == .badRequest)
+            #expect(live.text.contains("This code has expired or was already used."))
+            #expect(try await Self.enter(browser, ctx, code: code).headers[.location] == "/flow")
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func codeTriesCountAgainstTheClientsLimit(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink, ["verifyClientLimit": .int(3)])) { client, ctx in
+            try await ctx.seedCustomer()
+            let (browser, _) = try await Self.requestCode(client, ctx, email: Self.known, ip: "192.0.2.50")
+            let code = try #require(Self.code(in: sink, to: Self.known))
+            let wrong = code == "000000" ? "111111" : "000000"
+            #expect(try await Self.enter(browser, ctx, code: wrong).status == .badRequest)
+            #expect(try await Self.enter(browser, ctx, code: wrong).status == .badRequest)
+            let limited = try await Self.enter(browser, ctx, code: code)
+            #expect(limited.status == .tooManyRequests, "the client's fourth request or try in the hour")
+            #expect(limited.text.contains("Too many tries."))
+        }
+    }
+
+    /// Without a proxy in front, the peer's address is the client: over a real socket every
+    /// request here comes from 127.0.0.1 and shares one allowance.
+    @Test(arguments: TestEngine.allCases)
+    func withoutAProxyThePeerAddressIsTheClient(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink, ["verifyClientLimit": .int(2)]), testing: .live) { client, ctx in
+            for (index, address) in ["one@example.com", "two@example.com", "three@example.com"].enumerated() {
+                let browser = TestBrowser(client, host: "cancel.test")
+                let (_, response) = try await Self.requestCode(client, ctx, email: address, browser: browser)
+                #expect(response.status == (index < 2 ? .seeOther : .tooManyRequests), "\(address)")
+            }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
     func withoutAMailServerTestModeUsesTheMailboxAndLiveModeMasksTheLog(engine: TestEngine) async throws {
         let logs = CapturedLogs()
-        try await withTestApp(engine, configuration: Self.config(smtp: nil), logger: logs.logger()) { client, ctx in
+        try await withTestApp(engine, configuration: Self.config(smtp: nil, ["devMailbox": .bool(true)]), logger: logs.logger()) { client, ctx in
             try await ctx.seedCustomer()
             try await ctx.seedCustomer(mode: .live)
             let (browser, _) = try await Self.requestCode(client, ctx, email: Self.known)
             let codePage = try await browser.get("/verify/code?org=\(ctx.test.appId)")
-            #expect(codePage.text.contains(#"href="/dev/mailbox""#))
-            let mailbox = try await browser.get("/dev/mailbox")
+            let mailboxURL = "/dev/mailbox?org=\(ctx.test.appId)"
+            #expect(codePage.text.contains(#"href="\#(mailboxURL)""#))
+            let mailbox = try await browser.get(mailboxURL)
             #expect(mailbox.status == .ok)
             let range = try #require(mailbox.text.range(of: #"<strong>[0-9]{6} is your Acme verification code"#, options: .regularExpression))
             let code = String(mailbox.text[range].dropFirst("<strong>".count).prefix(6))
@@ -344,7 +407,7 @@ import Testing
             // Live mode: nothing on the mailbox page, and the log masks the code and the address.
             let (live, _) = try await Self.requestCode(client, ctx, email: Self.known, mode: .live)
             #expect(!(try await live.get("/verify/code?org=\(ctx.live.appId)")).text.contains("/dev/mailbox"))
-            let after = try await browser.get("/dev/mailbox")
+            let after = try await browser.get(mailboxURL)
             #expect(after.text.components(separatedBy: "verification code").count == 2, "still only the test message")
             let liveLines = logs.text.split(separator: "\n").filter { $0.contains("a live verification email was not sent") }
             #expect(liveLines.count == 1)
@@ -352,13 +415,29 @@ import Testing
             #expect(line.contains("subscription: •••••• It works for 15 minutes."))
             #expect(line.range(of: #"\b[0-9]{6}\b"#, options: .regularExpression) == nil, "\(line)")
             #expect(!line.contains(Self.known))
+            #expect(!line.contains("Ada"), "nor the customer's name")
+            // The mailbox is per organization, test mode only.
+            #expect(try await browser.get("/dev/mailbox").status == .notFound)
+            #expect(try await browser.get("/dev/mailbox?org=\(ctx.live.appId)").status == .notFound)
+            let globex = try await ctx.services.credentials.createOrganization(name: "Globex")
+            let theirs = try await browser.get("/dev/mailbox?org=\(globex.test.appId)")
+            #expect(theirs.status == .ok)
+            #expect(!theirs.text.contains("verification code"), "another organization's mailbox is empty")
+        }
+
+        // Off unless asked for when the public URL is not a loopback address.
+        try await withTestApp(engine, configuration: Self.config(smtp: nil)) { client, ctx in
+            try await ctx.seedCustomer()
+            let (browser, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            #expect(!(try await browser.get("/verify/code?org=\(ctx.test.appId)")).text.contains("/dev/mailbox"))
+            #expect(try await browser.get("/dev/mailbox?org=\(ctx.test.appId)").status == .notFound)
         }
 
         // With a mail server there is no mailbox page.
         let sink = try await SMTPSink()
         defer { sink.stop() }
-        try await withTestApp(engine, configuration: Self.config(smtp: sink)) { client, _ in
-            let page = try await TestBrowser(client, host: "cancel.test").get("/dev/mailbox")
+        try await withTestApp(engine, configuration: Self.config(smtp: sink, ["devMailbox": .bool(true)])) { client, ctx in
+            let page = try await TestBrowser(client, host: "cancel.test").get("/dev/mailbox?org=\(ctx.test.appId)")
             #expect(page.status == .notFound)
         }
     }
@@ -400,10 +479,15 @@ import Testing
             #expect(!page.text.contains(#"name="org""#), "live mode needs no App ID on the merchant's host")
             #expect(try await own.get("/verify?org=\(ctx.test.appId)").status == .notFound, "Acme's App ID on Globex's host")
 
-            // A form without its CSRF value is refused, and nothing is sent or stored.
-            let forged = try await TestBrowser(client, host: "cancel.test").post("/verify", ["email": Self.known, "org": ctx.test.appId],
-                                                                                 csrf: "forged")
+            // A forged CSRF value is refused, and so is one made for another organization's or
+            // mode's page; nothing is sent or stored.
+            let visitor = TestBrowser(client, host: "cancel.test")
+            #expect(try await visitor.get("/verify?org=\(ctx.test.appId)").status == .ok)
+            let genuine = try #require(visitor.csrf)
+            let forged = try await visitor.post("/verify", ["email": Self.known, "org": ctx.test.appId], csrf: "forged")
             #expect(forged.status == .forbidden)
+            let elsewhere = try await visitor.post("/verify", ["email": Self.known, "org": ctx.live.appId], csrf: genuine)
+            #expect(elsewhere.status == .forbidden)
             let stored = try await ctx.services.pool.withConnection { db in
                 try await db.raw("SELECT COUNT(*) AS n FROM email_verifications").first()?.decode(column: "n", as: Int.self)
             }

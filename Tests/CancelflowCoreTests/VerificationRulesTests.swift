@@ -20,6 +20,18 @@ import Testing
         }
     }
 
+    @Test func aClientIsAnIPv4AddressOrAnIPv6Slash64() throws {
+        #expect(VerificationService.clientKey("203.0.113.7") == "203.0.113.7")
+        #expect(VerificationService.clientKey("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64")
+        #expect(VerificationService.clientKey("2001:0db8:0001:0002:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64")
+        #expect(VerificationService.clientKey("2001:db8::") == "2001:db8:0:0::/64")
+        #expect(VerificationService.clientKey("::ffff:198.51.100.4") == "198.51.100.4")
+        #expect(VerificationService.clientKey("fe80::1%eth0") == "fe80:0:0:0::/64")
+        #expect(VerificationService.clientKey("not:an:address::zz") == "not:an:address::zz", "unparsable text is its own client")
+        #expect(try VerificationService.normalizedAddress("ada@example.com") == "ada@example.com")
+        #expect(throws: CancelflowError.self) { try VerificationService.normalizedAddress("adä@example.com") }
+    }
+
     @Test func windowsAreWholeHours() {
         let date = Date(timeIntervalSince1970: 1_790_001_234)
         #expect(VerificationService.windowStart(date) == Date(timeIntervalSince1970: 1_789_999_200))

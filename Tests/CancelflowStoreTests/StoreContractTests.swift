@@ -15,7 +15,7 @@ import Testing
             NewCredential(mode: mode, appID: Identifier.appID(mode: mode), keyID: Identifier.make("key_"),
                           keyHash: Hex.sha256("key-\(mode)-\(org.id)"), keyHint: "abcd")
         }
-        try await store.createOrganization(org, credentials: credentials, onlyIfFirst: false)
+        _ = try await store.createOrganization(org, credentials: credentials, onlyIfFirst: false)
         return (org, credentials)
     }
 

@@ -32,11 +32,13 @@ import Testing
         )
     }
 
-    func redeem(_ store: SQLStore, browser: String, code: String, at date: Date? = nil, sessionHash: String = Hex.sha256(UUID().uuidString))
-        async throws -> VerificationRedemption
-    {
+    func redeem(
+        _ store: SQLStore, _ org: Organization, browser: String, code: String, at date: Date? = nil, mode: Mode = .test, dailyTries: Int = 20,
+        sessionHash: String = Hex.sha256(UUID().uuidString)
+    ) async throws -> VerificationRedemption {
         try await store.redeemVerification(
-            browserHash: Hex.sha256(browser), now: date ?? self.now, maximumAttempts: 5, session: self.session, sessionHash: sessionHash,
+            organizationID: org.id, mode: mode, browserHash: Hex.sha256(browser), now: date ?? self.now, maximumAttempts: 5,
+            dailyTries: dailyTries, dayStart: VerificationService.dayStart(date ?? self.now), session: self.session, sessionHash: sessionHash,
             matches: { _, stored in stored == "hash-of-\(code)" }
         )
     }
@@ -49,9 +51,9 @@ import Testing
             try await store.saveVerification(
                 self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("browser-1"), codeHash: "hash-of-123456"
             )
-            #expect(try await self.redeem(store, browser: "browser-1", code: "000000") == .wrongCode(attemptsLeft: 4))
+            #expect(try await self.redeem(store, org, browser: "browser-1", code: "000000") == .wrongCode(attemptsLeft: 4))
             let sessionHash = Hex.sha256("session-key")
-            guard case .redeemed(let session) = try await self.redeem(store, browser: "browser-1", code: "123456", sessionHash: sessionHash) else {
+            guard case .redeemed(let session) = try await self.redeem(store, org, browser: "browser-1", code: "123456", sessionHash: sessionHash) else {
                 Issue.record("the right code was refused")
                 return
             }
@@ -59,8 +61,8 @@ import Testing
             #expect(session.linkID == nil)
             #expect(session.customerID == "cus_1")
             #expect(try await store.flowSession(sessionHash: sessionHash) == session)
-            #expect(try await self.redeem(store, browser: "browser-1", code: "123456") == .expired, "a code works once")
-            #expect(try await self.redeem(store, browser: "browser-2", code: "123456") == .expired, "only in the browser that asked")
+            #expect(try await self.redeem(store, org, browser: "browser-1", code: "123456") == .expired, "a code works once")
+            #expect(try await self.redeem(store, org, browser: "browser-2", code: "123456") == .expired, "only in the browser that asked")
         }
     }
 
@@ -73,15 +75,15 @@ import Testing
                 self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("b1"), codeHash: "hash-of-111111"
             )
             for left in [4, 3, 2, 1] {
-                #expect(try await self.redeem(store, browser: "b1", code: "999999") == .wrongCode(attemptsLeft: left))
+                #expect(try await self.redeem(store, org, browser: "b1", code: "999999") == .wrongCode(attemptsLeft: left))
             }
-            #expect(try await self.redeem(store, browser: "b1", code: "999999") == .exhausted)
-            #expect(try await self.redeem(store, browser: "b1", code: "111111") == .exhausted, "the right code after five wrong ones")
+            #expect(try await self.redeem(store, org, browser: "b1", code: "999999") == .exhausted)
+            #expect(try await self.redeem(store, org, browser: "b1", code: "111111") == .exhausted, "the right code after five wrong ones")
 
             try await store.saveVerification(
                 self.verification(org, customer: "cus_1"), addressHash: "addr-2", browserHash: Hex.sha256("b2"), codeHash: "hash-of-222222"
             )
-            #expect(try await self.redeem(store, browser: "b2", code: "222222", at: self.now.addingTimeInterval(900)) == .expired)
+            #expect(try await self.redeem(store, org, browser: "b2", code: "222222", at: self.now.addingTimeInterval(900)) == .expired)
             #expect(try await store.deleteExpiredVerifications(before: self.now.addingTimeInterval(901)) == 2)
         }
     }
@@ -97,15 +99,61 @@ import Testing
             try await store.saveVerification(
                 self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("new"), codeHash: "hash-of-222222"
             )
-            #expect(try await self.redeem(store, browser: "old", code: "111111") == .expired)
-            if case .redeemed = try await self.redeem(store, browser: "new", code: "222222") {} else { Issue.record("the new code failed") }
+            #expect(try await self.redeem(store, org, browser: "old", code: "111111") == .expired)
+            if case .redeemed = try await self.redeem(store, org, browser: "new", code: "222222") {} else { Issue.record("the new code failed") }
 
             // An unknown address: the row exists so the check takes the same path, but even its
             // own (never sent) code does not get in.
             try await store.saveVerification(
                 self.verification(org, customer: nil), addressHash: "addr-unknown", browserHash: Hex.sha256("u"), codeHash: "hash-of-333333"
             )
-            #expect(try await self.redeem(store, browser: "u", code: "333333") == .wrongCode(attemptsLeft: 4))
+            #expect(try await self.redeem(store, org, browser: "u", code: "333333") == .wrongCode(attemptsLeft: 4))
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func aCodeWorksOnlyOnItsOwnOrganizationsPageAndMode(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            let other = Organization(id: Identifier.make("org_"), name: "Globex", createdAt: self.now)
+            _ = try await store.createOrganization(other, credentials: [], onlyIfFirst: false)
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("b"), codeHash: "hash-of-123456"
+            )
+            #expect(try await self.redeem(store, other, browser: "b", code: "123456") == .expired, "another organization's page")
+            #expect(try await self.redeem(store, org, browser: "b", code: "123456", mode: .live) == .expired, "the live page")
+            if case .redeemed = try await self.redeem(store, org, browser: "b", code: "123456") {} else { Issue.record("refused on its own page") }
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func anAddressGetsAFixedNumberOfWrongTriesADayWhateverNewCodesItAsksFor(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let org = try await self.organization(store)
+            var tries = 0
+            for round in 0..<3 {
+                // A fresh code for the same address each round: its own five tries, but the day's
+                // allowance (here 7) carries over.
+                try await store.saveVerification(
+                    self.verification(org, customer: "cus_1"), addressHash: "addr-1", browserHash: Hex.sha256("b\(round)"),
+                    codeHash: "hash-of-123456"
+                )
+                for _ in 0..<3 {
+                    tries += 1
+                    let outcome = try await self.redeem(store, org, browser: "b\(round)", code: "000000", dailyTries: 7)
+                    #expect((outcome == .tooManyTries) == (tries > 7), "try \(tries): \(outcome)")
+                }
+            }
+            // Even the right code is refused for the rest of the day, and accepted the next.
+            try await store.saveVerification(
+                self.verification(org, customer: "cus_1", expiresIn: 2 * 86400), addressHash: "addr-1", browserHash: Hex.sha256("last"),
+                codeHash: "hash-of-123456"
+            )
+            #expect(try await self.redeem(store, org, browser: "last", code: "123456", dailyTries: 7) == .tooManyTries)
+            if case .redeemed = try await self.redeem(store, org, browser: "last", code: "123456", at: self.now.addingTimeInterval(86400),
+                                                      dailyTries: 7) {} else { Issue.record("the next day's right code was refused") }
         }
     }
 
@@ -122,7 +170,8 @@ import Testing
                 for guess in 0..<20 {
                     group.addTask {
                         try await store.redeemVerification(
-                            browserHash: Hex.sha256("b"), now: self.now, maximumAttempts: 5, session: self.session,
+                            organizationID: org.id, mode: .test, browserHash: Hex.sha256("b"), now: self.now, maximumAttempts: 5,
+                            dailyTries: 100, dayStart: self.now, session: self.session,
                             sessionHash: Hex.sha256("s\(guess)"),
                             matches: { _, _ in
                                 compared.increment()
@@ -194,6 +243,11 @@ import Testing
             #expect(try await store.customer(organizationID: org.id, mode: .test, email: address)?.id == "cus_old_active")
             #expect(try await store.customer(organizationID: org.id, mode: .live, email: address) == nil, "test data is not live data")
             #expect(try await store.customer(organizationID: org.id, mode: .test, email: "bob@example.com") == nil)
+            // With nothing to cancel anywhere, the newest customer.
+            _ = try await store.upsertCustomer(organizationID: org.id, mode: .live, id: "cus_live_old", email: address, name: nil, now: self.now)
+            _ = try await store.upsertCustomer(organizationID: org.id, mode: .live, id: "cus_live_new", email: address, name: nil,
+                                               now: self.now.addingTimeInterval(5))
+            #expect(try await store.customer(organizationID: org.id, mode: .live, email: address)?.id == "cus_live_new")
             _ = try await store.upsertSubscription(
                 organizationID: org.id, mode: .test,
                 Subscription(id: "sub_3", customerID: "cus_newest_no_subscription", status: .trialing, createdAt: self.now, updatedAt: self.now),

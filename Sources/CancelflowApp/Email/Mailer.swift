@@ -9,8 +9,10 @@ struct OutgoingEmail: Sendable {
     var message: EmailMessage
     /// The mode it belongs to: live messages never have their address or code logged.
     var mode: Mode
-    /// The one-time code in it, masked wherever the message is logged in live mode.
-    var code: String?
+    /// Whose it is.
+    var organizationID: String
+    /// What is masked wherever the message is logged in live mode: the code, the customer's name.
+    var secrets: [String]
     /// The verification it is for, to tie log lines together without the address.
     var verificationID: String
 }
@@ -35,21 +37,22 @@ struct SMTPMailer: Mailer {
     var mailbox: DevMailbox? { nil }
 }
 
-/// Without a mail server: writes the message to the log (in live mode with the address and code
-/// masked, so the log never holds what would let someone in) and keeps test-mode messages for
-/// `/dev/mailbox`, so a developer can finish the flow on their own machine.
+/// Without a mail server: writes the message to the log (in live mode with the address, code and
+/// name masked, so the log never holds what would let someone in) and, when the mailbox is on,
+/// keeps test-mode messages for `/dev/mailbox`, so a developer can finish the flow on their own
+/// machine.
 struct LogMailer: Mailer {
-    let store: DevMailbox
-
-    var mailbox: DevMailbox? { self.store }
+    let mailbox: DevMailbox?
 
     func deliver(_ email: OutgoingEmail, logger: Logger) async throws {
         switch email.mode {
         case .live:
             var text = email.message.text
-            if let code = email.code { text = text.replacingOccurrences(of: code, with: "••••••") }
             var subject = email.message.subject
-            if let code = email.code { subject = subject.replacingOccurrences(of: code, with: "••••••") }
+            for secret in email.secrets where !secret.isEmpty {
+                text = text.replacingOccurrences(of: secret, with: "••••••")
+                subject = subject.replacingOccurrences(of: secret, with: "••••••")
+            }
             logger.notice(
                 "No mail server is configured (--smtp-url): a live verification email was not sent",
                 metadata: [
@@ -59,9 +62,11 @@ struct LogMailer: Mailer {
                 ]
             )
         case .test:
-            self.store.add(email.message)
+            self.mailbox?.add(email.message, organizationID: email.organizationID)
             logger.notice(
-                "No mail server is configured (--smtp-url): a test-mode email is on /dev/mailbox",
+                self.mailbox == nil
+                    ? "No mail server is configured (--smtp-url): a test-mode email was not sent"
+                    : "No mail server is configured (--smtp-url): a test-mode email is on /dev/mailbox",
                 metadata: [
                     "verification_id": .string(email.verificationID),
                     "to": .string(email.message.to),
@@ -76,21 +81,24 @@ struct LogMailer: Mailer {
 final class DevMailbox: Sendable {
     struct Entry: Sendable {
         let message: EmailMessage
+        let organizationID: String
         let sentAt: Date
     }
 
     static let capacity = 50
     private let entries = Mutex<[Entry]>([])
 
-    func add(_ message: EmailMessage) {
+    func add(_ message: EmailMessage, organizationID: String) {
         self.entries.withLock { entries in
-            entries.append(Entry(message: message, sentAt: Date()))
+            entries.append(Entry(message: message, organizationID: organizationID, sentAt: Date()))
             if entries.count > Self.capacity { entries.removeFirst(entries.count - Self.capacity) }
         }
     }
 
-    /// Newest first.
-    var messages: [Entry] { self.entries.withLock { $0.reversed() } }
+    /// An organization's messages, newest first.
+    func messages(organizationID: String) -> [Entry] {
+        self.entries.withLock { $0.reversed().filter { $0.organizationID == organizationID } }
+    }
 }
 
 /// Replaces anything shaped like an email address: mail server replies quote the recipient, and

@@ -98,6 +98,7 @@ extension HostedPagesController {
         do {
             try await self.services.mailer.deliver(outgoing, logger: context.logger)
         } catch {
+            // Nothing was stored, so the address's earlier code (if any) still works.
             // The address's hit is given back: an outage must not use up the customer's codes.
             try? await self.services.verification.refund(issued)
             context.logger.error(
@@ -113,6 +114,7 @@ extension HostedPagesController {
                 status: .serviceUnavailable
             )
         }
+        try await self.services.verification.save(issued)
         var response = Self.redirect("/verify/code" + target.query)
         response.setCookie(self.security.verifyCookie(issued.browserKey))
         return response
@@ -137,7 +139,7 @@ extension HostedPagesController {
         }
         let sessionKey = Base32.encode(SecureRandom.bytes(32))
         let outcome = try await self.services.verification.check(
-            browserKey: key, code: String((form["code"] ?? "").prefix(32)), clientIP: self.clientIP(request, context),
+            organizationID: target.organization.id, mode: target.mode, browserKey: key, code: String((form["code"] ?? "").prefix(32)), clientIP: self.clientIP(request, context),
             sessionHash: Hex.sha256(sessionKey)
         )
         switch outcome {
@@ -150,6 +152,9 @@ extension HostedPagesController {
         case .checked(.exhausted):
             return self.codePage(target: target, browserKey: key,
                                  error: "Too many wrong codes: this one no longer works. Ask for a new code.", status: .badRequest)
+        case .checked(.tooManyTries):
+            return self.codePage(target: target, browserKey: key,
+                                 error: "Too many wrong codes for this address today. Please try again tomorrow.", status: .tooManyRequests)
         case .checked(.expired):
             return self.codePage(target: target, browserKey: key,
                                  error: "This code has expired or was already used. Ask for a new code.", status: .badRequest)
@@ -162,13 +167,17 @@ extension HostedPagesController {
         }
     }
 
-    /// `GET /dev/mailbox`: test-mode emails, when no mail server is configured.
+    /// `GET /dev/mailbox?org=TEST_APP_ID`: an organization's test-mode emails, when no mail
+    /// server is configured and the mailbox is on (by default only when the public URL is a
+    /// loopback address: a developer's own machine).
     @Sendable func devMailbox(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let mailbox = self.services.mailer.mailbox else {
-            return self.problemPage(heading: "Page not found", message: "There is no test mailbox: this server sends real email.",
-                                    retryURL: nil, status: .notFound)
+        let appID = request.uri.queryParameters["org"].map(String.init)
+        guard let mailbox = self.services.mailer.mailbox, let appID,
+            let target = try await self.verifyTarget(request, appID: appID), target.mode == .test
+        else {
+            return self.problemPage(heading: "Page not found", message: "There is no test mailbox here.", retryURL: nil, status: .notFound)
         }
-        let messages = mailbox.messages.map { entry in
+        let messages = mailbox.messages(organizationID: target.organization.id).map { entry in
             MailboxMessageView(to: entry.message.to, subject: entry.message.subject, text: entry.message.text, sentAt: Timestamp.format(entry.sentAt))
         }
         return self.render("mailbox", MailboxView(brand: .plain, messages: messages), status: .ok)
@@ -189,7 +198,7 @@ extension HostedPagesController {
     }
 
     func codePage(target: VerifyTarget, browserKey: String, error: String?, status: HTTPResponse.Status) -> Response {
-        let mailbox = target.mode == .test && self.services.mailer.mailbox != nil ? "/dev/mailbox" : nil
+        let mailbox = target.mode == .test && self.services.mailer.mailbox != nil ? "/dev/mailbox" + target.query : nil
         let view = VerifyCodeView(brand: target.brand, csrf: self.security.codeCSRF(browserKey: browserKey), org: target.appID, error: error,
                                   restartUrl: "/verify" + target.query, mailboxUrl: mailbox)
         return self.render("verify-code", view, status: status)
@@ -238,7 +247,7 @@ extension HostedPagesController {
                 """
             let html = self.library.render(NoticeEmailView(subject: subject, brand: brand), withTemplate: "email-notice") ?? ""
             return OutgoingEmail(message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
-                                 mode: target.mode, code: nil, verificationID: issued.id)
+                                 mode: target.mode, organizationID: target.organization.id, secrets: [], verificationID: issued.id)
         }
         let subject = "\(issued.code) is your \(name) verification code"
         let greeting = customer.name.map { "Hi \($0)," } ?? "Hello,"
@@ -257,7 +266,8 @@ extension HostedPagesController {
             CodeEmailView(subject: subject, brand: brand, greeting: greeting, code: issued.code), withTemplate: "email-code"
         ) ?? ""
         return OutgoingEmail(message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
-                             mode: target.mode, code: issued.code, verificationID: issued.id)
+                             mode: target.mode, organizationID: target.organization.id,
+                             secrets: [issued.code] + (customer.name.map { [$0] } ?? []), verificationID: issued.id)
     }
 }
 
