@@ -33,6 +33,29 @@ public enum Base32 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Decodes text into exactly `output.count` bytes, in place; false when a character is outside
+    /// the alphabet, the lengths do not match, or the trailing bits are not zero. No allocation.
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        guard text.count == (output.count * 8 + 4) / 5 else { return false }
+        var buffer: UInt32 = 0
+        var bits = 0
+        var written = 0
+        for char in text {
+            let value = self.reverse[Int(char)]
+            if value == 0xFF { return false }
+            buffer = (buffer << 5) | UInt32(value)
+            bits += 5
+            if bits >= 8 {
+                bits -= 8
+                guard written < output.count else { return false }
+                output[written] = UInt8(truncatingIfNeeded: buffer >> UInt32(bits))
+                written += 1
+            }
+        }
+        if bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { return false }
+        return written == output.count
+    }
+
     /// Decodes text into bytes; nil when a character is outside the alphabet or the trailing bits
     /// are not zero (so that each byte string has exactly one encoding).
     public static func decode<Text: Collection>(_ text: Text) -> [UInt8]? where Text.Element == UInt8 {
