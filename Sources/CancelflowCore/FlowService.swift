@@ -75,6 +75,12 @@ public struct FlowService: Sendable {
         guard let organization = try await self.store.organization(id: organizationID) else {
             throw CancelflowError.notFound("organization_not_found", "The organization no longer exists.")
         }
+        return try await self.context(organization: organization, mode: mode, customerID: customerID, subscriptionID: subscriptionID)
+    }
+
+    /// The same, for a caller that has the organization already (one query fewer).
+    public func context(organization: Organization, mode: Mode, customerID: String, subscriptionID: String?) async throws -> Context {
+        let organizationID = organization.id
         let settings = try await self.store.flowSettings(organizationID: organizationID)
         guard organization.billingProvider == .builtin else {
             throw CancelflowError(

@@ -67,7 +67,7 @@ struct HostedPagesController: Sendable {
         let flowContext: FlowService.Context
         do {
             flowContext = try await self.flow.context(
-                organizationID: link.organizationID, mode: link.mode, customerID: link.customerID, subscriptionID: link.subscriptionID
+                organization: organization, mode: link.mode, customerID: link.customerID, subscriptionID: link.subscriptionID
             )
         } catch let error as CancelflowError {
             return self.problem(error, organization: organization, context: context)
