@@ -18,11 +18,20 @@ public protocol DatabasePool: Sendable {
     var sessionCount: Int { get }
     /// Runs `body` with one connection.
     func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs `body`, which only reads, with a connection that may be one of several readers: on
+    /// SQLite in WAL mode reads then neither wait for nor hold up the writer. A read sees every
+    /// write that committed before it started.
+    func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     /// Closes every connection.
     func shutdown() async throws
 }
 
 extension DatabasePool {
+    /// Reads on the pool's ordinary connections.
+    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await self.withConnection(body)
+    }
+
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when
     /// it throws. On SQLite the transaction takes the write lock up front (`BEGIN IMMEDIATE`), so
     /// two writers never deadlock upgrading from a read lock.

@@ -4,7 +4,7 @@ import SQLKit
 
 extension SQLStore: FlowStore {
     public func flowSettings(organizationID: String) async throws -> FlowSettings {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             guard let row = try await db.raw("SELECT * FROM flow_settings WHERE organization_id = \(bind: organizationID)").first() else {
                 return .defaults
             }
@@ -87,7 +87,7 @@ extension SQLStore: FlowStore {
     }
 
     public func flowSession(sessionHash: String) async throws -> FlowSession? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw("SELECT * FROM flow_sessions WHERE session_hash = \(bind: sessionHash)").first().map(Self.decodeFlowSession)
         }
     }

@@ -41,7 +41,7 @@ extension SQLStore: VerificationStore {
     }
 
     public func customer(organizationID: String, mode: Mode, email: String) async throws -> Customer? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT c.* FROM customers c

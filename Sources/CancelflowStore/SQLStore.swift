@@ -68,13 +68,13 @@ extension SQLStore: OrganizationStore {
     }
 
     public func organization(id: String) async throws -> Organization? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw("SELECT * FROM organizations WHERE id = \(bind: id)").first().map(Self.decodeOrganization)
         }
     }
 
     public func organization(host: DomainPicker.HostOwner) async throws -> Organization? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             switch host {
             case .service:
                 return nil
@@ -89,7 +89,7 @@ extension SQLStore: OrganizationStore {
     }
 
     public func organizationCount() async throws -> Int {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
@@ -108,7 +108,7 @@ extension SQLStore: OrganizationStore {
 
     public func credentials(appID: String, now: Date) async throws -> CredentialRecord? {
         let nowMillis = Millis.from(now)
-        return try await self.pool.withConnection { db in
+        return try await self.pool.read { db in
             let rows = try await db.raw(
                 """
                 SELECT a.organization_id, a.mode, k.id AS key_id, k.key_hash, k.expires_at
@@ -136,7 +136,7 @@ extension SQLStore: OrganizationStore {
     }
 
     public func appID(organizationID: String, mode: Mode) async throws -> String? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 "SELECT app_id FROM app_credentials WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
             ).first()?.decode(column: "app_id", as: String.self)
@@ -223,7 +223,7 @@ extension SQLStore: BillingDataStore {
     }
 
     public func customer(organizationID: String, mode: Mode, id: String) async throws -> Customer? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT * FROM customers
@@ -289,7 +289,7 @@ extension SQLStore: BillingDataStore {
     }
 
     public func subscriptions(organizationID: String, mode: Mode, customerID: String) async throws -> [Subscription] {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT * FROM subscriptions
@@ -301,7 +301,7 @@ extension SQLStore: BillingDataStore {
     }
 
     public func subscription(organizationID: String, mode: Mode, id: String) async throws -> Subscription? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT * FROM subscriptions
@@ -366,7 +366,7 @@ extension SQLStore: CancelLinkStore {
     }
 
     public func link(organizationID: String, mode: Mode, id: String) async throws -> CancelLink? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT * FROM cancel_links
@@ -377,7 +377,7 @@ extension SQLStore: CancelLinkStore {
     }
 
     public func link(tokenHash: String) async throws -> CancelLink? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw("SELECT * FROM cancel_links WHERE token_hash = \(bind: tokenHash)").first().map(Self.decodeLink)
         }
     }
@@ -385,7 +385,7 @@ extension SQLStore: CancelLinkStore {
     public func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws
         -> [CancelLink]
     {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             var query = SQLQueryString(
                 "SELECT * FROM cancel_links WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
             )
@@ -559,9 +559,12 @@ extension SQLStore: IdempotencyStore {
 /// A row the store cannot turn into a Core value.
 public enum StoreError: Error, CustomStringConvertible {
     case corrupt(String)
+    /// The pool was shut down.
+    case closed
 
     public var description: String {
         switch self {
+        case .closed: "The database connection is closed."
         case .corrupt(let detail): "Stored data is not in the expected shape: \(detail)."
         }
     }
