@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cancelflow", targets: ["cancelflow"]),
+        // For the micro-benchmarks package in Benchmarks/, which measures the domain's hot paths.
+        .library(name: "CancelflowCore", targets: ["CancelflowCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
