@@ -317,7 +317,8 @@ import Glibc
                 worker.executableURL = URL(fileURLWithPath: cancelflowBinary())
                 worker.arguments = [
                     "worker", "--database", database, "--secret", ctx.services.configuration.secret!, "--allow-private-webhooks",
-                    "--webhook-lease", "2",
+                    // Long enough that a loaded machine cannot let it run out before the first check.
+                    "--webhook-lease", "30",
                 ]
                 worker.standardOutput = FileHandle.nullDevice
                 worker.standardError = FileHandle.nullDevice
@@ -336,7 +337,7 @@ import Glibc
                 let http = WebhookWorker.makeClient()
                 ctx.time.set(Date())
                 #expect(try await survivor.runOnce(client: http) == 0, "the dead worker's lease still holds")
-                ctx.time.set(Date().addingTimeInterval(3))
+                ctx.time.set(Date().addingTimeInterval(31))
                 #expect(try await survivor.runOnce(client: http) == 1, "the lease ran out; the claim is taken over")
                 try await http.shutdown()
                 let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }
