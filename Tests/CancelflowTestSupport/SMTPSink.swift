@@ -11,12 +11,13 @@ public final class SMTPSink: Sendable {
     let process: Process
 
     /// Starts the sink; with `starttls` it offers STARTTLS with a fresh self-signed certificate,
-    /// with `auth` ("user:pass") it requires AUTH, with `reject` it refuses that recipient.
+    /// with `auth` ("user:pass") it requires AUTH, with `reject` it refuses that recipient. A free
+    /// port can be taken by another test between choosing it and binding it, so a failed start is
+    /// tried again on another port.
     public init(starttls: Bool = false, auth: String? = nil, reject: String? = nil) async throws {
-        self.port = try freePort()
         self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-sink-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
-        var arguments = [Self.script, String(self.port), self.folder.appendingPathComponent("mail").path]
+        var options: [String] = []
         if starttls {
             let cert = self.folder.appendingPathComponent("cert.pem").path
             let key = self.folder.appendingPathComponent("key.pem").path
@@ -24,28 +25,44 @@ public final class SMTPSink: Sendable {
                 "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
             ])
             guard made.status == 0 else { throw TestSetupError("openssl could not make a certificate: \(made.stderr)") }
-            arguments += ["--starttls", cert, key]
+            options += ["--starttls", cert, key]
         }
-        if let auth { arguments += ["--auth", auth] }
-        if let reject { arguments += ["--reject", reject] }
-        self.process = Process()
-        self.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        self.process.arguments = ["python3"] + arguments
-        let output = Pipe()
-        self.process.standardOutput = output
-        self.process.standardError = FileHandle.nullDevice
-        try self.process.run()
-        // "ready" arrives once the server listens.
-        let handle = output.fileHandleForReading
-        let ready: Bool = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = handle.availableData
-                continuation.resume(returning: String(decoding: data, as: UTF8.self).contains("ready"))
+        if let auth { options += ["--auth", auth] }
+        if let reject { options += ["--reject", reject] }
+        for attempt in 1...3 {
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", Self.script, String(port), self.folder.appendingPathComponent("mail").path] + options
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // "ready" arrives once the server listens; end of output means it died (port taken).
+            let handle = output.fileHandleForReading
+            let ready: Bool = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    let data = handle.availableData
+                    continuation.resume(returning: String(decoding: data, as: UTF8.self).contains("ready"))
+                }
             }
+            if ready {
+                self.port = port
+                self.process = process
+                return
+            }
+            Self.kill(process)
+            if attempt == 3 { break }
         }
-        guard ready else {
-            self.stop()
-            throw TestSetupError("the SMTP sink (aiosmtpd) did not start; scripts/test installs it")
+        try? FileManager.default.removeItem(at: self.folder)
+        throw TestSetupError("the SMTP sink (aiosmtpd) did not start; scripts/test installs it")
+    }
+
+    static func kill(_ process: Process) {
+        // SIGKILL and a short poll rather than waitUntilExit, which was seen to hang here.
+        if process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }
         }
     }
 
@@ -61,11 +78,7 @@ public final class SMTPSink: Sendable {
     }
 
     public func stop() {
-        // SIGKILL and a short poll rather than waitUntilExit, which was seen to hang here.
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGKILL)
-            for _ in 0..<200 where self.process.isRunning { usleep(10_000) }
-        }
+        Self.kill(self.process)
         try? FileManager.default.removeItem(at: self.folder)
     }
 }
