@@ -56,24 +56,15 @@ public enum Base32 {
         return written == output.count
     }
 
-    /// Decodes text into bytes; nil when a character is outside the alphabet or the trailing bits
-    /// are not zero (so that each byte string has exactly one encoding).
+    /// Decodes text into bytes; nil when a character is outside the alphabet, the length is not
+    /// one an encoding has, or the trailing bits are not zero (so that each byte string has
+    /// exactly one encoding).
     public static func decode<Text: Collection>(_ text: Text) -> [UInt8]? where Text.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(text.count * 5 / 8)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for char in text {
-            let value = self.reverse[Int(char)]
-            if value == 0xFF { return nil }
-            buffer = (buffer << 5) | UInt32(value)
-            bits += 5
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
+        let characters = Array(text)
+        var out = [UInt8](repeating: 0, count: characters.count * 5 / 8)
+        let decoded = characters.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { Self.decode(input, into: $0) }
         }
-        if bits > 0, buffer & ((1 << UInt32(bits)) - 1) != 0 { return nil }
-        return out
+        return decoded ? out : nil
     }
 }

@@ -17,7 +17,8 @@ enum Templates {
     static let all: [(String, String)] = [
         ("layout", layout), ("landing", landing), ("choose", choose), ("survey", survey), ("offer", offer),
         ("confirm", confirm), ("done", done), ("nothing", nothing), ("expired", expired), ("problem", problem), ("kept", kept),
-        ("verify", verify), ("verify-code", verifyCode), ("mailbox", mailbox), ("email-code", emailCode), ("email-notice", emailNotice),
+        ("verify", verify), ("verify-code", verifyCode), ("mailbox", mailbox), ("email-layout", emailLayout), ("email-code", emailCode),
+        ("email-notice", emailNotice),
     ]
 
     static let layout = """
@@ -268,36 +269,40 @@ enum Templates {
         {{/layout}}
         """
 
-    /// The HTML part of the code email. Mail clients drop `<style>` blocks and external CSS, so
-    /// the styles are inline.
-    static let emailCode = """
+    /// The frame of every email's HTML part. Mail clients drop `<style>` blocks and external CSS,
+    /// so the styles are inline.
+    static let emailLayout = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>{{subject}}</title></head>
         <body style="margin:0;padding:24px;background:#f3f4f6;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2937">
         <div style="max-width:32rem;margin:0 auto;background:#ffffff;border-radius:12px;padding:24px">
         {{#logoUrl}}<img src="{{logoUrl}}" alt="{{name}}" style="max-height:40px;max-width:192px">{{/logoUrl}}
         {{^logoUrl}}<p style="margin:0;font-weight:700;font-size:18px;color:{{color}}">{{name}}</p>{{/logoUrl}}
-        <p>{{greeting}}</p>
-        <p>Use this code to manage your {{name}} subscription:</p>
-        <p style="font-size:32px;font-weight:700;letter-spacing:8px;color:{{color}};margin:16px 0">{{code}}</p>
-        <p>It works for 15 minutes. If you didn't ask for it, ignore this email: nothing changes without the code.</p>
+        {{$body}}{{/body}}
         </div>
         </body></html>
         """
 
+    static let emailCode = """
+        {{<email-layout}}
+        {{$body}}
+        <p>{{greeting}}</p>
+        <p>Use this code to manage your {{name}} subscription:</p>
+        <p style="font-size:32px;font-weight:700;letter-spacing:8px;color:{{color}};margin:16px 0">{{code}}</p>
+        <p>It works for 15 minutes. If you didn't ask for it, ignore this email: nothing changes without the code.</p>
+        {{/body}}
+        {{/email-layout}}
+        """
+
     static let emailNotice = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>{{subject}}</title></head>
-        <body style="margin:0;padding:24px;background:#f3f4f6;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2937">
-        <div style="max-width:32rem;margin:0 auto;background:#ffffff;border-radius:12px;padding:24px">
-        {{#logoUrl}}<img src="{{logoUrl}}" alt="{{name}}" style="max-height:40px;max-width:192px">{{/logoUrl}}
-        {{^logoUrl}}<p style="margin:0;font-weight:700;font-size:18px;color:{{color}}">{{name}}</p>{{/logoUrl}}
+        {{<email-layout}}
+        {{$body}}
         <p>Hello,</p>
         <p>Someone, hopefully you, asked to manage a {{name}} subscription with this email address, but we couldn't find a
         subscription for it. If you subscribed with another address, try that one.</p>
         <p>If you didn't ask, ignore this email: nothing has changed.</p>
-        </div>
-        </body></html>
+        {{/body}}
+        {{/email-layout}}
         """
 
     /// The stylesheet, served at `/assets/cancelflow.css`: no external fonts or assets.
