@@ -140,10 +140,14 @@ public struct SMTPClient: Sendable {
                 let offered = capabilities.contains { $0.uppercased().hasPrefix("STARTTLS") }
                 if offered {
                     _ = try await session.command("STARTTLS", &lines, 220...220, "STARTTLS")
-                    try await channel.channel.pipeline.addHandler(
-                        try NIOSSLClientHandler(context: tlsContext, serverHostname: Self.sniName(configuration.host)),
-                        position: .first
-                    )
+                    // The handler is made on the channel's event loop: it is not Sendable.
+                    let serverName = Self.sniName(configuration.host)
+                    try await channel.channel.eventLoop.submit {
+                        try channel.channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName),
+                            position: .first
+                        )
+                    }.get()
                     capabilities = try await session.command("EHLO \(configuration.heloName)", &lines, 250...250, "EHLO after STARTTLS")
                 } else if configuration.security == .startTLSRequired {
                     throw SMTPError.tlsUnavailable
