@@ -499,6 +499,27 @@ import Testing
         }
     }
 
+    /// Without their adapters, Stripe and Paddle organizations cannot look customers up by
+    /// email: the page says so instead of telling every address it has no subscription.
+    @Test(arguments: TestEngine.allCases)
+    func stripeOrganizationsSayVerificationIsNotAvailableYet(engine: TestEngine) async throws {
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        try await withTestApp(engine, configuration: Self.config(smtp: sink), billing: .stripe) { client, ctx in
+            let browser = TestBrowser(client, host: "cancel.test")
+            let page = try await browser.get("/verify?org=\(ctx.test.appId)")
+            #expect(page.status == .serviceUnavailable)
+            #expect(page.text.contains("confirm your email here yet"))
+            let posted = try await browser.post("/verify", ["email": Self.known, "org": ctx.test.appId], csrf: "any")
+            #expect(posted.status == .serviceUnavailable)
+            #expect(sink.messages.isEmpty)
+            let rows = try await ctx.services.pool.withConnection { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM rate_limit_counters").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(rows == 0, "nothing counted or stored")
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func theExpiredScreenLeadsToVerificationForTheLinksOrganizationAndMode(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config(smtp: nil)) { client, ctx in

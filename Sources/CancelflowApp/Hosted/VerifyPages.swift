@@ -64,6 +64,7 @@ extension HostedPagesController {
         guard let target = try await self.verifyTarget(request, appID: request.uri.queryParameters["org"].map(String.init)) else {
             return self.unknownVerifyPage()
         }
+        if let unavailable = self.unavailablePage(target) { return unavailable }
         return self.emailPage(request, target: target, email: nil, error: nil, status: .ok)
     }
 
@@ -72,6 +73,7 @@ extension HostedPagesController {
         var request = request
         let form = try await FormBody.read(&request)
         guard let target = try await self.verifyTarget(request, appID: form["org"]) else { return self.unknownVerifyPage() }
+        if let unavailable = self.unavailablePage(target) { return unavailable }
         let email = String((form["email"] ?? "").prefix(VerificationService.maximumAddressLength + 10))
         guard self.security.verifyEmailForm(field: form["csrf"], nonce: request.cookies[PageSecurity.verifyNonceCookie]?.value, target: target.key)
         else {
@@ -202,6 +204,20 @@ extension HostedPagesController {
         let view = VerifyCodeView(brand: target.brand, csrf: self.security.codeCSRF(browserKey: browserKey), org: target.appID, error: error,
                                   restartUrl: "/verify" + target.query, mailboxUrl: mailbox)
         return self.render("verify-code", view, status: status)
+    }
+
+    /// Stripe and Paddle customers are looked up by email through their adapters, which this
+    /// build does not have: rather than answer every address "no subscription", say the page
+    /// cannot help yet (the same for every address, so it tells nothing about any of them).
+    func unavailablePage(_ target: VerifyTarget) -> Response? {
+        guard target.organization.billingProvider != .builtin else { return nil }
+        return self.problemPage(
+            heading: "We can't confirm your email here yet",
+            message: "Please use the link in the emails from \(target.organization.name), or contact them to manage your subscription.",
+            retryURL: nil,
+            status: .serviceUnavailable,
+            brand: target.brand
+        )
     }
 
     func unknownVerifyPage() -> Response {
