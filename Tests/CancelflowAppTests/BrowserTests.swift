@@ -14,27 +14,28 @@ import Testing
             if case .postgres(let url) = location {
                 arguments = ["--database", url, "--secret", "browser-test-secret-0123456789-abcdef"]
             }
-            let server = try await ServeProcess(arguments: arguments)
-            // The first start prints the first organization's test keys.
-            var printed = ""
-            for _ in 0..<50 where !printed.contains("ck_test_") {
-                printed += server.printedSoFar()
-                if !printed.contains("ck_test_") { try await Task.sleep(for: .milliseconds(100)) }
+            let (result, stopped) = try await ServeProcess.with(arguments: arguments) { server in
+                // The first start prints the first organization's test keys.
+                for _ in 0..<50 where !server.printed.contains("ck_test_") {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let printed = server.printed
+                let appID = try #require(Self.first("app_test_[a-z2-7]+", in: printed), "\(printed)")
+                let apiKey = try #require(Self.first("ck_test_[a-z2-7]+", in: printed))
+                return try await runProcess(
+                    "/usr/bin/env",
+                    ["python3", Self.root.appendingPathComponent("Tests/browser/\(script)").path],
+                    environment: [
+                        "CANCELFLOW_BASE_URL": server.baseURL,
+                        "CANCELFLOW_APP_ID": appID,
+                        "CANCELFLOW_API_KEY": apiKey,
+                        "SCREENSHOT_DIR": shots,
+                    ],
+                    timeout: .seconds(240)
+                )
             }
-            let appID = try #require(Self.first("app_test_[a-z2-7]+", in: printed), "\(printed)")
-            let apiKey = try #require(Self.first("ck_test_[a-z2-7]+", in: printed))
-            let result = try await runProcess(
-                "/usr/bin/env",
-                ["python3", Self.root.appendingPathComponent("Tests/browser/\(script)").path],
-                environment: [
-                    "CANCELFLOW_BASE_URL": server.baseURL,
-                    "CANCELFLOW_APP_ID": appID,
-                    "CANCELFLOW_API_KEY": apiKey,
-                    "SCREENSHOT_DIR": shots,
-                ]
-            )
-            let log = server.stop()
-            return (result, log, server.exitStatus)
+            #expect(!stopped.killed, "the server shut down gracefully")
+            return (result, stopped.output, stopped.status)
         }
     }
 

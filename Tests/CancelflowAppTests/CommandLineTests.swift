@@ -132,25 +132,17 @@ import FoundationNetworking
     }
 
     /// `cancelflow serve` on a fresh folder: SQLite file, secret file, first organization, health,
-    /// and a clean exit on SIGTERM.
+    /// and a clean exit on SIGINT.
     @Test func serveStartsOnAnEmptyFolderAndStopsGracefully() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cancelflow-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let port = Int.random(in: 20000..<40000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: cancelflowBinary())
-        process.arguments = ["serve", "--port", String(port)]
-        process.currentDirectoryURL = folder
+        let port = try freePort()
         var environment = ProcessInfo.processInfo.environment
         environment["CANCELFLOW_SECRET"] = nil
         environment["CANCELFLOW_DATABASE"] = nil
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        let server = try ChildProcess(cancelflowBinary(), ["serve", "--port", String(port)], environment: environment, directory: folder)
+        defer { server.killNow() }
 
         var ready = false
         for _ in 0..<100 where !ready {
@@ -158,10 +150,10 @@ import FoundationNetworking
             ready = (try? await Self.status("http://127.0.0.1:\(port)/readyz")) == 200
         }
         #expect(ready)
-        process.interrupt()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stopped = await server.stop(signal: SIGINT, grace: .seconds(30))
+        #expect(!stopped.killed, "SIGINT stops the server gracefully")
+        #expect(stopped.status == 0 && !stopped.signalled)
+        let text = stopped.output
         #expect(text.contains("app_test_") && text.contains("ck_test_") && text.contains("ck_live_"))
         let secretPath = folder.appendingPathComponent("cancelflow.sqlite.secret").path
         let attributes = try FileManager.default.attributesOfItem(atPath: secretPath)

@@ -313,24 +313,19 @@ import Glibc
                 case .sqlite(let path): "sqlite:\(path)"
                 case .postgres(let url): url
                 }
-                let worker = Process()
-                worker.executableURL = URL(fileURLWithPath: cancelflowBinary())
-                worker.arguments = [
+                let worker = try ChildProcess(cancelflowBinary(), [
                     "worker", "--database", database, "--secret", ctx.services.configuration.secret!, "--allow-private-webhooks",
                     // Long enough that a loaded machine cannot let it run out before the first check.
                     "--webhook-lease", "30",
-                ]
-                worker.standardOutput = FileHandle.nullDevice
-                worker.standardError = FileHandle.nullDevice
-                try worker.run()
+                ], captureOutput: false)
+                defer { worker.killNow() }
                 // Wait until the child's request reaches the receiver, then kill it mid-delivery.
                 for _ in 0..<200 where receiver.requests.isEmpty {
                     try await Task.sleep(for: .milliseconds(50))
                 }
                 #expect(receiver.requests.count == 1)
-                kill(worker.processIdentifier, SIGKILL)
-                worker.waitUntilExit()
-                #expect(worker.terminationReason == .uncaughtSignal)
+                let killed = await worker.stop(signal: SIGKILL, grace: .seconds(10))
+                #expect(killed.signalled && killed.status == SIGKILL)
 
                 receiver.answer(.status(200))
                 let survivor = WebhookWorker(services: ctx.services, logger: WebhookTests.quiet, id: "wk_survivor")

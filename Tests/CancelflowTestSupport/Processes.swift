@@ -12,21 +12,29 @@ public struct ProcessResult: Sendable {
 /// The blocking reads and the wait happen on a Dispatch thread, never on Swift's cooperative
 /// pool: on a two-core machine that pool has two threads, and blocking them would starve a
 /// server running in the same test process that the child is talking to.
+///
+/// The program runs under coreutils' `timeout`, which gives it a process group of its own and
+/// kills the whole group when `timeout` runs out: a browser walk whose Chromium hangs, or a
+/// grandchild that keeps the output pipe open, ends as a failed test instead of a suite that
+/// never finishes. A run that timed out has status 124 and says so in `stderr`.
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                       directory: String? = nil) async throws -> ProcessResult {
+                       directory: String? = nil, timeout: Duration = .seconds(300)) async throws -> ProcessResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+    process.arguments = ["--kill-after=10", String(timeout.components.seconds), executable] + arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    try runWithDefaultSignalMask(process)
+    // Our copies of the write ends must go, or the reads below never see end-of-file.
+    try? out.fileHandleForWriting.close()
+    try? err.fileHandleForWriting.close()
     let outHandle = out.fileHandleForReading
     let errHandle = err.fileHandleForReading
-    return await withCheckedContinuation { continuation in
+    let (stdout, stderr) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data, Data), Never>) in
         DispatchQueue.global().async {
             let group = DispatchGroup()
             nonisolated(unsafe) var stderr = Data()
@@ -37,14 +45,27 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
             }
             let stdout = outHandle.readDataToEndOfFile()
             group.wait()
-            process.waitUntilExit()
-            continuation.resume(returning: ProcessResult(
-                status: process.terminationStatus,
-                stdout: String(decoding: stdout, as: UTF8.self),
-                stderr: String(decoding: stderr, as: UTF8.self)
-            ))
+            continuation.resume(returning: (stdout, stderr))
         }
     }
+    // Both pipes closed: the group is gone or going. Its exit is waited for without blocking.
+    let child = process
+    let deadline = ContinuousClock.now + .seconds(30)
+    while child.isRunning && ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    guard !child.isRunning else {
+        throw TestSetupError("\(executable) closed its output but did not exit")
+    }
+    var errors = String(decoding: stderr, as: UTF8.self)
+    if child.terminationStatus == 124 {
+        errors += "\n[runProcess: \(executable) was stopped after \(timeout.components.seconds) s]"
+    }
+    return ProcessResult(
+        status: child.terminationStatus,
+        stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: errors
+    )
 }
 
 /// The `cancelflow` executable under test: `CANCELFLOW_BIN` (set by scripts/test), else the

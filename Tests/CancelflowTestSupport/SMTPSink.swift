@@ -8,7 +8,7 @@ import Glibc
 public final class SMTPSink: Sendable {
     public let port: Int
     let folder: URL
-    let process: Process
+    let child: ChildProcess
 
     /// Starts the sink; with `starttls` it offers STARTTLS with a fresh self-signed certificate,
     /// with `auth` ("user:pass") it requires AUTH, with `reject` it refuses that recipient. A free
@@ -29,41 +29,25 @@ public final class SMTPSink: Sendable {
         }
         if let auth { options += ["--auth", auth] }
         if let reject { options += ["--reject", reject] }
-        for attempt in 1...3 {
+        for _ in 1...3 {
             let port = try freePort()
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", Self.script, String(port), self.folder.appendingPathComponent("mail").path] + options
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // "ready" arrives once the server listens; end of output means it died (port taken).
-            let handle = output.fileHandleForReading
-            let ready: Bool = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    let data = handle.availableData
-                    continuation.resume(returning: String(decoding: data, as: UTF8.self).contains("ready"))
-                }
+            let child = try ChildProcess(
+                "/usr/bin/env", ["python3", Self.script, String(port), self.folder.appendingPathComponent("mail").path] + options
+            )
+            // "ready" arrives once the server listens; an exit means it died (port taken).
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !child.printed.contains("ready") && !child.hasExited && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
             }
-            if ready {
+            if child.printed.contains("ready") {
                 self.port = port
-                self.process = process
+                self.child = child
                 return
             }
-            Self.kill(process)
-            if attempt == 3 { break }
+            child.killNow()
         }
         try? FileManager.default.removeItem(at: self.folder)
         throw TestSetupError("the SMTP sink (aiosmtpd) did not start; scripts/test installs it")
-    }
-
-    static func kill(_ process: Process) {
-        // SIGKILL and a short poll rather than waitUntilExit, which was seen to hang here.
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<200 where process.isRunning { usleep(10_000) }
-        }
     }
 
     static var script: String {
@@ -77,8 +61,9 @@ public final class SMTPSink: Sendable {
         return names.compactMap { try? String(contentsOf: mail.appendingPathComponent($0), encoding: .utf8) }
     }
 
+    /// Kills the sink without waiting for it (this runs in `defer`, on the cooperative pool).
     public func stop() {
-        Self.kill(self.process)
+        self.child.killNow()
         try? FileManager.default.removeItem(at: self.folder)
     }
 }

@@ -12,8 +12,7 @@ import Glibc
 public final class ServeProcess: Sendable {
     public let port: Int
     public let baseURL: String
-    let process: Process
-    let output: Pipe
+    let child: ChildProcess
     let folder: URL
 
     /// Starts the server in a new temporary folder with the given extra arguments and waits
@@ -23,43 +22,41 @@ public final class ServeProcess: Sendable {
         self.baseURL = "http://127.0.0.1:\(self.port)"
         self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("cancelflow-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
-        self.process = Process()
-        self.process.executableURL = URL(fileURLWithPath: cancelflowBinary())
-        self.process.arguments = ["serve", "--port", String(self.port)] + arguments
-        self.process.currentDirectoryURL = self.folder
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
         env.merge(environment) { $1 }
-        self.process.environment = env
-        self.output = Pipe()
-        self.process.standardOutput = self.output
-        self.process.standardError = self.output
-        try self.process.run()
+        self.child = try ChildProcess(cancelflowBinary(), ["serve", "--port", String(self.port)] + arguments,
+                                      environment: env, directory: self.folder)
         for _ in 0..<150 {
             if (try? await httpStatus("\(self.baseURL)/readyz")) == 200 { return }
+            if self.child.hasExited { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        self.stop()
-        throw TestSetupError("cancelflow serve did not become ready on port \(self.port)")
+        let result = await self.stop()
+        throw TestSetupError("cancelflow serve did not become ready on port \(self.port):\n\(result.output)")
     }
 
-    /// Stops the server (SIGINT, a graceful shutdown) and returns what it printed.
+    /// Everything the server has printed so far; never waits.
+    public var printed: String { self.child.printed }
+
+    /// Stops the server with SIGINT (a graceful shutdown), SIGKILL after 30 seconds, and says
+    /// what happened and what it printed. A server that had to be killed did not shut down
+    /// gracefully, which the caller should treat as a failure.
     @discardableResult
-    public func stop() -> String {
-        if self.process.isRunning {
-            self.process.interrupt()
-            self.process.waitUntilExit()
-        }
-        let data = self.output.fileHandleForReading.readDataToEndOfFile()
+    public func stop() async -> ChildProcess.StopResult {
+        let result = await self.child.stop(signal: SIGINT, grace: .seconds(30))
         try? FileManager.default.removeItem(at: self.folder)
-        return String(decoding: data, as: UTF8.self)
+        return result
     }
 
-    /// The exit status after `stop`.
-    public var exitStatus: Int32 { self.process.terminationStatus }
-
-    /// What the server printed so far, without blocking (reads what is buffered).
-    public func printedSoFar() -> String {
-        String(decoding: self.output.fileHandleForReading.availableData, as: UTF8.self)
+    /// Runs `body` with a started server and always stops it afterwards, even when `body`
+    /// throws; returns what `body` returned and how the server stopped.
+    public static func with<T: Sendable>(arguments: [String] = [], environment: [String: String] = [:],
+                                         _ body: (ServeProcess) async throws -> T) async throws -> (T, ChildProcess.StopResult) {
+        let server = try await ServeProcess(arguments: arguments, environment: environment)
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body(server)) } catch { outcome = .failure(error) }
+        let stopped = await server.stop()
+        return (try outcome.get(), stopped)
     }
 }
 

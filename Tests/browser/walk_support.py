@@ -23,7 +23,7 @@ def api(method, path, body=None):
         data=None if body is None else json.dumps(body).encode(),
         headers={"x-ck-app": APP, "x-ck-api-key": KEY, "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)
 
 
@@ -32,7 +32,11 @@ def browser(width=390, height=844):
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}"]:
         options.add_argument(argument)
     options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-    return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")), options=options)
+    driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")), options=options)
+    # A page that never finishes loading is a failure to report, not a reason to wait forever.
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(30)
+    return driver
 
 
 def expect(condition, message):
