@@ -93,8 +93,8 @@ public protocol VerificationStore: Sendable {
     /// the page belongs to is considered.
     func redeemVerification(
         organizationID: String, mode: Mode, browserHash: String, now: Date, maximumAttempts: Int, dailyTries: Int, dayStart: Date,
-        session: @Sendable (EmailVerification) -> FlowSession, sessionHash: String,
-        matches: @Sendable (EmailVerification, _ codeHash: String) -> Bool
+        session: @escaping @Sendable (EmailVerification) -> FlowSession, sessionHash: String,
+        matches: @escaping @Sendable (EmailVerification, _ codeHash: String) -> Bool
     ) async throws -> VerificationRedemption
     /// Deletes codes that expired before `before`; returns how many.
     func deleteExpiredVerifications(before: Date) async throws -> Int

@@ -240,7 +240,7 @@ public protocol FlowStore: Sendable {
     /// of a single-use link exactly one succeeds.
     func exchangeLink(
         tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date,
-        events: @Sendable (CancelLink) -> [OutboxEvent]
+        events: @escaping @Sendable (CancelLink) -> [OutboxEvent]
     ) async throws -> (CancelLink, FlowSession)?
     /// The session a browser's key hash names.
     func flowSession(sessionHash: String) async throws -> FlowSession?
@@ -250,9 +250,9 @@ public protocol FlowStore: Sendable {
     /// transaction; false when the session had already ended.
     func completeFlowSession(
         id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?,
-        events: @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
+        events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws -> Bool
     /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.
-    func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]) async throws
+    func abandonExpiredFlowSessions(now: Date, events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]) async throws
         -> Int
 }

@@ -123,7 +123,7 @@ public protocol CancelLinkStore: Sendable {
     func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws -> [CancelLink]
     /// Revokes an active, unexpired link in one conditional update; returns the link as it is
     /// afterwards (revoked, or unchanged when it could not be revoked), or nil when unknown.
-    func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @Sendable (CancelLink) -> [OutboxEvent]) async throws
+    func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @escaping @Sendable (CancelLink) -> [OutboxEvent]) async throws
         -> CancelLink?
 }
 

@@ -16,29 +16,38 @@ public protocol DatabasePool: Sendable {
     /// How many sessions have been handed out since start; a request that must not touch the
     /// database can be checked against it.
     var sessionCount: Int { get }
-    /// Runs `body` with one connection.
-    func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs `body` with one connection, outside any transaction unless `body` starts one.
+    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     /// Runs `body`, which only reads, with a connection that may be one of several readers: on
     /// SQLite in WAL mode reads then neither wait for nor hold up the writer. A read sees every
     /// write that committed before it started.
-    func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws; the
+    /// result arrives once the commit is durable.
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs writes that need no transaction of their own (each statement may commit alone) in
+    /// whatever way commits cheapest on the engine: a plain session on PostgreSQL, a place in a
+    /// shared commit on SQLite.
+    func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     /// Closes every connection.
     func shutdown() async throws
 }
 
 extension DatabasePool {
     /// Reads on the pool's ordinary connections.
-    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await self.withConnection(body)
     }
 
-    /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when
-    /// it throws. On SQLite the transaction takes the write lock up front (`BEGIN IMMEDIATE`), so
-    /// two writers never deadlock upgrading from a read lock.
-    public func transaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        let begin = self.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
-        return try await self.withConnection { db in
-            try await db.raw(SQLQueryString(begin)).run()
+    /// A plain session.
+    public func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await self.withConnection(body)
+    }
+
+    /// `BEGIN` … `COMMIT` on one connection, `ROLLBACK` when `body` throws.
+    public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await self.withConnection { db in
+            try await db.raw("BEGIN").run()
             do {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()

@@ -55,7 +55,7 @@ public final class PostgresDatabasePool: DatabasePool, Service {
     }
 
     /// Runs `body` with a leased connection.
-    public func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
         let logger = self.logger
         return try await self.client.withConnection { connection in

@@ -15,7 +15,7 @@ extension SQLStore: FlowStore {
     public func setFlowSettings(organizationID: String, _ settings: FlowSettings, now: Date) async throws {
         let reasons = try JSONCoding.encode(settings.surveyReasons)
         let nowMillis = Millis.from(now)
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, updated_at)
@@ -31,7 +31,7 @@ extension SQLStore: FlowStore {
 
     public func exchangeLink(
         tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date,
-        events: @Sendable (CancelLink) -> [OutboxEvent]
+        events: @escaping @Sendable (CancelLink) -> [OutboxEvent]
     ) async throws -> (CancelLink, FlowSession)? {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
@@ -93,7 +93,7 @@ extension SQLStore: FlowStore {
     }
 
     public func updateFlowSession(_ session: FlowSession) async throws {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 UPDATE flow_sessions SET subscription_id = \(bind: session.subscriptionID), survey_reason = \(bind: session.surveyReason),
@@ -106,7 +106,7 @@ extension SQLStore: FlowStore {
 
     public func completeFlowSession(
         id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?,
-        events: @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
+        events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
     ) async throws -> Bool {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
@@ -151,7 +151,7 @@ extension SQLStore: FlowStore {
         }
     }
 
-    public func abandonExpiredFlowSessions(now: Date, events: @Sendable (FlowSession, [String: String]) -> [OutboxEvent]) async throws -> Int {
+    public func abandonExpiredFlowSessions(now: Date, events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]) async throws -> Int {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
             let rows = try await db.raw(

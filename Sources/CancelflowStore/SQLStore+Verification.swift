@@ -24,7 +24,7 @@ extension SQLStore: VerificationStore {
     }
 
     public func refund(bucketKey: String, windowStart: Date) async throws {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 UPDATE rate_limit_counters SET hits = hits - 1
@@ -35,7 +35,7 @@ extension SQLStore: VerificationStore {
     }
 
     public func pruneRateLimits(before: Date) async throws -> Int {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw("DELETE FROM rate_limit_counters WHERE window_start < \(bind: Millis.from(before)) RETURNING bucket").all().count
         }
     }
@@ -60,7 +60,7 @@ extension SQLStore: VerificationStore {
     public func saveVerification(_ verification: EmailVerification, addressHash: String, browserHash: String, codeHash: String)
         async throws
     {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 INSERT INTO email_verifications (id, organization_id, mode, address_hash, browser_hash, customer_id, code_hash, attempts,
@@ -79,7 +79,7 @@ extension SQLStore: VerificationStore {
 
     public func redeemVerification(
         organizationID: String, mode: Mode, browserHash: String, now: Date, maximumAttempts: Int, dailyTries: Int, dayStart: Date,
-        session: @Sendable (EmailVerification) -> FlowSession, sessionHash: String, matches: @Sendable (EmailVerification, String) -> Bool
+        session: @escaping @Sendable (EmailVerification) -> FlowSession, sessionHash: String, matches: @escaping @Sendable (EmailVerification, String) -> Bool
     ) async throws -> VerificationRedemption {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
@@ -129,7 +129,7 @@ extension SQLStore: VerificationStore {
     }
 
     public func deleteExpiredVerifications(before: Date) async throws -> Int {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw("DELETE FROM email_verifications WHERE expires_at < \(bind: Millis.from(before)) RETURNING id").all().count
         }
     }

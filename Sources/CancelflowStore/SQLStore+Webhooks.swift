@@ -5,7 +5,7 @@ import SQLKit
 extension SQLStore: WebhookStore {
     public func createEndpoint(_ endpoint: WebhookEndpoint) async throws {
         let events = try JSONCoding.encode(endpoint.events.map(\.rawValue))
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 INSERT INTO webhook_endpoints (id, organization_id, mode, url, events, description, sealed_secret, created_at)
@@ -18,7 +18,7 @@ extension SQLStore: WebhookStore {
     }
 
     public func endpoints(organizationID: String, mode: Mode) async throws -> [WebhookEndpoint] {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT * FROM webhook_endpoints
@@ -30,7 +30,7 @@ extension SQLStore: WebhookStore {
     }
 
     public func endpoint(organizationID: String, mode: Mode, id: String) async throws -> WebhookEndpoint? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 """
                 SELECT * FROM webhook_endpoints
@@ -61,7 +61,7 @@ extension SQLStore: WebhookStore {
     public func rotateEndpointSecret(organizationID: String, mode: Mode, id: String, sealedSecret: [UInt8], previousExpiresAt: Date)
         async throws -> WebhookEndpoint?
     {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 UPDATE webhook_endpoints SET sealed_previous_secret = sealed_secret,
@@ -217,7 +217,7 @@ extension SQLStore: WebhookStore {
     }
 
     public func events(organizationID: String, mode: Mode, limit: Int, startingAfter: String?) async throws -> [OutboxEvent] {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             var query = SQLQueryString("SELECT * FROM events WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)")
             if let startingAfter {
                 guard
@@ -235,7 +235,7 @@ extension SQLStore: WebhookStore {
     }
 
     public func event(organizationID: String, mode: Mode, id: String) async throws -> OutboxEvent? {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             try await db.raw(
                 "SELECT * FROM events WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
             ).first().map(Self.decodeEvent)
@@ -243,7 +243,7 @@ extension SQLStore: WebhookStore {
     }
 
     public func deliveries(eventID: String) async throws -> [DeliveryRecord] {
-        try await self.pool.withConnection { db in
+        try await self.pool.read { db in
             let rows = try await db.raw("SELECT * FROM webhook_deliveries WHERE event_id = \(bind: eventID) ORDER BY created_at, id").all()
             var records: [DeliveryRecord] = []
             for row in rows {

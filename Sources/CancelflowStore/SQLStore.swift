@@ -95,7 +95,7 @@ extension SQLStore: OrganizationStore {
     }
 
     public func setCustomDomainVerified(organizationID: String, verified: Bool) async throws -> Bool {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             let rows = try await db.raw(
                 """
                 UPDATE organizations SET custom_domain_verified = \(bind: verified)
@@ -206,7 +206,7 @@ extension SQLStore: BillingDataStore {
         -> Customer
     {
         let nowMillis = Millis.from(now)
-        return try await self.pool.withConnection { db in
+        return try await self.pool.write { db in
             let row = try await db.raw(
                 """
                 INSERT INTO customers (organization_id, mode, id, email, name, created_at, updated_at)
@@ -410,7 +410,7 @@ extension SQLStore: CancelLinkStore {
         }
     }
 
-    public func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @Sendable (CancelLink) -> [OutboxEvent])
+    public func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @escaping @Sendable (CancelLink) -> [OutboxEvent])
         async throws -> CancelLink?
     {
         let nowMillis = Millis.from(now)
@@ -493,7 +493,7 @@ extension SQLStore: IdempotencyStore {
     {
         let nowMillis = Millis.from(now)
         let staleMillis = Millis.from(staleBefore)
-        return try await self.pool.withConnection { db in
+        return try await self.pool.write { db in
             // Forget keys older than the window, and claims that never completed within a minute
             // (their request died with its process): the key must not stay "in progress" for a day.
             let abandonedMillis = nowMillis - 60_000
@@ -533,7 +533,7 @@ extension SQLStore: IdempotencyStore {
 
     public func completeIdempotencyKey(organizationID: String, mode: Mode, key: String, result: IdempotentResult) async throws {
         let body = Data(result.sealedBody).base64EncodedString()
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 UPDATE idempotency_keys SET response_status = \(bind: Int64(result.status)), response_body = \(bind: body)
@@ -544,7 +544,7 @@ extension SQLStore: IdempotencyStore {
     }
 
     public func releaseIdempotencyKey(organizationID: String, mode: Mode, key: String) async throws {
-        try await self.pool.withConnection { db in
+        try await self.pool.write { db in
             try await db.raw(
                 """
                 DELETE FROM idempotency_keys

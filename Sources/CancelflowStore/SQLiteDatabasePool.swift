@@ -13,16 +13,27 @@ import Synchronization
 /// the last commit without waiting for a writer's fsync, and several run at once (measured: a
 /// page that only reads was bound by waiting in line behind the one connection, not by CPU).
 /// Other processes (the CLI next to a running server) wait on the busy timeout.
+///
+/// Transactions that queue up behind a running one are committed together (group commit): the
+/// writer runs each in a savepoint of one outer transaction and commits once, so several
+/// requests share one fsync instead of waiting in line for one each. Nobody hears back before
+/// that commit, so an acknowledged write is exactly as durable as before; a transaction that
+/// throws is rolled back to its savepoint without touching the others. See `WriteQueue`.
 public final class SQLiteDatabasePool: DatabasePool {
     /// The engine.
     public var engine: DatabaseEngine { .sqlite }
     /// Sessions handed out so far.
     public var sessionCount: Int { self.counter.value }
+    /// Commits of transactions so far; fewer than the transactions when group commit shared them.
+    public var commitCount: Int { self.commitCounter.value }
+    /// Writes waiting for the writer (not counting the batch it is running).
+    public var queuedWrites: Int { self.writes.queued }
 
     private let connection: SQLiteConnection
     private let database: any SQLDatabase
-    private let lock = AsyncLock()
+    private let writes = WriteQueue()
     private let counter = SessionCounter()
+    private let commitCounter = SessionCounter()
     private let readers: ReaderSet
     private let readerConnections: [SQLiteConnection]
     /// Set once `shutdown` starts: a closed SQLiteNIO connection must not be queried (SQLite's
@@ -84,35 +95,247 @@ public final class SQLiteDatabasePool: DatabasePool {
     }
 
     /// Runs a read on a free read connection.
-    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
         guard !self.closed.load(ordering: .acquiring) else { throw StoreError.closed }
         return try await self.readers.with(body)
     }
 
-    /// Runs `body` with the connection once every earlier session has finished.
-    public func withConnection<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+    /// Runs `body` with the connection once every earlier session has finished, alone: outside
+    /// any transaction (each statement commits on its own) and never batched with others.
+    public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
-        await self.lock.lock()
-        guard !self.closed.load(ordering: .acquiring) else {
-            await self.lock.unlock()
-            throw StoreError.closed
-        }
-        do {
-            let result = try await body(self.database)
-            await self.lock.unlock()
-            return result
-        } catch {
-            await self.lock.unlock()
-            throw error
+        return try await self.submit(transactional: false, body)
+    }
+
+    /// Runs `body` in a transaction that may share its commit with the transactions queued beside
+    /// it; returns once that commit is durable.
+    public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        self.counter.increment()
+        return try await self.submit(transactional: true, body)
+    }
+
+    /// Writes that need no atomicity of their own still go through a (shared) transaction: one
+    /// fsync for the whole group instead of one per statement.
+    public func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await self.transaction(body)
+    }
+
+    /// Queues `body` for the writer and waits for its result, which arrives after its commit.
+    private func submit<Result: Sendable>(transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result)
+        async throws -> Result
+    {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            if self.writes.enqueue(WriteJob.make(transactional: transactional, body, resuming: continuation)) {
+                Task { await self.drain() }
+            }
         }
     }
 
-    /// Closes the connections.
+    /// Runs queued writes until there are none. Started by the submission that finds the writer
+    /// idle; at most one runs at a time.
+    private func drain() async {
+        while let batch = self.writes.next() {
+            if self.closed.load(ordering: .acquiring) {
+                for job in batch { job.fail(StoreError.closed) }
+                continue
+            }
+            if batch.count == 1 {
+                await Self.runAlone(batch[0], on: self.database, commits: self.commitCounter)
+            } else {
+                await Self.runGroup(batch, on: self.database, commits: self.commitCounter)
+            }
+        }
+    }
+
+    /// One job: a plain session, or a transaction of its own.
+    private static func runAlone(_ job: WriteJob, on db: any SQLDatabase, commits: SessionCounter) async {
+        guard job.transactional else {
+            await job.run(db).finish(nil)
+            return
+        }
+        do {
+            try await db.raw("BEGIN IMMEDIATE").run()
+        } catch {
+            job.fail(error)
+            return
+        }
+        let outcome = await job.run(db)
+        if outcome.failed {
+            try? await db.raw("ROLLBACK").run()
+            outcome.finish(nil)
+            return
+        }
+        do {
+            try await db.raw("COMMIT").run()
+            commits.increment()
+            outcome.finish(nil)
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            outcome.finish(error)
+        }
+    }
+
+    /// Several transactions, each in a savepoint of one outer transaction, and one commit.
+    private static func runGroup(_ batch: [WriteJob], on db: any SQLDatabase, commits: SessionCounter) async {
+        do {
+            try await db.raw("BEGIN IMMEDIATE").run()
+        } catch {
+            for job in batch { job.fail(error) }
+            return
+        }
+        var outcomes: [WriteJob.Outcome] = []
+        outcomes.reserveCapacity(batch.count)
+        // Set when the connection could not even manage a savepoint: the outer transaction is
+        // then in an unknown state and nothing in it may be committed.
+        var broken: (any Error)?
+        for job in batch {
+            if let broken {
+                job.fail(broken)
+                continue
+            }
+            do {
+                try await db.raw("SAVEPOINT grouped").run()
+            } catch {
+                broken = error
+                job.fail(error)
+                continue
+            }
+            let outcome = await job.run(db)
+            outcomes.append(outcome)
+            do {
+                if outcome.failed {
+                    try await db.raw("ROLLBACK TO grouped").run()
+                }
+                try await db.raw("RELEASE grouped").run()
+            } catch {
+                broken = error
+            }
+        }
+        if let broken {
+            try? await db.raw("ROLLBACK").run()
+            for outcome in outcomes { outcome.finish(broken) }
+            return
+        }
+        do {
+            try await db.raw("COMMIT").run()
+            commits.increment()
+            for outcome in outcomes { outcome.finish(nil) }
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            for outcome in outcomes { outcome.finish(error) }
+        }
+    }
+
+    /// Closes the connections, after the write in progress (a closed SQLiteNIO connection must
+    /// not be queried); writes still queued fail with `StoreError.closed`.
     public func shutdown() async throws {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for _ in 0..<30_000 where self.writes.isDraining {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         for reader in self.readerConnections { try? await reader.close() }
         try await self.connection.close()
+    }
+}
+
+/// A write waiting for the writer, with its types erased so that the queue holds plain values.
+struct WriteJob: Sendable {
+    /// What running a job came to, and how to tell its caller once the commit's fate is known.
+    struct Outcome: Sendable {
+        /// The body threw: its savepoint is rolled back, and its caller hears its own error
+        /// whatever happens to the commit.
+        let failed: Bool
+        /// Resumes the caller: with the body's result, or with the commit's error if the
+        /// commit failed (`nil`: it succeeded).
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    /// A job for `body` that resumes `continuation` with its result once the commit is known.
+    static func make<Result: Sendable>(transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result,
+                                       resuming continuation: CheckedContinuation<Result, any Error>) -> WriteJob {
+        WriteJob(
+            transactional: transactional,
+            run: { db in
+                do {
+                    let value = try await body(db)
+                    return Outcome(failed: false) { commitError in
+                        if let commitError {
+                            continuation.resume(throwing: commitError)
+                        } else {
+                            continuation.resume(returning: value)
+                        }
+                    }
+                } catch {
+                    return Outcome(failed: true) { _ in continuation.resume(throwing: error) }
+                }
+            },
+            fail: { continuation.resume(throwing: $0) }
+        )
+    }
+
+    /// A transaction (may be grouped) or a plain session (always alone).
+    let transactional: Bool
+    /// Runs the body on the writer connection.
+    let run: @Sendable (any SQLDatabase) async -> Outcome
+    /// Resumes the caller with an error without running the body.
+    let fail: @Sendable (any Error) -> Void
+}
+
+/// The writer's queue: submissions in order, and whether a drain is running.
+final class WriteQueue: Sendable {
+    /// The most transactions one commit carries: enough to share an fsync among every
+    /// connection a busy server has in flight, few enough that the first in line is not kept
+    /// waiting long for the last.
+    static let maximumGroup = 64
+
+    private struct State {
+        var jobs: [WriteJob] = []
+        var head = 0
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+
+    var isDraining: Bool { self.state.withLock { $0.draining } }
+
+    var queued: Int { self.state.withLock { $0.jobs.count - $0.head } }
+
+    /// Queues a job; true when the writer was idle and the caller must start a drain.
+    func enqueue(_ job: WriteJob) -> Bool {
+        self.state.withLock { state -> Bool in
+            state.jobs.append(job)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+    }
+
+    /// The next batch: one plain session, or a run of consecutive transactions. Nil when the
+    /// queue is empty, which also ends the drain (in the same critical section, so a
+    /// submission either sees the drain running or starts a new one).
+    func next() -> [WriteJob]? {
+        self.state.withLock { state -> [WriteJob]? in
+            guard state.head < state.jobs.count else {
+                state.jobs.removeAll(keepingCapacity: true)
+                state.head = 0
+                state.draining = false
+                return nil
+            }
+            var batch: [WriteJob] = [state.jobs[state.head]]
+            state.head += 1
+            if batch[0].transactional {
+                while batch.count < Self.maximumGroup, state.head < state.jobs.count, state.jobs[state.head].transactional {
+                    batch.append(state.jobs[state.head])
+                    state.head += 1
+                }
+            }
+            if state.head > 256, state.head * 2 > state.jobs.count {
+                state.jobs.removeFirst(state.head)
+                state.head = 0
+            }
+            return batch
+        }
     }
 }
 
@@ -157,34 +380,5 @@ final class ReaderSet: Sendable {
             return state.waiters.removeFirst()
         }
         waiter?.resume(returning: index)
-    }
-}
-/// A first-come, first-served lock for async code.
-actor AsyncLock {
-    private var locked = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var head = 0
-
-    func lock() async {
-        if !self.locked {
-            self.locked = true
-            return
-        }
-        await withCheckedContinuation { self.waiters.append($0) }
-    }
-
-    func unlock() {
-        if self.head < self.waiters.count {
-            let next = self.waiters[self.head]
-            self.head += 1
-            if self.head > 64, self.head * 2 > self.waiters.count {
-                self.waiters.removeFirst(self.head)
-                self.head = 0
-            }
-            // The lock passes straight to the next waiter; it never becomes free in between.
-            next.resume()
-        } else {
-            self.locked = false
-        }
     }
 }

@@ -1,0 +1,155 @@
+import CancelflowStore
+import Foundation
+import Logging
+import SQLKit
+import Testing
+
+/// Group commit on SQLite: transactions that queue up behind a running one share its successor's
+/// commit, each in a savepoint of its own. These tests are about the SQLite writer only;
+/// PostgreSQL commits each transaction itself.
+@Suite struct WriterTests {
+    struct Refused: Error, Equatable { let n: Int }
+
+    static func open() async throws -> (SQLiteDatabasePool, String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("writer-\(UUID().uuidString).sqlite").path
+        let pool = try await SQLiteDatabasePool.open(path: path, logger: Logger(label: "test"))
+        try await pool.transaction { db in
+            try await db.raw("CREATE TABLE items (n INTEGER PRIMARY KEY)").run()
+            try await db.raw("CREATE TABLE parents (id INTEGER PRIMARY KEY)").run()
+            // A constraint checked only at COMMIT: the one way a transaction can make its
+            // group's commit fail.
+            try await db.raw("CREATE TABLE children (parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)").run()
+        }
+        return (pool, path)
+    }
+
+    static func rows(_ pool: SQLiteDatabasePool, _ table: String = "items") async throws -> [Int] {
+        try await pool.read { db in
+            try await db.raw("SELECT * FROM \(unsafeRaw: table) ORDER BY 1").all().map { try $0.decode(column: $0.allColumns[0], as: Int.self) }
+        }
+    }
+
+    /// Holds the writer in a transaction until `count` more writes are queued behind it, so that
+    /// what follows forms groups deterministically, whatever the machine's speed.
+    static func holdWriter(_ pool: SQLiteDatabasePool, until count: Int) async throws {
+        try await pool.transaction { _ in
+            for _ in 0..<6000 where pool.queuedWrites < count {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    @Test func queuedTransactionsShareCommitsAndAllLand() async throws {
+        let (pool, _) = try await Self.open()
+        defer { Task { try await pool.shutdown() } }
+        let before = pool.commitCount
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await Self.holdWriter(pool, until: 100) }
+            // The holder is the second session (after `open`'s): once it is in, it has the writer.
+            while pool.sessionCount < 2 { try await Task.sleep(for: .milliseconds(1)) }
+            for n in 1...100 {
+                group.addTask { try await pool.transaction { db in try await db.raw("INSERT INTO items (n) VALUES (\(bind: n))").run() } }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await Self.rows(pool) == Array(1...100))
+        // The holder's commit, then 100 transactions in groups of at most 64: two commits.
+        #expect(pool.commitCount - before == 3)
+    }
+
+    @Test func aTransactionThatThrowsIsRolledBackAloneWithinItsGroup() async throws {
+        let (pool, _) = try await Self.open()
+        defer { Task { try await pool.shutdown() } }
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            group.addTask { try await Self.holdWriter(pool, until: 20); return (0, true) }
+            while pool.sessionCount < 2 { try await Task.sleep(for: .milliseconds(1)) }
+            for n in 1...20 {
+                group.addTask {
+                    do {
+                        try await pool.transaction { db in
+                            try await db.raw("INSERT INTO items (n) VALUES (\(bind: n))").run()
+                            // Odd ones write a second row and then throw: both rows must go.
+                            if n % 2 == 1 {
+                                try await db.raw("INSERT INTO items (n) VALUES (\(bind: n + 1000))").run()
+                                throw Refused(n: n)
+                            }
+                        }
+                        return (n, true)
+                    } catch let error as Refused {
+                        #expect(error == Refused(n: n), "each caller hears its own error")
+                        return (n, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes.count == 21)
+        #expect(outcomes.filter { $0.key > 0 && $0.value }.keys.sorted() == Array(stride(from: 2, through: 20, by: 2)))
+        #expect(try await Self.rows(pool) == Array(stride(from: 2, through: 20, by: 2)))
+    }
+
+    @Test func aFailedCommitFailsEveryTransactionInTheGroupAndKeepsNothing() async throws {
+        let (pool, _) = try await Self.open()
+        defer { Task { try await pool.shutdown() } }
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await Self.holdWriter(pool, until: 3); return true }
+            while pool.sessionCount < 2 { try await Task.sleep(for: .milliseconds(1)) }
+            for n in 1...3 {
+                group.addTask {
+                    do {
+                        try await pool.transaction { db in
+                            try await db.raw("INSERT INTO items (n) VALUES (\(bind: n))").run()
+                            if n == 2 {
+                                // No such parent: fine until COMMIT checks it.
+                                try await db.raw("INSERT INTO children (parent) VALUES (42)").run()
+                            }
+                        }
+                        return true
+                    } catch {
+                        #expect(String(reflecting: error).contains("FOREIGN KEY"), "\(error)")
+                        return false
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 1, "only the holder succeeded")
+        #expect(try await Self.rows(pool).isEmpty)
+        #expect(try await Self.rows(pool, "children").isEmpty)
+        // The writer works on afterwards.
+        try await pool.transaction { db in try await db.raw("INSERT INTO items (n) VALUES (7)").run() }
+        #expect(try await Self.rows(pool) == [7])
+    }
+
+    @Test func anAcknowledgedTransactionIsInTheFileForAnotherConnection() async throws {
+        let (pool, path) = try await Self.open()
+        defer { Task { try await pool.shutdown() } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...30 {
+                group.addTask {
+                    try await pool.transaction { db in try await db.raw("INSERT INTO items (n) VALUES (\(bind: n))").run() }
+                    // Acknowledged: a connection of its own (as another process would have) sees it.
+                    let other = try await SQLiteDatabasePool.open(path: path, logger: Logger(label: "test"))
+                    let seen = try await other.read { db in
+                        try await db.raw("SELECT n FROM items WHERE n = \(bind: n)").first()
+                    }
+                    try await other.shutdown()
+                    #expect(seen != nil, "row \(n)")
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func aClosedPoolRefusesWritesAndQueuedOnesFail() async throws {
+        let (pool, _) = try await Self.open()
+        try await pool.shutdown()
+        await #expect(throws: StoreError.self) {
+            try await pool.withConnection { db in try await db.raw("SELECT 1").run() }
+        }
+        let any: any DatabasePool = pool
+        await #expect(throws: StoreError.self) {
+            try await any.transaction { db in try await db.raw("SELECT 1").run() }
+        }
+    }
+}
