@@ -203,13 +203,14 @@ public final class SQLiteDatabasePool: DatabasePool {
             }
             let outcome = await job.run(db)
             outcomes.append(outcome)
-            do {
-                if outcome.failed {
+            // No RELEASE: COMMIT releases every savepoint, and `ROLLBACK TO` goes back to the
+            // newest one of the name, this job's. One statement (and thread hop) less per job.
+            if outcome.failed {
+                do {
                     try await db.raw("ROLLBACK TO grouped").run()
+                } catch {
+                    broken = error
                 }
-                try await db.raw("RELEASE grouped").run()
-            } catch {
-                broken = error
             }
         }
         if let broken {
