@@ -29,15 +29,14 @@ public final class SQLiteDatabasePool: DatabasePool {
     /// Writes waiting for the writer (not counting the batch it is running).
     public var queuedWrites: Int { self.writes.queued }
 
-    private let connection: SQLiteConnection
+    private let connection: DirectSQLiteConnection
     private let database: any SQLDatabase
     private let writes = WriteQueue()
     private let counter = SessionCounter()
     private let commitCounter = SessionCounter()
     private let readers: ReaderSet
-    private let readerConnections: [SQLiteConnection]
-    /// Set once `shutdown` starts: a closed SQLiteNIO connection must not be queried (SQLite's
-    /// misuse path then calls a log hook that no longer exists and the process crashes).
+    private let readerConnections: [DirectSQLiteConnection]
+    /// Set once `shutdown` starts: new sessions are refused instead of reaching a closed handle.
     private let closed = Atomic<Bool>(false)
     /// The file, or nil for an in-memory database.
     public let path: String?
@@ -45,12 +44,11 @@ public final class SQLiteDatabasePool: DatabasePool {
     /// Read connections opened beside the writer.
     public static let readerCount = 4
 
-    private init(connection: SQLiteConnection, readers: [SQLiteConnection], path: String?, logger: Logger) {
+    private init(connection: DirectSQLiteConnection, readers: [DirectSQLiteConnection], path: String?, logger: Logger) {
         self.connection = connection
-        // No query logging: sql-kit would log bound values, which include customer data.
-        self.database = connection.sql(queryLogLevel: nil).logging(to: logger)
+        self.database = DirectSQLDatabase(connection: connection, logger: logger)
         self.readerConnections = readers
-        self.readers = ReaderSet(readers.map { $0.sql(queryLogLevel: nil).logging(to: logger) })
+        self.readers = ReaderSet(readers.map { DirectSQLDatabase(connection: $0, logger: logger) })
         self.path = path
     }
 
@@ -69,26 +67,22 @@ public final class SQLiteDatabasePool: DatabasePool {
     /// promises: WAL with `synchronous=FULL` by default, so an acknowledged write survives a crash
     /// of the process or the machine.
     public static func open(path: String, synchronous: Synchronous = .full, logger: Logger) async throws -> SQLiteDatabasePool {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        var readers: [SQLiteConnection] = []
+        let connection = try DirectSQLiteConnection(path: path, readOnly: false)
+        var readers: [DirectSQLiteConnection] = []
         do {
             // WAL first, on the writer, so that the readers open a database already in WAL mode.
-            let pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(synchronous.rawValue.uppercased())", "PRAGMA foreign_keys=ON",
-                           "PRAGMA busy_timeout=5000"]
-            let writer = connection.sql(queryLogLevel: nil)
+            let pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(synchronous.rawValue.uppercased())", "PRAGMA foreign_keys=ON"]
             for pragma in pragmas {
-                try await writer.raw(SQLQueryString(pragma)).run()
+                try connection.run(pragma, []) { _ in }
             }
             for _ in 0..<Self.readerCount {
-                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                let reader = try DirectSQLiteConnection(path: path, readOnly: false)
                 readers.append(reader)
-                for pragma in ["PRAGMA query_only=ON", "PRAGMA busy_timeout=5000"] {
-                    try await reader.sql(queryLogLevel: nil).raw(SQLQueryString(pragma)).run()
-                }
+                try reader.run("PRAGMA query_only=ON", []) { _ in }
             }
         } catch {
-            for reader in readers { try? await reader.close() }
-            try? await connection.close()
+            for reader in readers { reader.close() }
+            connection.close()
             throw error
         }
         return SQLiteDatabasePool(connection: connection, readers: readers, path: path, logger: logger)
@@ -228,15 +222,17 @@ public final class SQLiteDatabasePool: DatabasePool {
         }
     }
 
-    /// Closes the connections, after the write in progress (a closed SQLiteNIO connection must
-    /// not be queried); writes still queued fail with `StoreError.closed`.
+    /// Closes the connections, after the write and the reads in progress; writes still queued
+    /// fail with `StoreError.closed`.
     public func shutdown() async throws {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for _ in 0..<30_000 where self.writes.isDraining {
             try? await Task.sleep(for: .milliseconds(1))
         }
-        for reader in self.readerConnections { try? await reader.close() }
-        try await self.connection.close()
+        // Every reader back in the set means no read is running on one.
+        await self.readers.takeAll()
+        for reader in self.readerConnections { reader.close() }
+        self.connection.close()
     }
 }
 
@@ -359,6 +355,11 @@ final class ReaderSet: Sendable {
         let index = await self.take()
         defer { self.give(index) }
         return try await body(self.readers[index])
+    }
+
+    /// Takes every reader, waiting for those in use; nothing gives them back.
+    func takeAll() async {
+        for _ in self.readers.indices { _ = await self.take() }
     }
 
     private func take() async -> Int {

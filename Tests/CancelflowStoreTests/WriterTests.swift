@@ -152,4 +152,44 @@ import Testing
             try await any.transaction { db in try await db.raw("SELECT 1").run() }
         }
     }
+
+    /// The store's own SQLite driver (statements run in place, prepared once): every value kind
+    /// round-trips, and more distinct statements than it keeps prepared still run.
+    @Test func valuesRoundTripAndUncachedStatementsStillRun() async throws {
+        let (pool, _) = try await Self.open()
+        defer { Task { try await pool.shutdown() } }
+        let blob = Data([0, 1, 2, 255])
+        let row = try await pool.transaction { db in
+            try await db.raw("CREATE TABLE kinds (i INTEGER, f REAL, t TEXT, b BLOB, n TEXT)").run()
+            try await db.raw(
+                "INSERT INTO kinds VALUES (\(bind: Int64.max), \(bind: 2.5), \(bind: "héllo ✓"), \(bind: blob), \(bind: String?.none))"
+            ).run()
+            return try await db.raw("SELECT * FROM kinds").first()
+        }
+        let found = try #require(row)
+        #expect(found.allColumns == ["i", "f", "t", "b", "n"])
+        #expect(try found.decode(column: "i", as: Int64.self) == Int64.max)
+        #expect(try found.decode(column: "f", as: Double.self) == 2.5)
+        #expect(try found.decode(column: "t", as: String.self) == "héllo ✓")
+        #expect(try found.decode(column: "b", as: Data.self) == blob)
+        #expect(try found.decodeNil(column: "n"))
+        #expect(try found.decode(column: "n", as: String?.self) == nil)
+        #expect(throws: (any Error).self) { try found.decode(column: "missing", as: Int.self) }
+
+        let total = try await pool.read { db in
+            var total = 0
+            for n in 0..<300 {
+                // 300 different texts: more than the 256 kept prepared.
+                let one = try await db.raw("SELECT \(unsafeRaw: String(n)) AS v").first()
+                total += try one?.decode(column: "v", as: Int.self) ?? 0
+            }
+            return total
+        }
+        #expect(total == (0..<300).reduce(0, +))
+        // A statement error carries SQLite's message and leaves the connection usable.
+        await #expect(throws: DirectSQLiteError.self) {
+            try await pool.read { db in try await db.raw("SELECT * FROM no_such_table").run() }
+        }
+        #expect(try await pool.read { db in try await db.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) } == 1)
+    }
 }
