@@ -31,7 +31,8 @@ final class DirectSQLiteConnection: @unchecked Sendable {
 
     final class CachedStatement {
         let pointer: OpaquePointer
-        let columns: ColumnNames
+        /// Changes only when SQLite re-prepared the statement after a schema change.
+        var columns: ColumnNames
 
         init(pointer: OpaquePointer, columns: ColumnNames) {
             self.pointer = pointer
@@ -91,17 +92,38 @@ final class DirectSQLiteConnection: @unchecked Sendable {
         for (offset, value) in binds.enumerated() {
             try self.bind(value, at: Int32(offset + 1), in: pointer)
         }
-        let count = Int32(statement.columns.names.count)
+        var columns = statement.columns
+        var first = true
         while true {
             let result = sqlite_nio_sqlite3_step(pointer)
             if result == SQLITE_DONE { return }
             guard result == SQLITE_ROW else { throw self.error(result) }
+            if first {
+                first = false
+                // SQLite re-prepares a statement by itself after a schema change (a migration
+                // run by the CLI beside the server): `SELECT *` may then return more columns.
+                // Migrations only add columns, so the count tells, without building the names.
+                if Int(sqlite_nio_sqlite3_column_count(pointer)) != columns.names.count {
+                    columns = ColumnNames(Self.columnNames(of: pointer))
+                    statement.columns = columns
+                }
+            }
+            let count = Int32(columns.names.count)
             var values: [SQLiteData] = []
             values.reserveCapacity(Int(count))
             for column in 0..<count {
                 values.append(Self.value(of: pointer, at: column))
             }
-            onRow(DirectSQLiteRow(columns: statement.columns, values: values))
+            onRow(DirectSQLiteRow(columns: columns, values: values))
+        }
+    }
+
+    /// Whether a transaction is open on this connection (SQLite's autocommit is off).
+    var inTransaction: Bool { !self.closed && sqlite_nio_sqlite3_get_autocommit(self.handle) == 0 }
+
+    private static func columnNames(of pointer: OpaquePointer) -> [String] {
+        (0..<sqlite_nio_sqlite3_column_count(pointer)).map { column in
+            sqlite_nio_sqlite3_column_name(pointer, column).map { String(cString: $0) } ?? ""
         }
     }
 
@@ -111,9 +133,7 @@ final class DirectSQLiteConnection: @unchecked Sendable {
         let persistent = self.statements.count < Self.cacheLimit
         let result = sqlite_nio_sqlite3_prepare_v3(self.handle, sql, -1, persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0, &pointer, nil)
         guard result == SQLITE_OK, let pointer else { throw self.error(result) }
-        let count = sqlite_nio_sqlite3_column_count(pointer)
-        let names = (0..<count).map { String(cString: sqlite_nio_sqlite3_column_name(pointer, $0)) }
-        let statement = CachedStatement(pointer: pointer, columns: ColumnNames(names))
+        let statement = CachedStatement(pointer: pointer, columns: ColumnNames(Self.columnNames(of: pointer)))
         if persistent { self.statements[sql] = statement }
         return statement
     }

@@ -134,11 +134,19 @@ public final class SQLiteDatabasePool: DatabasePool {
                 for job in batch { job.fail(StoreError.closed) }
                 continue
             }
+            // A ROLLBACK that failed, or a plain session that left a BEGIN open, would make
+            // every later BEGIN fail: start each batch outside any transaction.
+            if self.connection.inTransaction {
+                try? await self.database.raw("ROLLBACK").run()
+            }
             if batch.count == 1 {
                 await Self.runAlone(batch[0], on: self.database, commits: self.commitCounter)
             } else {
                 await Self.runGroup(batch, on: self.database, commits: self.commitCounter)
             }
+            // Statements run in place and never suspend: let other tasks have this thread
+            // between batches.
+            await Task.yield()
         }
     }
 
@@ -203,7 +211,9 @@ public final class SQLiteDatabasePool: DatabasePool {
                 do {
                     try await db.raw("ROLLBACK TO grouped").run()
                 } catch {
-                    broken = error
+                    // SQLite already rolled back the whole transaction (a full disk, an I/O
+                    // error): the job's own error is the one worth telling the others.
+                    broken = outcome.error ?? error
                 }
             }
         }
@@ -226,7 +236,9 @@ public final class SQLiteDatabasePool: DatabasePool {
     /// fail with `StoreError.closed`.
     public func shutdown() async throws {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        for _ in 0..<30_000 where self.writes.isDraining {
+        // Never close the writer under a running batch; once `closed` is set the drain only
+        // fails what is queued, so this ends as soon as the batch in progress does.
+        while self.writes.isDraining {
             try? await Task.sleep(for: .milliseconds(1))
         }
         // Every reader back in the set means no read is running on one.
@@ -243,6 +255,8 @@ struct WriteJob: Sendable {
         /// The body threw: its savepoint is rolled back, and its caller hears its own error
         /// whatever happens to the commit.
         let failed: Bool
+        /// What the body threw, when it did.
+        var error: (any Error)? = nil
         /// Resumes the caller: with the body's result, or with the commit's error if the
         /// commit failed (`nil`: it succeeded).
         let finish: @Sendable ((any Error)?) -> Void
@@ -264,7 +278,7 @@ struct WriteJob: Sendable {
                         }
                     }
                 } catch {
-                    return Outcome(failed: true) { _ in continuation.resume(throwing: error) }
+                    return Outcome(failed: true, error: error) { _ in continuation.resume(throwing: error) }
                 }
             },
             fail: { continuation.resume(throwing: $0) }
@@ -340,7 +354,9 @@ final class WriteQueue: Sendable {
 final class ReaderSet: Sendable {
     private struct State {
         var idle: [Int]
-        var waiters: [CheckedContinuation<Int, Never>] = []
+        var waiters: [CheckedContinuation<Int?, Never>] = []
+        /// Set by `takeAll`: from then on nobody gets a reader.
+        var closed = false
     }
 
     private let readers: [any SQLDatabase]
@@ -352,20 +368,30 @@ final class ReaderSet: Sendable {
     }
 
     func with<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        let index = await self.take()
+        guard let index = await self.take() else { throw StoreError.closed }
         defer { self.give(index) }
         return try await body(self.readers[index])
     }
 
-    /// Takes every reader, waiting for those in use; nothing gives them back.
+    /// Closes the set and waits until every reader is back; later `with` calls fail with
+    /// `StoreError.closed`, and so do those still waiting.
     func takeAll() async {
-        for _ in self.readers.indices { _ = await self.take() }
+        let waiters = self.state.withLock { state -> [CheckedContinuation<Int?, Never>] in
+            state.closed = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: nil) }
+        while self.state.withLock({ $0.idle.count }) < self.readers.count {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 
-    private func take() async -> Int {
+    private func take() async -> Int? {
         await withCheckedContinuation { continuation in
-            let index = self.state.withLock { state -> Int? in
-                if let index = state.idle.popLast() { return index }
+            let index = self.state.withLock { state -> Int?? in
+                if state.closed { return .some(nil) }
+                if let index = state.idle.popLast() { return .some(index) }
                 state.waiters.append(continuation)
                 return nil
             }
@@ -374,8 +400,8 @@ final class ReaderSet: Sendable {
     }
 
     private func give(_ index: Int) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Int, Never>? in
-            if state.waiters.isEmpty {
+        let waiter = self.state.withLock { state -> CheckedContinuation<Int?, Never>? in
+            if state.waiters.isEmpty || state.closed {
                 state.idle.append(index)
                 return nil
             }

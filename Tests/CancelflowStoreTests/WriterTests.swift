@@ -192,4 +192,29 @@ import Testing
         }
         #expect(try await pool.read { db in try await db.raw("SELECT 1 AS one").first()?.decode(column: "one", as: Int.self) } == 1)
     }
+
+    /// A plain session that leaves a transaction open does not wedge the writer, and a column
+    /// added while a statement is kept prepared shows up in its rows.
+    @Test func theWriterRecoversAndKeptStatementsFollowTheSchema() async throws {
+        let (pool, _) = try await Self.open()
+        defer { Task { try await pool.shutdown() } }
+        try await pool.withConnection { db in try await db.raw("BEGIN").run() }
+        try await pool.transaction { db in try await db.raw("INSERT INTO items (n) VALUES (1)").run() }
+        #expect(try await Self.rows(pool) == [1])
+
+        let before = try await pool.transaction { db in try await db.raw("SELECT * FROM items").first()?.allColumns }
+        #expect(before == ["n"])
+        try await pool.transaction { db in try await db.raw("ALTER TABLE items ADD COLUMN note TEXT DEFAULT 'x'").run() }
+        let after = try await pool.transaction { db in try await db.raw("SELECT * FROM items").first() }
+        #expect(after?.allColumns == ["n", "note"])
+        #expect(try after?.decode(column: "note", as: String.self) == "x")
+    }
+
+    @Test func readsAfterShutdownFailInsteadOfWaiting() async throws {
+        let (pool, _) = try await Self.open()
+        try await pool.shutdown()
+        await #expect(throws: StoreError.self) {
+            try await pool.read { db in try await db.raw("SELECT 1").run() }
+        }
+    }
 }

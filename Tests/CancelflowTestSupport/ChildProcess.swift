@@ -29,10 +29,10 @@ public final class ChildProcess: Sendable {
         public let output: String
     }
 
-    /// Starts `executable`; with `captureOutput` its stdout and stderr are kept (see `printed`),
-    /// otherwise they go to /dev/null.
+    /// Starts `executable`; with `captureOutput` its stdout (and, with `captureErrors`, its
+    /// stderr) is kept (see `printed`), otherwise it goes to /dev/null.
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                directory: URL? = nil, captureOutput: Bool = true) throws {
+                directory: URL? = nil, captureOutput: Bool = true, captureErrors: Bool = true) throws {
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: executable)
         self.process.arguments = arguments
@@ -47,7 +47,7 @@ public final class ChildProcess: Sendable {
         }
         let pipe = Pipe()
         self.process.standardOutput = pipe
-        self.process.standardError = pipe
+        self.process.standardError = captureErrors ? pipe : FileHandle.nullDevice
         try runWithDefaultSignalMask(self.process)
         // Our copy of the write end must go, or the reader never sees end-of-file.
         try? pipe.fileHandleForWriting.close()

@@ -31,15 +31,18 @@ public final class SMTPSink: Sendable {
         if let reject { options += ["--reject", reject] }
         for _ in 1...3 {
             let port = try freePort()
+            // Only stdout: a failed start's traceback on stderr quotes aiosmtpd's `ready_timeout`,
+            // and was once taken for the sink's "ready" (then nothing listened on the port).
             let child = try ChildProcess(
-                "/usr/bin/env", ["python3", Self.script, String(port), self.folder.appendingPathComponent("mail").path] + options
+                "/usr/bin/env", ["python3", Self.script, String(port), self.folder.appendingPathComponent("mail").path] + options,
+                captureErrors: false
             )
             // "ready" arrives once the server listens; an exit means it died (port taken).
             let deadline = ContinuousClock.now + .seconds(20)
-            while !child.printed.contains("ready") && !child.hasExited && ContinuousClock.now < deadline {
+            while child.printed != "ready\n" && !child.hasExited && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            if child.printed.contains("ready") {
+            if child.printed == "ready\n" && !child.hasExited {
                 self.port = port
                 self.child = child
                 return

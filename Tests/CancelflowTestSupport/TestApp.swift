@@ -77,7 +77,7 @@ public func withTestApp<Result: Sendable>(
     billing: BillingProvider = .builtin,
     returnHosts: [String] = [],
     testing: TestingSetup = .router,
-    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    logger: Logger = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_LOGS"] != nil ? Logger(label: "test") : Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @Sendable @escaping (any TestClientProtocol, TestContext) async throws -> Result
 ) async throws -> Result {
     let config = try testConfiguration(configuration)
