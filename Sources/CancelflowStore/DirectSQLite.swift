@@ -33,10 +33,13 @@ final class DirectSQLiteConnection: @unchecked Sendable {
         let pointer: OpaquePointer
         /// Changes only when SQLite re-prepared the statement after a schema change.
         var columns: ColumnNames
+        /// Kept in the cache (finalized on close) or used once (finalized after its run).
+        let kept: Bool
 
-        init(pointer: OpaquePointer, columns: ColumnNames) {
+        init(pointer: OpaquePointer, columns: ColumnNames, kept: Bool) {
             self.pointer = pointer
             self.columns = columns
+            self.kept = kept
         }
     }
 
@@ -51,10 +54,11 @@ final class DirectSQLiteConnection: @unchecked Sendable {
         }
     }
 
-    init(path: String, readOnly: Bool) throws {
+    /// Opens (creating when missing) the file read-write; readers make themselves read-only
+    /// with `PRAGMA query_only`, which unlike a read-only open still lets them use the WAL index.
+    init(path: String) throws {
         var handle: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX
-            | SQLITE_OPEN_EXRESCODE
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
         let result = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
         guard result == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite_nio_sqlite3_errmsg($0)) } ?? "out of memory"
@@ -87,7 +91,7 @@ final class DirectSQLiteConnection: @unchecked Sendable {
         defer {
             sqlite_nio_sqlite3_reset(pointer)
             sqlite_nio_sqlite3_clear_bindings(pointer)
-            if self.statements[sql] !== statement { sqlite_nio_sqlite3_finalize(pointer) }
+            if !statement.kept { sqlite_nio_sqlite3_finalize(pointer) }
         }
         for (offset, value) in binds.enumerated() {
             try self.bind(value, at: Int32(offset + 1), in: pointer)
@@ -133,7 +137,7 @@ final class DirectSQLiteConnection: @unchecked Sendable {
         let persistent = self.statements.count < Self.cacheLimit
         let result = sqlite_nio_sqlite3_prepare_v3(self.handle, sql, -1, persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0, &pointer, nil)
         guard result == SQLITE_OK, let pointer else { throw self.error(result) }
-        let statement = CachedStatement(pointer: pointer, columns: ColumnNames(Self.columnNames(of: pointer)))
+        let statement = CachedStatement(pointer: pointer, columns: ColumnNames(Self.columnNames(of: pointer)), kept: persistent)
         if persistent { self.statements[sql] = statement }
         return statement
     }
@@ -217,7 +221,7 @@ struct DirectSQLiteRow: SQLRow {
 
     func decode<D: Decodable>(column: String, as: D.Type) throws -> D {
         guard let index = self.columns.index[column] else { throw MissingColumn(column: column) }
-        return try SQLiteDataDecoder().decode(D.self, from: self.values[index])
+        return try DirectSQLDatabase.decoder.decode(D.self, from: self.values[index])
     }
 }
 
@@ -225,6 +229,11 @@ struct DirectSQLiteRow: SQLRow {
 struct DirectSQLDatabase: SQLDatabase {
     let connection: DirectSQLiteConnection
     let logger: Logger
+
+    /// One of each for every statement and row: their initializers allocate a JSON coder, which
+    /// is only used (read-only, so safely shared) for values SQLite has no type for.
+    static let encoder = SQLiteDataEncoder()
+    static let decoder = SQLiteDataDecoder()
 
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
     var dialect: any SQLDialect { SQLiteDialect() }
@@ -252,8 +261,7 @@ struct DirectSQLDatabase: SQLDatabase {
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
         var serializer = SQLSerializer(database: self)
         query.serialize(to: &serializer)
-        let encoder = SQLiteDataEncoder()
-        let binds = try serializer.binds.map { try encoder.encode($0) }
+        let binds = try serializer.binds.map { try Self.encoder.encode($0) }
         try self.connection.run(serializer.sql, binds) { onRow($0) }
     }
 }

@@ -67,7 +67,7 @@ public final class SQLiteDatabasePool: DatabasePool {
     /// promises: WAL with `synchronous=FULL` by default, so an acknowledged write survives a crash
     /// of the process or the machine.
     public static func open(path: String, synchronous: Synchronous = .full, logger: Logger) async throws -> SQLiteDatabasePool {
-        let connection = try DirectSQLiteConnection(path: path, readOnly: false)
+        let connection = try DirectSQLiteConnection(path: path)
         var readers: [DirectSQLiteConnection] = []
         do {
             // WAL first, on the writer, so that the readers open a database already in WAL mode.
@@ -76,7 +76,7 @@ public final class SQLiteDatabasePool: DatabasePool {
                 try connection.run(pragma, []) { _ in }
             }
             for _ in 0..<Self.readerCount {
-                let reader = try DirectSQLiteConnection(path: path, readOnly: false)
+                let reader = try DirectSQLiteConnection(path: path)
                 readers.append(reader)
                 try reader.run("PRAGMA query_only=ON", []) { _ in }
             }
