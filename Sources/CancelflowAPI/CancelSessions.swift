@@ -145,13 +145,22 @@ public struct ErrorBody: Codable, Sendable, Equatable {
         public var message: String
         /// The parameter at fault.
         public var param: String?
+        /// The request's id, the same as the `Request-Id` header, so an error pasted into a
+        /// support ticket carries it (named as Stripe names it).
+        public var requestID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type, code, message, param
+            case requestID = "request_id"
+        }
 
         /// Creates a detail.
-        public init(type: String, code: String, message: String, param: String?) {
+        public init(type: String, code: String, message: String, param: String?, requestID: String? = nil) {
             self.type = type
             self.code = code
             self.message = message
             self.param = param
+            self.requestID = requestID
         }
     }
 

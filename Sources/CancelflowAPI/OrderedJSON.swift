@@ -130,7 +130,7 @@ extension ListPage: OrderedJSONRepresentable where Item: OrderedJSONRepresentabl
 }
 
 extension ErrorBody: OrderedJSONRepresentable {
-    /// `{"error": {"type", "code", "message", "param"?}}`.
+    /// `{"error": {"type", "code", "message", "param"?, "request_id"?}}`.
     public var orderedJSON: OrderedJSON {
         var members: [(String, OrderedJSON)] = [
             ("type", .string(self.error.type)),
@@ -138,6 +138,7 @@ extension ErrorBody: OrderedJSONRepresentable {
             ("message", .string(self.error.message)),
         ]
         if let param = self.error.param { members.append(("param", .string(param))) }
+        if let requestID = self.error.requestID { members.append(("request_id", .string(requestID))) }
         return .object([("error", .object(members))])
     }
 }

@@ -55,15 +55,19 @@ public struct AppConfiguration: Sendable {
     public var subdomainBase: String?
     /// The server secret; unset on SQLite means "generate once and keep beside the database".
     public var secret: String?
+    /// A file holding the server secret (mode 0600): the recommended way, since a `--secret`
+    /// flag shows in `ps` to every user of the machine.
+    public var secretFile: String?
     /// Sustained requests per second allowed per API key. Default 100.
     public var rateLimitPerSecond: Double
     /// Burst allowed per API key. Default 200.
     public var rateLimitBurst: Double
     /// Log level. Default `info`.
     public var logLevel: Logger.Level
-    /// Whether to take the request's host from `X-Forwarded-Host` (behind a reverse proxy that
-    /// sets it). Default false: the `Host` header.
-    public var trustProxy: Bool
+    /// The proxies whose `X-Forwarded-For` and `X-Forwarded-Host` are believed
+    /// (`--trusted-proxies CIDR,…`; `--trust-proxy` is shorthand for this machine's loopback
+    /// addresses). Default: nobody, so the peer is the client and `Host` the host.
+    public var proxyTrust: ProxyTrust
     /// Whether webhook endpoints may point at loopback, private, link-local or metadata
     /// addresses. Default false; tests and single-machine set-ups turn it on.
     public var allowPrivateWebhooks: Bool
@@ -115,6 +119,10 @@ public struct AppConfiguration: Sendable {
         let base = config.string(forKey: "subdomainBase")?.trimmingCharacters(in: .whitespaces).lowercased()
         self.subdomainBase = (base?.isEmpty ?? true) ? nil : base
         self.secret = config.string(forKey: "secret", isSecret: true)
+        self.secretFile = config.string(forKey: "secretFile").flatMap { $0.isEmpty ? nil : $0 }
+        guard self.secret == nil || self.secretFile == nil else {
+            throw .configuration("set either --secret or --secret-file, not both")
+        }
         self.rateLimitPerSecond = config.double(forKey: "rateLimit", default: 100)
         self.rateLimitBurst = config.double(forKey: "rateLimitBurst", default: 200)
         guard self.rateLimitPerSecond > 0, self.rateLimitBurst >= 1 else {
@@ -125,7 +133,17 @@ public struct AppConfiguration: Sendable {
             throw .configuration("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
-        self.trustProxy = config.bool(forKey: "trustProxy", default: false)
+        var proxyTrust = ProxyTrust.none
+        if let list = config.string(forKey: "trustedProxies") {
+            guard let parsed = ProxyTrust.parse(list) else {
+                throw .configuration("--trusted-proxies must be a comma-separated list of addresses or CIDR networks, e.g. 10.0.0.0/8,::1")
+            }
+            proxyTrust = parsed
+        }
+        if config.bool(forKey: "trustProxy", default: false) {
+            proxyTrust.networks += ProxyTrust.loopback.networks
+        }
+        self.proxyTrust = proxyTrust
         self.allowPrivateWebhooks = config.bool(forKey: "allowPrivateWebhooks", default: false)
         self.webhookLease = config.double(forKey: "webhookLease", default: 60)
         guard self.webhookLease >= 1 else { throw .configuration("--webhook-lease must be at least 1 second") }

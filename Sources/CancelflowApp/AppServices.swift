@@ -53,6 +53,9 @@ public struct AppServices: Sendable {
         )
     }
 
+    /// What expires, and the sweep that deletes it.
+    public var retention: RetentionService { RetentionService(store: self.store, time: self.time) }
+
     /// The credential service.
     public var credentials: CredentialService { CredentialService(store: self.store, time: self.time, cache: self.credentialCache) }
 
@@ -128,17 +131,25 @@ public struct AppServices: Sendable {
         }
     }
 
-    /// The secret from configuration, or, for SQLite, the one kept beside the database file
-    /// (created with mode 0600 on first start). PostgreSQL deployments run several instances,
-    /// which must share one secret, so there it must be configured.
+    /// The secret from configuration (`--secret-file` or `--secret`), or, for SQLite, the one
+    /// kept beside the database file (created with mode 0600 on first start). PostgreSQL
+    /// deployments run several instances, which must share one secret, so there it must be
+    /// configured. A secret file that other users can read is refused: the secret is the root of
+    /// every token MAC and of the webhook secrets' encryption.
     static func resolveSecret(configuration: AppConfiguration) throws -> ServerSecret {
         if let text = configuration.secret {
             return try ServerSecret(text)
         }
+        if let path = configuration.secretFile {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CancelflowError.configuration("the secret file \(path) does not exist")
+            }
+            return try ServerSecret(Self.readSecretFile(path: path))
+        }
         switch configuration.database {
         case .postgres:
             throw CancelflowError.configuration(
-                "On PostgreSQL every instance must share one server secret: pass --secret or set CANCELFLOW_SECRET (32+ characters)."
+                "On PostgreSQL every instance must share one server secret: pass --secret-file (or set CANCELFLOW_SECRET_FILE) to a file of 32+ characters with mode 0600."
             )
         case .sqlite(let path):
             return try ServerSecret(Self.readOrCreateSecretFile(path: path + ".secret"))
@@ -161,6 +172,16 @@ public struct AppServices: Sendable {
         }
         guard errno == EEXIST else {
             throw CancelflowError.configuration("could not create the server secret file \(path): \(String(cString: strerror(errno)))")
+        }
+        return try Self.readSecretFile(path: path)
+    }
+
+    /// Reads a secret file, refusing one that anyone but its owner may read.
+    static func readSecretFile(path: String) throws -> String {
+        if PrivateFile.isOpenToOthers(path) {
+            throw CancelflowError.configuration(
+                "the secret file \(path) can be read by other users; run: chmod 600 \(path)"
+            )
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CancelflowError.configuration("could not read the server secret file \(path)")

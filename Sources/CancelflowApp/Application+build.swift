@@ -72,6 +72,7 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: InputGuardMiddleware())
     HealthController(pool: services.pool).addRoutes(to: router)
     HostedPagesController(services: services, library: try Templates.library()).addRoutes(to: router)
 

@@ -30,9 +30,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// A plain page for errors outside the API (an unknown address, a server fault).
     static func page(for error: CancelflowError) -> Response {
-        let (heading, text) = error.kind == .notFound
-            ? ("Page not found", "There is nothing at this address. If you followed a cancel link, ask for a new one.")
-            : ("Something went wrong", "Please try again in a few minutes.")
+        let (heading, text) =
+            switch error.kind {
+            case .notFound:
+                ("Page not found", "There is nothing at this address. If you followed a cancel link, ask for a new one.")
+            case .invalidRequest:
+                ("We couldn't read that", "Something in the address or the form wasn't right. Go back and try again.")
+            case .rateLimited:
+                ("Please slow down", "There were too many requests from your connection. Wait a minute and try again.")
+            default:
+                ("Something went wrong", "Please try again in a few minutes.")
+            }
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(heading)</title><link rel="stylesheet" href="/assets/cancelflow.css"></head>
@@ -43,6 +51,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             headers: [.contentType: "text/html; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: html))
         )
+        if let retryAfter = error.retryAfter {
+            response.headers[.retryAfter] = String(retryAfter)
+        }
         PageSecurity.apply(to: &response, styleHash: nil, formTargets: [])
         return response
     }
@@ -81,7 +92,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func response(for error: CancelflowError) -> Response {
         let type = error.code.hasPrefix("idempotency") ? "idempotency_error" : Self.type(for: error.kind)
-        let body = ErrorBody(error: .init(type: type, code: error.code, message: error.message, param: error.param))
+        let body = ErrorBody(
+            error: .init(type: type, code: error.code, message: error.message, param: error.param, requestID: RequestID.current)
+        )
         var response = JSONBody.response(body, status: Self.status(for: error.kind))
         if let retryAfter = error.retryAfter {
             response.headers[.retryAfter] = String(retryAfter)

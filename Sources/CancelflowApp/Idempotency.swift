@@ -11,7 +11,7 @@ import Hummingbird
 /// clear, so they are sealed with AES-GCM under a key derived from the server secret and the
 /// idempotency key itself: a database dump alone opens nothing.
 struct IdempotencyGuard: Sendable {
-    static let window: TimeInterval = 24 * 3600
+    static let window: TimeInterval = RetentionService.idempotencyWindow
 
     let store: any IdempotencyStore
     let secret: ServerSecret

@@ -37,6 +37,7 @@ enum JSONBody {
         if let unknown = dictionary.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
             throw CancelflowError.invalid("unknown_parameter", "Unknown parameter \(unknown).", param: unknown)
         }
+        try Self.checkText(dictionary, path: nil, kind: .line)
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
@@ -48,6 +49,33 @@ enum JSONBody {
                 throw CancelflowError.invalid("parameter_invalid_type", "\(key) must be an integer.", param: key)
             }
             throw Self.describe(error)
+        }
+    }
+
+    /// Top-level fields whose string values are prose or the merchant's own opaque data, which
+    /// may hold line breaks; every other string is a single line.
+    static let freeTextFields: Set<String> = ["metadata", "description"]
+
+    /// Refuses control characters in every key and string value, nested ones included, naming
+    /// the parameter (`metadata.plan`, `events[1]`). Invalid UTF-8 and lone surrogates never
+    /// get here: Foundation's parser refuses them as invalid JSON.
+    static func checkText(_ value: Any, path: String?, kind: InputText.Kind) throws {
+        switch value {
+        case let text as String:
+            try InputText.check(text, param: path ?? "body", kind: kind)
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                let param = path.map { "\($0).\(key)" } ?? key
+                try InputText.check(key, param: param)
+                let kind: InputText.Kind = path == nil && Self.freeTextFields.contains(key) ? .freeText : kind
+                try Self.checkText(object[key]!, path: param, kind: kind)
+            }
+        case let array as [Any]:
+            for (index, element) in array.enumerated() {
+                try Self.checkText(element, path: "\(path ?? "body")[\(index)]", kind: kind)
+            }
+        default:
+            return
         }
     }
 

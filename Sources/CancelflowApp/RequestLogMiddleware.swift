@@ -19,7 +19,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         let path = Self.redactedPath(request.uri.path)
         do {
-            var response = try await next(request, context)
+            var response = try await RequestID.$current.withValue(requestID) { try await next(request, context) }
             response.headers[.requestID] = requestID
             Self.log(context.logger, request.method, path, response.status.code, start)
             return response
@@ -58,6 +58,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return String(segments.joined(separator: "/").prefix(200))
     }
+}
+
+/// The id of the request being handled, for the error body (`ErrorMiddleware`): a task local,
+/// because the context type is generic and the logger's metadata depends on its handler.
+enum RequestID {
+    @TaskLocal static var current: String?
 }
 
 /// An error that still answers with the request's id.

@@ -89,8 +89,8 @@ public struct CancelLinkService: Sendable {
             )
         }
         try Self.validateMetadata(request.metadata)
-        if let returnURL = request.returnURL {
-            try Self.validateReturnURL(returnURL, allowlist: organization.returnURLAllowlist)
+        let returnURL = try request.returnURL.map {
+            try Self.validateReturnURL($0, allowlist: organization.returnURLAllowlist, mode: mode)
         }
         if organization.billingProvider == .builtin {
             try await self.checkBuiltinCustomer(organization: organization, mode: mode, request: request)
@@ -108,7 +108,7 @@ public struct CancelLinkService: Sendable {
             singleUse: request.singleUse,
             expiresAt: Self.truncatedToMillis(request.expiresAt),
             createdAt: Self.truncatedToMillis(now),
-            returnURL: request.returnURL,
+            returnURL: returnURL,
             metadata: request.metadata
         )
         let created = self.events.outbox(.linkCreated(link), organizationID: link.organizationID, mode: mode, at: now)
@@ -191,28 +191,34 @@ public struct CancelLinkService: Sendable {
         }
     }
 
-    static func validateReturnURL(_ text: String, allowlist: [String]) throws {
-        guard text.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-            scheme == "https" || scheme == "http", let host = url.host?.lowercased(), !host.isEmpty
-        else {
-            throw CancelflowError.invalid("return_url_invalid", "returnUrl must be an absolute http(s) URL.", param: "returnUrl")
+    /// Parses a `returnUrl` strictly (`StrictURL`) and checks it against the allow-list; returns
+    /// the re-serialised URL, the only form that is stored and linked to. Live mode requires
+    /// https; test mode also allows http to a loopback host, for a merchant's local backend.
+    public static func validateReturnURL(_ text: String, allowlist: [String], mode: Mode) throws -> String {
+        guard let url = StrictURL.parse(text) else {
+            throw CancelflowError.invalid(
+                "return_url_invalid",
+                "returnUrl must be an absolute https URL of printable ASCII, without user information, backslashes or spaces.",
+                param: "returnUrl"
+            )
         }
-        let allowed = allowlist.contains { entry in
-            let entry = entry.lowercased()
-            if entry.contains("://") {
-                // An origin entry: scheme, host and port must all match.
-                guard let allowed = URL(string: entry) else { return false }
-                return allowed.scheme == scheme && allowed.host == host && allowed.port == url.port
-            }
-            return entry == host
+        guard url.scheme == "https" || (mode == .test && url.isLoopback) else {
+            throw CancelflowError.invalid(
+                "return_url_invalid",
+                mode == .live
+                    ? "returnUrl must use https in live mode."
+                    : "returnUrl must use https (http is allowed only for localhost in test mode).",
+                param: "returnUrl"
+            )
         }
-        guard allowed else {
+        guard allowlist.compactMap(StrictURL.AllowlistEntry.parse).contains(where: { $0.allows(url) }) else {
             throw CancelflowError.unprocessable(
                 "return_url_not_allowed",
                 "returnUrl's host is not on this organization's return-URL allow-list.",
                 param: "returnUrl"
             )
         }
+        return url.text
     }
 
     // Stored timestamps have millisecond precision; the value returned at mint time must be the

@@ -77,13 +77,20 @@ public struct CredentialService: Sendable {
         if let customDomain, !Self.isHostName(customDomain) {
             throw CancelflowError.invalid("custom_domain_invalid", "The custom domain must be a host name.", param: "customDomain")
         }
+        if let bad = returnURLAllowlist.first(where: { StrictURL.AllowlistEntry.parse($0) == nil }) {
+            throw CancelflowError.invalid(
+                "return_host_invalid",
+                "\(bad) is not a host name (app.acme.com) or an origin (https://app.acme.com:8443).",
+                param: "returnHost"
+            )
+        }
         let organization = Organization(
             id: Identifier.make("org_"),
             name: name,
             subdomain: subdomain?.lowercased(),
             customDomain: customDomain?.lowercased(),
             billingProvider: billingProvider,
-            returnURLAllowlist: returnURLAllowlist,
+            returnURLAllowlist: returnURLAllowlist.map { $0.lowercased() },
             createdAt: Millis.date(Millis.from(self.time.now()))
         )
         var issued: [Mode: IssuedCredentials] = [:]

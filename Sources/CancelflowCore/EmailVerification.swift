@@ -72,13 +72,12 @@ public struct RateLimitBucket: Sendable, Equatable {
 
 /// Email verification codes and the counters that limit them.
 public protocol VerificationStore: Sendable {
-    /// Counts one hit in each bucket's current window, in one transaction; returns whether every
-    /// bucket is still within its limit.
+    /// Counts one hit in each bucket's current window, in one transaction, in the order given;
+    /// at the first bucket already at its limit it stops, rolls the others back and returns
+    /// false, so a refused request uses up no budget and writes no row.
     func hit(_ buckets: [RateLimitBucket], windowStart: Date) async throws -> Bool
     /// Takes one hit back (a request that failed through no fault of the customer).
     func refund(bucketKey: String, windowStart: Date) async throws
-    /// Forgets counters of windows that started before `before`; returns how many.
-    func pruneRateLimits(before: Date) async throws -> Int
     /// The customer an address identifies: of several with the address, the newest with a
     /// subscription that can be cancelled, else the newest.
     func customer(organizationID: String, mode: Mode, email: String) async throws -> Customer?
@@ -96,8 +95,6 @@ public protocol VerificationStore: Sendable {
         session: @escaping @Sendable (EmailVerification) -> FlowSession, sessionHash: String,
         matches: @escaping @Sendable (EmailVerification, _ codeHash: String) -> Bool
     ) async throws -> VerificationRedemption
-    /// Deletes codes that expired before `before`; returns how many.
-    func deleteExpiredVerifications(before: Date) async throws -> Int
 }
 
 /// Email verification's rules: codes, their lifetime and tries, and the rate limits.
@@ -161,8 +158,9 @@ public struct VerificationService: Sendable {
         public var customer: Customer?
         /// When the code stops working.
         public var expiresAt: Date
-        /// The address's rate-limit bucket, to refund when the email could not be sent.
-        public var addressBucket: String
+        /// The address's and the organization's rate-limit buckets, to refund when the email
+        /// could not be sent.
+        public var refundBuckets: [String]
         /// The window the hit was counted in.
         public var windowStart: Date
         let verification: EmailVerification
@@ -174,8 +172,9 @@ public struct VerificationService: Sendable {
     public enum RequestOutcome: Sendable {
         /// A code was stored (and, for a customer, is to be sent).
         case issued(Issued)
-        /// Over a rate limit: nothing was stored.
-        case rateLimited
+        /// Over a rate limit: nothing was stored and no budget used; try again in this many
+        /// seconds (the end of the window).
+        case rateLimited(retryAfter: Int)
     }
 
     /// Asks for a code for an address: counts the request against the limits, finds the
@@ -189,15 +188,20 @@ public struct VerificationService: Sendable {
         // Per organization and mode: another organization's (or test mode's) page cannot use up
         // a live customer's codes.
         let addressBucket = "verify-address:\(organizationID):\(mode.rawValue):\(addressHash)"
+        let organizationBucket = "verify-organization:\(organizationID):\(mode.rawValue)"
+        // The client first: a client spraying addresses is stopped there, before it touches any
+        // address's allowance or the organization's email budget. Every email sent (a code or
+        // the "no subscription" note) counts against the organization; a failed send is given
+        // back (`refund`), so the budget counts emails that actually went out.
         let within = try await self.store.hit(
             [
-                RateLimitBucket(key: addressBucket, limit: self.limits.perAddressPerHour),
                 RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour),
-                RateLimitBucket(key: "verify-organization:\(organizationID):\(mode.rawValue)", limit: self.limits.perOrganizationPerHour),
+                RateLimitBucket(key: addressBucket, limit: self.limits.perAddressPerHour),
+                RateLimitBucket(key: organizationBucket, limit: self.limits.perOrganizationPerHour),
             ],
             windowStart: windowStart
         )
-        guard within else { return .rateLimited }
+        guard within else { return .rateLimited(retryAfter: Self.secondsLeft(in: windowStart, length: Self.window, now: now)) }
         let customer = try await self.store.customer(organizationID: organizationID, mode: mode, email: address)
         let id = Identifier.make("ev_")
         let code = Self.makeCode()
@@ -208,7 +212,7 @@ public struct VerificationService: Sendable {
         )
         return .issued(
             Issued(id: id, browserKey: browserKey, code: code, customer: customer, expiresAt: verification.expiresAt,
-                   addressBucket: addressBucket, windowStart: windowStart, verification: verification, addressHash: addressHash,
+                   refundBuckets: [addressBucket, organizationBucket], windowStart: windowStart, verification: verification, addressHash: addressHash,
                    codeHash: self.codeHash(id: id, code: code))
         )
     }
@@ -220,18 +224,22 @@ public struct VerificationService: Sendable {
         )
     }
 
-    /// Gives back the address's hit when the email could not be sent, so that a mail server
-    /// outage does not use up the customer's codes.
+    /// Gives back the address's and the organization's hits when the email could not be sent,
+    /// so that a mail server outage uses up neither the customer's codes nor the merchant's
+    /// email budget. (The client's hit stays: retrying in a loop still counts.)
     public func refund(_ issued: Issued) async throws {
-        try await self.store.refund(bucketKey: issued.addressBucket, windowStart: issued.windowStart)
+        for bucket in issued.refundBuckets {
+            try await self.store.refund(bucketKey: bucket, windowStart: issued.windowStart)
+        }
     }
 
     /// What a code check came to.
     public enum CheckOutcome: Sendable, Equatable {
         /// The check ran.
         case checked(VerificationRedemption)
-        /// The client is over its rate limit: the code was not looked at.
-        case rateLimited
+        /// The client is over its rate limit: the code was not looked at; try again in this many
+        /// seconds.
+        case rateLimited(retryAfter: Int)
     }
 
     /// Checks the code a browser typed on an organization's page; a right code starts a flow
@@ -240,10 +248,11 @@ public struct VerificationService: Sendable {
         async throws -> CheckOutcome
     {
         let now = self.time.now()
+        let windowStart = Self.windowStart(now)
         let within = try await self.store.hit(
-            [RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour)], windowStart: Self.windowStart(now)
+            [RateLimitBucket(key: self.clientBucket(clientIP), limit: self.limits.perClientPerHour)], windowStart: windowStart
         )
-        guard within else { return .rateLimited }
+        guard within else { return .rateLimited(retryAfter: Self.secondsLeft(in: windowStart, length: Self.window, now: now)) }
         let digits = code.filter { !$0.isWhitespace && $0 != "-" }
         // Whatever was typed counts as a try, so malformed input cannot probe for free.
         let typed = digits.count == 6 && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) ? digits : "invalid"
@@ -271,15 +280,6 @@ public struct VerificationService: Sendable {
             }
         )
         return .checked(redemption)
-    }
-
-    /// Sweeps expired codes and old counters.
-    public func sweep() async throws -> Int {
-        let now = self.time.now()
-        let codes = try await self.store.deleteExpiredVerifications(before: now.addingTimeInterval(-Self.window))
-        // Daily windows are the oldest that matter.
-        let counters = try await self.store.pruneRateLimits(before: Self.dayStart(now).addingTimeInterval(-86400))
-        return codes + counters
     }
 
     /// Lower-cased and trimmed; refuses what cannot be an address. ASCII only: the SMTP client
@@ -311,6 +311,18 @@ public struct VerificationService: Sendable {
 
     func codeHash(id: String, code: String) -> String {
         Self.hash("\(id):\(code)", key: self.codeKey)
+    }
+
+    /// Whole seconds (at least 1) until the window that started at `start` ends: a 429's
+    /// `Retry-After`.
+    public static func secondsLeft(in start: Date, length: TimeInterval, now: Date) -> Int {
+        max(1, Int((start.addingTimeInterval(length).timeIntervalSince(now)).rounded(.up)))
+    }
+
+    /// Seconds until the address's daily allowance of wrong tries starts again.
+    public func secondsUntilTomorrow() -> Int {
+        let now = self.time.now()
+        return Self.secondsLeft(in: Self.dayStart(now), length: 86400, now: now)
     }
 
     /// The start of the UTC day `date` falls in.

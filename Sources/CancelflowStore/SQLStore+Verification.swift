@@ -5,23 +5,33 @@ import SQLKit
 extension SQLStore: VerificationStore {
     public func hit(_ buckets: [RateLimitBucket], windowStart: Date) async throws -> Bool {
         let window = Millis.from(windowStart)
-        return try await self.pool.transaction { db in
-            var within = true
-            for bucket in buckets {
-                // One upsert per bucket: the database serialises concurrent hits from every instance.
-                let row = try await db.raw(
-                    """
-                    INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES (\(bind: bucket.key), \(bind: window), 1)
-                    ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
-                    RETURNING hits
-                    """
-                ).first()
-                let hits = try row?.decode(column: "hits", as: Int.self) ?? Int.max
-                if hits > bucket.limit { within = false }
+        do {
+            try await self.pool.transaction { db in
+                for bucket in buckets {
+                    // One conditional upsert per bucket: the database serialises concurrent hits
+                    // from every instance, and a bucket already at its limit is left as it is
+                    // and returns no row.
+                    let row = try await db.raw(
+                        """
+                        INSERT INTO rate_limit_counters (bucket, window_start, hits) VALUES (\(bind: bucket.key), \(bind: window), 1)
+                        ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
+                        WHERE rate_limit_counters.hits < \(bind: bucket.limit)
+                        RETURNING hits
+                        """
+                    ).first()
+                    // Over a limit: stop here and roll back the hits already counted, so a
+                    // refused request uses up no budget and writes no row.
+                    guard row != nil else { throw OverLimit() }
+                }
             }
-            return within
+            return true
+        } catch is OverLimit {
+            return false
         }
     }
+
+    /// Thrown inside `hit`'s transaction to roll it back.
+    private struct OverLimit: Error {}
 
     public func refund(bucketKey: String, windowStart: Date) async throws {
         try await self.pool.write { db in
@@ -31,12 +41,6 @@ extension SQLStore: VerificationStore {
                 WHERE bucket = \(bind: bucketKey) AND window_start = \(bind: Millis.from(windowStart)) AND hits > 0
                 """
             ).run()
-        }
-    }
-
-    public func pruneRateLimits(before: Date) async throws -> Int {
-        try await self.pool.write { db in
-            try await db.raw("DELETE FROM rate_limit_counters WHERE window_start < \(bind: Millis.from(before)) RETURNING bucket").all().count
         }
     }
 
@@ -125,12 +129,6 @@ extension SQLStore: VerificationStore {
             let started = session(verification)
             try await Self.insertFlowSession(started, sessionHash: sessionHash, db: db)
             return .redeemed(started)
-        }
-    }
-
-    public func deleteExpiredVerifications(before: Date) async throws -> Int {
-        try await self.pool.write { db in
-            try await db.raw("DELETE FROM email_verifications WHERE expires_at < \(bind: Millis.from(before)) RETURNING id").all().count
         }
     }
 

@@ -196,7 +196,8 @@ extension SQLStore: WebhookStore {
                 """
                 INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, latency_ms, response_excerpt, error)
                 VALUES (\(bind: Identifier.make("wha_")), \(bind: deliveryID), \(bind: attempted), \(bind: attempt.statusCode.map(Int64.init)),
-                    \(bind: Int64(attempt.latencyMillis)), \(bind: attempt.responseExcerpt), \(bind: attempt.error))
+                    \(bind: Int64(attempt.latencyMillis)), \(bind: attempt.responseExcerpt.map(InputText.sanitized)),
+                    \(bind: attempt.error.map(InputText.sanitized)))
                 """
             ).run()
             if result == .gone {

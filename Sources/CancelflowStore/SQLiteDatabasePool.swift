@@ -67,6 +67,16 @@ public final class SQLiteDatabasePool: DatabasePool {
     /// promises: WAL with `synchronous=FULL` by default, so an acknowledged write survives a crash
     /// of the process or the machine.
     public static func open(path: String, synchronous: Synchronous = .full, logger: Logger) async throws -> SQLiteDatabasePool {
+        // Private from the start: the file, and through it the WAL and SHM SQLite derives from it.
+        if !path.hasPrefix(":memory:"), !path.hasPrefix("file:") {
+            try PrivateFile.create(path)
+            if PrivateFile.isOpenToOthers(path) {
+                logger.warning(
+                    "The database file can be read by other users: chmod 600 it (and its -wal and -shm files)",
+                    metadata: ["path": .string(path)]
+                )
+            }
+        }
         let connection = try DirectSQLiteConnection(path: path)
         var readers: [DirectSQLiteConnection] = []
         do {

@@ -35,8 +35,11 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Parent domain for organization subdomains, e.g. cancel.example.com (default: none).")
     var subdomainBase: String?
 
-    @Option(help: "Server secret for token MACs, 32+ characters (default on SQLite: generated into DATABASE.secret).")
+    @Option(help: "Server secret for token MACs, 32+ characters. Visible to every user in ps: prefer --secret-file (default on SQLite: generated into DATABASE.secret).")
     var secret: String?
+
+    @Option(help: "File holding the server secret (mode 0600; refused when others can read it). The recommended way to pass it (default on SQLite: DATABASE.secret).")
+    var secretFile: String?
 
     @Option(help: "Requests per second allowed per API key (default 100).")
     var rateLimit: Double?
@@ -47,7 +50,10 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (default info).")
     var logLevel: String?
 
-    @Flag(help: "Take the request host from X-Forwarded-Host, behind a proxy that sets it (default off).")
+    @Option(help: "Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For and X-Forwarded-Host are believed (default: none).")
+    var trustedProxies: String?
+
+    @Flag(help: "Shorthand for --trusted-proxies 127.0.0.0/8,::1: a reverse proxy on this machine (default off).")
     var trustProxy = false
 
     @Flag(help: "Allow webhook endpoints on loopback, private and link-local addresses (default off).")
@@ -93,10 +99,12 @@ struct CommonOptions: ParsableArguments {
         set("publicUrl", self.publicUrl.map(ConfigContent.string))
         set("subdomainBase", self.subdomainBase.map(ConfigContent.string))
         set("secret", self.secret.map(ConfigContent.string), secret: true)
+        set("secretFile", self.secretFile.map(ConfigContent.string))
         set("rateLimit", self.rateLimit.map(ConfigContent.double))
         set("rateLimitBurst", self.rateLimitBurst.map(ConfigContent.double))
         set("logLevel", self.logLevel.map(ConfigContent.string))
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
+        set("trustedProxies", self.trustedProxies.map(ConfigContent.string))
         set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)
         set("webhookLease", self.webhookLease.map(ConfigContent.double))
         set("apiKeyCache", self.apiKeyCache.map(ConfigContent.double))

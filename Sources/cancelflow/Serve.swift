@@ -26,7 +26,10 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// Shows the first organization's keys, once; they are not stored anywhere readable.
+    /// Shows the first organization's test credentials, once; they are not stored anywhere
+    /// readable. The live key is never printed: service managers keep standard output for ever,
+    /// and a live key there is a live key in every log archive. The operator issues one from the
+    /// command line, where it is shown once to the person who asked.
     static func announce(_ created: CredentialService.CreatedOrganization, publicURL: URL) {
         let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
         print(
@@ -38,9 +41,10 @@ struct Serve: AsyncParsableCommand {
             │ Test mode   App ID   \(created.test.appId)
             │             API key  \(created.test.apiKey)
             │ Live mode   App ID   \(created.live.appId)
-            │             API key  \(created.live.apiKey)
+            │             API key  not shown; to get one (shown once), run:
+            │   cancelflow keys rotate --org \(created.organization.id) --mode live --grace 0
             │
-            │ The API keys are shown only now and stored only as hashes: copy them
+            │ The test API key is shown only now and stored only as a hash: copy it
             │ into your backend's environment. Next, push a customer and mint a link:
             │
             │   curl -X PUT \(base)/v1/customers/cus_123 \\

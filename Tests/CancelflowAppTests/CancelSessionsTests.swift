@@ -154,6 +154,33 @@ import Testing
         }
     }
 
+    /// URLs Foundation reads as an allowed host but a browser sends elsewhere are refused, and
+    /// what is accepted is stored and linked to in its re-serialised form.
+    @Test(arguments: TestEngine.allCases)
+    func returnURLsThatABrowserCouldReadAsAnotherHostAreRefused(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: ["trustProxy": .bool(true)], returnHosts: ["app.acme.com", "localhost"]) { client, ctx in
+            try await ctx.seedCustomer()
+            for url in [#"https://evil.example\@app.acme.com/"#, "https://evil.example@app.acme.com/", "https://app.acme.com./",
+                        "https://app.acme.com/ x", "http://app.acme.com/", "https://app.acme.com%2f@evil.example/"] {
+                let response = try await client.mint(ctx, extra: ["returnUrl": url])
+                #expect(response.status == .badRequest, "\(url): \(response.text)")
+                #expect(response.error["param"] as? String == "returnUrl", "\(url)")
+            }
+            let live = try await client.mint(ctx, extra: ["returnUrl": "http://localhost:3000/account"], headers: ctx.headers(.live))
+            #expect(live.status == .badRequest, "live mode wants https")
+            let local = try await client.mint(ctx, extra: ["returnUrl": "http://localhost:3000/account"])
+            #expect(local.status == .created, "test mode may return to the merchant's local backend")
+            #expect(try await ctx.linkCount() == 1)
+
+            let minted = try await client.mint(ctx, extra: ["returnUrl": "HTTPS://App.Acme.COM:443/account?from=cancel"])
+            #expect(minted.status == .created)
+            #expect(minted.json["returnUrl"] as? String == "https://app.acme.com/account?from=cancel")
+            let token = try #require(minted.json["token"] as? String)
+            let page = try await TestBrowser(client, host: "cancel.test").get("/cancel/\(token)")
+            #expect(page.text.contains(#"href="https://app.acme.com/account?from&#61;cancel""#) || page.text.contains(#"href="https://app.acme.com/account?from=cancel""#))
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func stripeAndPaddleOrganizationsDeferTheCustomerCheck(engine: TestEngine) async throws {
         for provider in [BillingProvider.stripe, .paddle] {

@@ -50,6 +50,26 @@ import Glibc
         #expect(sink.messages.count == 1)
     }
 
+    /// A server (or a man in the middle) that does not offer STARTTLS never gets the password:
+    /// the login is not sent and nothing is delivered, unless the operator opted out for a
+    /// server on this machine.
+    @Test func aPasswordIsNeverSentInTheClear() async throws {
+        let sink = try await SMTPSink(auth: "mailer:s3cret")
+        defer { sink.stop() }
+        let url = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)"
+        await #expect(throws: SMTPError.tlsUnavailable) { try await SMTPClient(configuration: try SMTPConfiguration(url: url)).send(Self.message) }
+        let opportunistic = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)?starttls=opportunistic"
+        await #expect(throws: SMTPError.tlsUnavailable) {
+            try await SMTPClient(configuration: try SMTPConfiguration(url: opportunistic)).send(Self.message)
+        }
+        #expect(sink.logins.isEmpty, "no login reached the server")
+        #expect(sink.messages.isEmpty)
+        // The explicit opt-out, for a loopback test server.
+        try await SMTPClient(configuration: try SMTPConfiguration(url: url + "?starttls=never")).send(Self.message)
+        #expect(sink.logins == ["plain"])
+        #expect(sink.messages.count == 1)
+    }
+
     @Test func requiredSTARTTLSIsNotSkipped() async throws {
         let sink = try await SMTPSink()
         defer { sink.stop() }
@@ -97,7 +117,13 @@ import Glibc
 
     @Test func configurationURLs() throws {
         let plain = try SMTPConfiguration(url: "smtp://user%40x:p%3Ass@mail.example.com")
-        #expect(plain.port == 587 && plain.username == "user@x" && plain.password == "p:ss" && plain.security == .opportunistic)
+        // With a password, TLS is required unless asked otherwise.
+        #expect(plain.port == 587 && plain.username == "user@x" && plain.password == "p:ss" && plain.security == .startTLSRequired)
+        #expect(try SMTPConfiguration(url: "smtp://mail.example.com").security == .opportunistic)
+        #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "smtp://u:p@mail.example.com?starttls=never") }
+        #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "smtp://u:p@mail.example.com?starttls=sometimes") }
+        #expect(try SMTPConfiguration(url: "smtp://u:p@127.0.0.1:2525?starttls=never").security == .plaintext)
+        #expect(try SMTPConfiguration(url: "smtp://mail.example.com?starttls=never").security == .plaintext)
         #expect(try SMTPConfiguration(url: "smtps://mail.example.com").port == 465)
         #expect(try SMTPConfiguration(url: "smtps://mail.example.com").security == .implicitTLS)
         #expect(throws: SMTPError.self) { try SMTPConfiguration(url: "http://mail.example.com") }

@@ -168,6 +168,51 @@ import Glibc
         }
     }
 
+    /// A receiver answering NUL bytes and bytes that are not UTF-8 gets its failure recorded
+    /// like any other (PostgreSQL refuses NUL in text), so the delivery backs off instead of
+    /// being re-sent after every lease ahead of every other tenant's.
+    @Test(arguments: TestEngine.allCases)
+    func aReceiverAnsweringNULBytesAndGarbageCannotJamDelivery(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                try await ctx.seedCustomer()
+                _ = try await Self.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_link.created"])
+                let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                defer { Task { try? await http.shutdown() } }
+                let answers: [(Int, [UInt8])] = [
+                    (500, [0x61, 0x00, 0x62]), (200, Array("ok\u{0}".utf8)), (503, [0xFF, 0xFE, 0x00, 0x1B, 0xC0, 0x80]),
+                ]
+                for (status, bytes) in answers {
+                    receiver.answer(.bytes(status, bytes))
+                    #expect(try await client.mint(ctx).status == .created)
+                    #expect(try await worker.runOnce(client: http) == 1, "only the new delivery is due")
+                }
+                #expect(receiver.requests.count == 3)
+                #expect(try await worker.runOnce(client: http) == 0, "every failure was recorded and backs off")
+
+                let events = try await client.execute(uri: "/v1/events", method: .get, headers: ctx.headers())
+                let ids = try #require((events.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String })
+                #expect(ids.count == 3)
+                var statuses: [String] = []
+                for id in ids {
+                    let deliveries = try await client.execute(uri: "/v1/events/\(id)/deliveries", method: .get, headers: ctx.headers())
+                    #expect(deliveries.status == .ok)
+                    let delivery = try #require((deliveries.json["data"] as? [[String: Any]])?.first)
+                    statuses.append(try #require(delivery["status"] as? String))
+                    let attempt = try #require((delivery["attempts"] as? [[String: Any]])?.first)
+                    let excerpt = try #require(attempt["response"] as? String)
+                    #expect(!excerpt.unicodeScalars.contains { $0.value == 0 || $0.value == 0x1B }, "\(excerpt.debugDescription)")
+                }
+                #expect(statuses.sorted() == ["pending", "pending", "succeeded"])
+                // The failed ones come back on schedule, not on every pass.
+                ctx.time.advance(by: 10)
+                receiver.answer(.status(200))
+                #expect(try await worker.runOnce(client: http) == 2)
+            }
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func eventsOfOneModeNeverReachTheOtherAndPingsGoToTheOneTested(engine: TestEngine) async throws {
         try await WebhookReceiver.withReceiver { receiver in

@@ -3,6 +3,7 @@ import CancelflowStore
 import CancelflowTestSupport
 import Foundation
 import Logging
+import SQLKit
 import Synchronization
 import Testing
 
@@ -84,7 +85,9 @@ import Testing
                 self.verification(org, customer: "cus_1"), addressHash: "addr-2", browserHash: Hex.sha256("b2"), codeHash: "hash-of-222222"
             )
             #expect(try await self.redeem(store, org, browser: "b2", code: "222222", at: self.now.addingTimeInterval(900)) == .expired)
-            #expect(try await store.deleteExpiredVerifications(before: self.now.addingTimeInterval(901)) == 2)
+            #expect(try await store.purge(.emailVerifications, before: self.now.addingTimeInterval(901), batchSize: 1, maximumBatches: 5)
+                == (batches: 2, more: false))
+            #expect(try await self.count(pool, "email_verifications") == 0)
         }
     }
 
@@ -196,13 +199,25 @@ import Testing
             let client = RateLimitBucket(key: "verify-client:c", limit: 3)
             #expect(try await store.hit([address, client], windowStart: window))
             #expect(try await store.hit([address, client], windowStart: window))
-            #expect(try await store.hit([address, client], windowStart: window) == false, "the address's third hit")
+            #expect(try await store.hit([client, address], windowStart: window) == false, "the address's third hit")
+            // The refused request used up nothing: the client's hit was rolled back with it.
+            #expect(try await self.hits(pool, client.key, window) == 2)
+            #expect(try await self.hits(pool, address.key, window) == 2)
+            // A bucket over its limit stops the request before later buckets are touched.
+            let untouched = RateLimitBucket(key: "verify-organization:o", limit: 100)
+            #expect(try await store.hit([address, untouched], windowStart: window) == false)
+            #expect(try await self.hits(pool, untouched.key, window) == nil, "no row for a refused request")
             try await store.refund(bucketKey: address.key, windowStart: window)
             try await store.refund(bucketKey: address.key, windowStart: window)
+            #expect(try await store.hit([client], windowStart: window), "the client's third hit")
             #expect(try await store.hit([client], windowStart: window) == false, "the client's fourth hit")
+            #expect(try await self.hits(pool, client.key, window) == 3, "a refused hit leaves the count at the limit")
             #expect(try await store.hit([address], windowStart: window), "refunds made room")
             #expect(try await store.hit([address, client], windowStart: window.addingTimeInterval(3600)), "a new window starts over")
-            #expect(try await store.pruneRateLimits(before: window.addingTimeInterval(1)) == 2)
+            #expect(try await self.count(pool, "rate_limit_counters") == 4)
+            #expect(try await store.purge(.rateLimitCounters, before: window.addingTimeInterval(1), batchSize: 500, maximumBatches: 5)
+                == (batches: 1, more: false))
+            #expect(try await self.count(pool, "rate_limit_counters") == 2, "this window's counters went; the next hour's stay")
 
             // Another connection pool on the same database (another instance) sees the same counts.
             if case .postgres(let url) = location {
@@ -218,6 +233,22 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// The rows in a table.
+    func count(_ pool: any DatabasePool, _ table: String) async throws -> Int {
+        try await pool.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1
+        }
+    }
+
+    /// A counter as stored, or nil when the request wrote no row.
+    func hits(_ pool: any DatabasePool, _ bucket: String, _ window: Date) async throws -> Int? {
+        try await pool.read { db in
+            try await db.raw(
+                "SELECT hits FROM rate_limit_counters WHERE bucket = \(bind: bucket) AND window_start = \(bind: Millis.from(window))"
+            ).first()?.decode(column: "hits", as: Int.self)
         }
     }
 

@@ -47,7 +47,7 @@ public final class TestBrowser: Sendable {
         return try await self.send(uri, method: .post, body: ByteBuffer(string: body))
     }
 
-    func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?) async throws -> TestResponse {
+    public func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?) async throws -> TestResponse {
         var headers: HTTPFields = [:]
         let jar = self.cookieJar
         if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }

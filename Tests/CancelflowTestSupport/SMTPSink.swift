@@ -64,6 +64,13 @@ public final class SMTPSink: Sendable {
         return names.compactMap { try? String(contentsOf: mail.appendingPathComponent($0), encoding: .utf8) }
     }
 
+    /// The logins that reached the server, each "tls" or "plain".
+    public var logins: [String] {
+        let mail = self.folder.appendingPathComponent("mail")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".auth") }
+        return names.compactMap { try? String(contentsOf: mail.appendingPathComponent($0), encoding: .utf8) }
+    }
+
     /// Kills the sink without waiting for it (this runs in `defer`, on the cooperative pool).
     public func stop() {
         self.child.killNow()

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Testing
 
 /// The instant test clocks start at.
 public let testEpoch = Date(timeIntervalSince1970: 1_790_000_000)
@@ -70,13 +71,15 @@ public struct TestContext: Sendable {
 }
 
 /// Runs `body` against an app on a fresh database of `engine`, through HummingbirdTesting's
-/// router client (or a live socket with `.live`).
+/// router client, or a live socket with `.live`. A configuration that trusts a proxy runs live
+/// by default: forwarded headers are believed only from a trusted peer, and the router client
+/// has no peer at all, while a live socket's peer is 127.0.0.1 (the `--trust-proxy` loopback).
 public func withTestApp<Result: Sendable>(
     _ engine: TestEngine,
     configuration: [String: ConfigContent] = [:],
     billing: BillingProvider = .builtin,
     returnHosts: [String] = [],
-    testing: TestingSetup = .router,
+    testing: TestingSetup? = nil,
     logger: Logger = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_LOGS"] != nil ? Logger(label: "test") : Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @Sendable @escaping (any TestClientProtocol, TestContext) async throws -> Result
 ) async throws -> Result {
@@ -98,7 +101,8 @@ public func withTestApp<Result: Sendable>(
             location: location
         )
         let app = try buildApplication(services: services, logger: logger)
-        return try await app.test(testing) { client in
+        let proxied = configuration["trustProxy"] != nil || configuration["trustedProxies"] != nil
+        return try await app.test(testing ?? (proxied ? .live : .router)) { client in
             try await body(client, context)
         }
     }
@@ -108,10 +112,19 @@ extension TestResponse {
     /// The body as text.
     public var text: String { String(buffer: self.body) }
 
-    /// The body as a JSON object.
-    public var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(self.body.readableBytesView))) as? [String: Any] ?? [:]
+    /// The body as a JSON object. A body that is not one is a test failure (recorded here, and
+    /// an empty object returned), so that a check such as `json["secret"] == nil` cannot pass
+    /// on a 404 page or a 500.
+    public func json(sourceLocation: SourceLocation = #_sourceLocation) -> [String: Any] {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(self.body.readableBytesView))) as? [String: Any] else {
+            Issue.record("expected a JSON object, got \(self.status.code): \(String(buffer: self.body).prefix(200))", sourceLocation: sourceLocation)
+            return [:]
+        }
+        return object
     }
+
+    /// The body as a JSON object (see `json()`).
+    public var json: [String: Any] { self.json() }
 
     /// The error body's `error` object.
     public var error: [String: Any] { self.json["error"] as? [String: Any] ?? [:] }

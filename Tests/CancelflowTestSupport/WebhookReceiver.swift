@@ -16,6 +16,8 @@ public final class WebhookReceiver: Sendable {
     public enum Behaviour: Sendable {
         case status(Int, retryAfter: Int? = nil)
         case slow(seconds: Double)
+        /// A status with exactly these bytes as the body (NUL bytes, invalid UTF-8, anything).
+        case bytes(Int, [UInt8])
     }
 
     public let port: Int
@@ -51,6 +53,8 @@ public final class WebhookReceiver: Sendable {
             case .slow(let seconds):
                 try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
                 return Response(status: .ok)
+            case .bytes(let code, let bytes):
+                return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
             }
         }
         let app = Application(
@@ -61,10 +65,13 @@ public final class WebhookReceiver: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             defer { group.cancelAll() }
-            for _ in 0..<100 {
-                if (try? await httpStatus("http://127.0.0.1:\(receiver.port)/ready")) != nil { break }
-                try await Task.sleep(for: .milliseconds(20))
+            // Any answer (a 404 for this path) means it listens.
+            var listening = false
+            for _ in 0..<250 where !listening {
+                listening = (try? await httpStatus("http://127.0.0.1:\(receiver.port)/ready")) != nil
+                if !listening { try await Task.sleep(for: .milliseconds(20)) }
             }
+            guard listening else { throw TestSetupError("the webhook receiver did not start on port \(receiver.port)") }
             return try await body(receiver)
         }
     }

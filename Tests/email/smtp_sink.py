@@ -39,6 +39,9 @@ class Store:
 def authenticator(server, session, envelope, mechanism, auth_data):
     if not isinstance(auth_data, LoginPassword):
         return AuthResult(success=False, handled=False)
+    # Every login that reached the server, so a test can prove none was sent in the clear.
+    with open(os.path.join(args.maildir, f"{uuid.uuid4().hex}.auth"), "w") as f:
+        f.write("tls" if session.ssl else "plain")
     user, password = args.auth.split(":", 1)
     ok = auth_data.login.decode() == user and auth_data.password.decode() == password
     # handled=False: let aiosmtpd answer 535 itself on a failure (True would send nothing).

@@ -15,6 +15,9 @@ public struct SMTPConfiguration: Sendable, Equatable {
         case startTLSRequired
         /// TLS from connection (port 465).
         case implicitTLS
+        /// Never STARTTLS (`?starttls=never`): allowed with a password only for a server on
+        /// this machine, for tests and local relays.
+        case plaintext
     }
 
     public var host: String
@@ -29,6 +32,11 @@ public struct SMTPConfiguration: Sendable, Equatable {
     /// The most any one step may take.
     public var timeout: Duration
 
+    static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        return host == "localhost" || host == "::1" || host == "[::1]" || (host.hasPrefix("127.") && host.split(separator: ".").count == 4)
+    }
+
     /// Parses an `smtp://` or `smtps://` URL.
     public init(url: String, heloName: String = "cancelflow.localhost", timeout: Duration = .seconds(15)) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
@@ -38,8 +46,26 @@ public struct SMTPConfiguration: Sendable, Equatable {
         self.port = components.port ?? (scheme == "smtps" ? 465 : 587)
         self.username = components.user?.removingPercentEncoding
         self.password = components.password?.removingPercentEncoding
-        let query = Dictionary(uniqueKeysWithValues: (components.queryItems ?? []).map { ($0.name, $0.value ?? "") })
-        self.security = scheme == "smtps" ? .implicitTLS : (query["starttls"] == "required" ? .startTLSRequired : .opportunistic)
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
+        let credentials = self.username != nil || self.password != nil
+        if scheme == "smtps" {
+            self.security = .implicitTLS
+        } else {
+            switch query["starttls"] {
+            case "required": self.security = .startTLSRequired
+            case "never": self.security = .plaintext
+            // A password never crosses the network in the clear: with credentials, a server
+            // that does not offer STARTTLS (or a man in the middle who strips the offer) is an
+            // error, not a reason to log in without encryption.
+            case nil, "", "opportunistic": self.security = credentials ? .startTLSRequired : .opportunistic
+            default: throw SMTPError.configuration("--smtp-url's starttls must be required, opportunistic or never")
+            }
+        }
+        if credentials, self.security == .plaintext, !Self.isLoopback(host) {
+            throw SMTPError.configuration(
+                "--smtp-url with a user and password needs TLS (STARTTLS or smtps://); starttls=never is allowed only for a server on this machine"
+            )
+        }
         self.verifyCertificate = query["verify"] != "false"
         self.heloName = heloName
         self.timeout = timeout
@@ -136,7 +162,8 @@ public struct SMTPClient: Sendable {
             }
             _ = try await expect(220...220, "the greeting")
             var capabilities = try await session.command("EHLO \(configuration.heloName)", &lines, 250...250, "EHLO")
-            if configuration.security != .implicitTLS {
+            var encrypted = configuration.security == .implicitTLS
+            if configuration.security == .opportunistic || configuration.security == .startTLSRequired {
                 let offered = capabilities.contains { $0.uppercased().hasPrefix("STARTTLS") }
                 if offered {
                     _ = try await session.command("STARTTLS", &lines, 220...220, "STARTTLS")
@@ -149,11 +176,15 @@ public struct SMTPClient: Sendable {
                         )
                     }.get()
                     capabilities = try await session.command("EHLO \(configuration.heloName)", &lines, 250...250, "EHLO after STARTTLS")
+                    encrypted = true
                 } else if configuration.security == .startTLSRequired {
                     throw SMTPError.tlsUnavailable
                 }
             }
             if let username = configuration.username, let password = configuration.password {
+                // The configuration already insists on TLS with credentials; this is the last
+                // line of defence against sending them in the clear.
+                guard encrypted || configuration.security == .plaintext else { throw SMTPError.tlsUnavailable }
                 let token = Data("\u{0}\(username)\u{0}\(password)".utf8).base64EncodedString()
                 _ = try await session.command("AUTH PLAIN \(token)", &lines, 235...235, "the login")
             }

@@ -2,18 +2,18 @@ import CancelflowCore
 import Logging
 import ServiceLifecycle
 
-/// Marks cancel flows that ran out without a decision as `abandoned`, and forgets expired
-/// verification codes and old rate-limit counters, once a minute, until
-/// graceful shutdown. Every instance may run one: the update is conditional, so two sweepers
+/// Marks cancel flows that ran out without a decision as `abandoned`, and deletes what has
+/// expired (idempotency keys, verification codes, old rate-limit counters; `RetentionService`),
+/// once a minute, until graceful shutdown. Every instance may run one: the update is conditional, so two sweepers
 /// never mark a session twice.
 struct FlowSweeper: Service {
     let flow: FlowService
-    let verification: VerificationService
+    let retention: RetentionService
     let logger: Logger
 
     init(services: AppServices, logger: Logger) {
         self.flow = services.flow
-        self.verification = services.verification
+        self.retention = services.retention
         self.logger = logger
     }
 
@@ -28,9 +28,12 @@ struct FlowSweeper: Service {
                 self.logger.error("Sweeping expired cancel flows failed", metadata: ["error": .string(String(describing: error))])
             }
             do {
-                _ = try await self.verification.sweep()
+                let more = try await self.retention.sweep()
+                if !more.isEmpty {
+                    self.logger.notice("Expired records left for the next sweep", metadata: ["tables": .string(more.map(\.rawValue).joined(separator: ","))])
+                }
             } catch {
-                self.logger.error("Sweeping expired verification codes failed", metadata: ["error": .string(String(describing: error))])
+                self.logger.error("Deleting expired records failed", metadata: ["error": .string(String(describing: error))])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }

@@ -54,7 +54,7 @@ struct HostedPagesController: Sendable {
         let token = context.parameters.get("token") ?? ""
         guard self.codec.isAuthentic(token) else { return await self.expired(organization: nil, mode: nil, status: .notFound) }
         let tokenHash = CancelTokenCodec.hash(token)
-        guard let (link, organization) = try await self.linkOnThisHost(tokenHash: tokenHash, request: request) else {
+        guard let (link, organization) = try await self.linkOnThisHost(tokenHash: tokenHash, request: request, context: context) else {
             return await self.expired(organization: nil, mode: nil, status: .gone)
         }
         if let session = try await self.session(request), session.linkID == link.id {
@@ -75,7 +75,7 @@ struct HostedPagesController: Sendable {
         let nonce = request.cookies[PageSecurity.preSessionCookie]?.value.nilIfEmpty ?? Base32.encode(SecureRandom.bytes(16))
         let view = LandingView(
             brand: BrandView(organization, flowContext.settings),
-            keep: KeepView(href: link.returnURL ?? "/kept"),
+            keep: KeepView(href: Self.returnTarget(link.returnURL) ?? "/kept"),
             customerName: flowContext.customer?.name,
             subscriptions: flowContext.subscriptions.enumerated().map { SubscriptionView($1, index: $0) },
             action: "/cancel/\(token)",
@@ -104,7 +104,7 @@ struct HostedPagesController: Sendable {
                 status: .forbidden
             )
         }
-        guard let (link, organization) = try await self.linkOnThisHost(tokenHash: tokenHash, request: request) else {
+        guard let (link, organization) = try await self.linkOnThisHost(tokenHash: tokenHash, request: request, context: context) else {
             return await self.expired(organization: nil, mode: nil, status: .gone)
         }
         let sessionKey = Base32.encode(SecureRandom.bytes(32))
@@ -146,21 +146,21 @@ struct HostedPagesController: Sendable {
         try await self.act(request, context) { session, form in
             let accept = form["decision"] == "accept"
             try await self.flow.decideOffer(session, accept: accept)
-            return accept ? session.returnURL : nil
+            return accept ? Self.returnTarget(session.returnURL) : nil
         }
     }
 
     @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await self.act(request, context) { session, _ in
             try await self.flow.confirmCancellation(session)
-            return session.returnURL
+            return Self.returnTarget(session.returnURL)
         }
     }
 
     @Sendable func keep(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await self.act(request, context) { session, _ in
             try await self.flow.keep(session)
-            return session.returnURL
+            return Self.returnTarget(session.returnURL)
         }
     }
 
@@ -231,7 +231,7 @@ struct HostedPagesController: Sendable {
             return self.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)
         case .done(let outcome):
             let view = DoneView(brand: brand, outcome: outcome, subscription: subscription,
-                                timing: flowContext.settings.cancelTiming, returnUrl: session.returnURL,
+                                timing: flowContext.settings.cancelTiming, returnUrl: Self.returnTarget(session.returnURL),
                                 verifyUrl: Self.verifyURL(appID: nil))
             return self.render("done", view, status: status, formTargets: formTargets)
         }
@@ -240,21 +240,17 @@ struct HostedPagesController: Sendable {
     // MARK: - Helpers
 
     /// The link a token hash names, when the request came to a host of the link's organization.
-    func linkOnThisHost(tokenHash: String, request: Request) async throws -> (CancelLink, Organization)? {
+    func linkOnThisHost(tokenHash: String, request: Request, context: AppRequestContext) async throws -> (CancelLink, Organization)? {
         guard let link = try await self.services.store.link(tokenHash: tokenHash),
             let organization = try await self.services.store.organization(id: link.organizationID)
         else { return nil }
         let picker = DomainPicker(publicURL: self.services.configuration.publicURL, subdomainBase: self.services.configuration.subdomainBase)
-        guard picker.accepts(host: self.host(of: request), for: organization) else { return nil }
+        guard picker.accepts(host: self.host(of: request, context), for: organization) else { return nil }
         return (link, organization)
     }
 
-    func host(of request: Request) -> String {
-        if self.services.configuration.trustProxy, let forwarded = request.headers[.xForwardedHost] {
-            // The last value is the one our proxy added; earlier ones came from the client.
-            return forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        }
-        return request.head.authority ?? ""
+    func host(of request: Request, _ context: AppRequestContext) -> String {
+        self.services.configuration.proxyTrust.host(request, peer: context.remoteIP)
     }
 
     /// The flow session the browser's cookie names.
@@ -313,9 +309,15 @@ struct HostedPagesController: Sendable {
         appID.map { "/verify?org=\($0)" } ?? "/verify"
     }
 
+    /// A stored return URL as the pages may link to it: parsed again with today's strict rules,
+    /// so a link minted before them can never send the customer somewhere its allow-list did
+    /// not mean.
+    static func returnTarget(_ stored: String?) -> String? {
+        stored.flatMap { StrictURL.parse($0)?.text }
+    }
+
     static func origin(_ url: String) -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+        StrictURL.parse(url)?.origin
     }
 
     static func summary(_ subscription: Subscription?, timing: CancelTiming) -> String {

@@ -38,9 +38,9 @@ extension HostedPagesController {
 
     /// The organization and mode: from `?org=APP_ID` (which must be served on one of that
     /// organization's hosts), else from the merchant's custom domain or subdomain, in live mode.
-    func verifyTarget(_ request: Request, appID: String?) async throws -> VerifyTarget? {
+    func verifyTarget(_ request: Request, _ context: AppRequestContext, appID: String?) async throws -> VerifyTarget? {
         let store = self.services.store
-        let host = self.host(of: request)
+        let host = self.host(of: request, context)
         let picker = DomainPicker(publicURL: self.services.configuration.publicURL, subdomainBase: self.services.configuration.subdomainBase)
         let organization: Organization
         let mode: Mode
@@ -61,7 +61,7 @@ extension HostedPagesController {
 
     /// `GET /verify`: asks for the address.
     @Sendable func verifyForm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let target = try await self.verifyTarget(request, appID: request.uri.queryParameters["org"].map(String.init)) else {
+        guard let target = try await self.verifyTarget(request, context, appID: request.uri.queryParameters["org"].map(String.init)) else {
             return self.unknownVerifyPage()
         }
         if let unavailable = self.unavailablePage(target) { return unavailable }
@@ -72,7 +72,7 @@ extension HostedPagesController {
     @Sendable func requestCode(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.read(&request)
-        guard let target = try await self.verifyTarget(request, appID: form["org"]) else { return self.unknownVerifyPage() }
+        guard let target = try await self.verifyTarget(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
         if let unavailable = self.unavailablePage(target) { return unavailable }
         let email = String((form["email"] ?? "").prefix(VerificationService.maximumAddressLength + 10))
         guard self.security.verifyEmailForm(field: form["csrf"], nonce: request.cookies[PageSecurity.verifyNonceCookie]?.value, target: target.key)
@@ -88,13 +88,19 @@ extension HostedPagesController {
         } catch let error as CancelflowError where error.kind == .invalidRequest {
             return self.emailPage(request, target: target, email: email, error: error.message, status: .badRequest)
         }
-        guard case .issued(let issued) = outcome else {
+        let issued: VerificationService.Issued
+        switch outcome {
+        case .issued(let value):
+            issued = value
+        case .rateLimited(let retryAfter):
             context.logger.notice("Verification request over the rate limit", metadata: ["organization_id": .string(target.organization.id)])
-            return self.emailPage(
+            var response = self.emailPage(
                 request, target: target, email: email,
                 error: "Too many codes have been requested. Please wait a while (up to an hour) and try again.",
                 status: .tooManyRequests
             )
+            response.headers[.retryAfter] = String(retryAfter)
+            return response
         }
         let outgoing = self.verificationEmail(issued, to: (try? VerificationService.normalizedAddress(email)) ?? email, target: target)
         do {
@@ -125,7 +131,7 @@ extension HostedPagesController {
     /// `GET /verify/code`: asks for the code.
     @Sendable func codeForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let appID = request.uri.queryParameters["org"].map(String.init)
-        guard let target = try await self.verifyTarget(request, appID: appID) else { return self.unknownVerifyPage() }
+        guard let target = try await self.verifyTarget(request, context, appID: appID) else { return self.unknownVerifyPage() }
         guard let key = self.browserKey(request) else { return Self.redirect("/verify" + target.query) }
         return self.codePage(target: target, browserKey: key, error: nil, status: .ok)
     }
@@ -134,7 +140,7 @@ extension HostedPagesController {
     @Sendable func enterCode(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.read(&request)
-        guard let target = try await self.verifyTarget(request, appID: form["org"]) else { return self.unknownVerifyPage() }
+        guard let target = try await self.verifyTarget(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
         guard let key = self.browserKey(request) else { return Self.redirect("/verify" + target.query) }
         guard self.security.verifyCodeForm(field: form["csrf"], browserKey: key) else {
             return self.codePage(target: target, browserKey: key, error: "This page was open too long. Please try again.", status: .forbidden)
@@ -145,9 +151,11 @@ extension HostedPagesController {
             sessionHash: Hex.sha256(sessionKey)
         )
         switch outcome {
-        case .rateLimited:
-            return self.codePage(target: target, browserKey: key, error: "Too many tries. Please wait a while (up to an hour) and try again.",
-                                 status: .tooManyRequests)
+        case .rateLimited(let retryAfter):
+            var response = self.codePage(target: target, browserKey: key, error: "Too many tries. Please wait a while (up to an hour) and try again.",
+                                         status: .tooManyRequests)
+            response.headers[.retryAfter] = String(retryAfter)
+            return response
         case .checked(.wrongCode(let left)):
             return self.codePage(target: target, browserKey: key,
                                  error: "That code isn't right. You can try \(left) more time\(left == 1 ? "" : "s").", status: .badRequest)
@@ -155,8 +163,10 @@ extension HostedPagesController {
             return self.codePage(target: target, browserKey: key,
                                  error: "Too many wrong codes: this one no longer works. Ask for a new code.", status: .badRequest)
         case .checked(.tooManyTries):
-            return self.codePage(target: target, browserKey: key,
-                                 error: "Too many wrong codes for this address today. Please try again tomorrow.", status: .tooManyRequests)
+            var response = self.codePage(target: target, browserKey: key,
+                                         error: "Too many wrong codes for this address today. Please try again tomorrow.", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(self.services.verification.secondsUntilTomorrow())
+            return response
         case .checked(.expired):
             return self.codePage(target: target, browserKey: key,
                                  error: "This code has expired or was already used. Ask for a new code.", status: .badRequest)
@@ -175,7 +185,7 @@ extension HostedPagesController {
     @Sendable func devMailbox(_ request: Request, context: AppRequestContext) async throws -> Response {
         let appID = request.uri.queryParameters["org"].map(String.init)
         guard let mailbox = self.services.mailer.mailbox, let appID,
-            let target = try await self.verifyTarget(request, appID: appID), target.mode == .test
+            let target = try await self.verifyTarget(request, context, appID: appID), target.mode == .test
         else {
             return self.problemPage(heading: "Page not found", message: "There is no test mailbox here.", retryURL: nil, status: .notFound)
         }
@@ -234,14 +244,9 @@ extension HostedPagesController {
         return key
     }
 
-    /// The client's IP: the peer, or behind a trusted proxy the address it appended last.
+    /// The client's IP: the peer, or behind a trusted proxy the address it saw (`ProxyTrust`).
     func clientIP(_ request: Request, _ context: AppRequestContext) -> String {
-        if self.services.configuration.trustProxy, let forwarded = request.headers[.xForwardedFor],
-            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
-        {
-            return last
-        }
-        return context.remoteIP ?? "unknown"
+        self.services.configuration.proxyTrust.client(request, peer: context.remoteIP) ?? "unknown"
     }
 
     /// The email for an issued code: the code to a customer, a short note to anyone else.

@@ -136,7 +136,7 @@ public struct WebhookWorker: Service {
         } catch let error as DeliveryFailure {
             failure = error.reason
         } catch {
-            failure = String(describing: error).prefix(300).description
+            failure = InputText.sanitized(String(describing: error).prefix(300).description)
         }
         let elapsed = ContinuousClock.now - started
         let attempt = DeliveryAttempt(
@@ -162,6 +162,17 @@ public struct WebhookWorker: Service {
             try await self.store.recordAttempt(deliveryID: claim.id, worker: self.id, attempt: attempt, result: result)
         } catch {
             self.logger.error("Recording a webhook attempt failed", metadata: ["delivery_id": .string(claim.id), "error": .string("\(error)")])
+            // Whatever went wrong with the details, the attempt and its result must be recorded:
+            // a delivery whose failure is never written is re-sent after every lease and, with
+            // the oldest due time, claimed before every other tenant's.
+            var bare = attempt
+            bare.responseExcerpt = nil
+            bare.error = "The attempt's details could not be recorded."
+            do {
+                try await self.store.recordAttempt(deliveryID: claim.id, worker: self.id, attempt: bare, result: result)
+            } catch {
+                self.logger.error("Recording a webhook attempt failed again", metadata: ["delivery_id": .string(claim.id)])
+            }
         }
         self.logger.info(
             "Webhook attempt",
@@ -187,7 +198,9 @@ public struct WebhookWorker: Service {
                 }
                 return (
                     Int(response.status.code), response.headers.first(name: "retry-after").flatMap(TimeInterval.init),
-                    String(decoding: body.readableBytesView.prefix(1024), as: UTF8.self)
+                    // The receiver's bytes, made storable: NUL and other controls, and bytes that
+                    // are not UTF-8, become U+FFFD.
+                    InputText.sanitized(body.readableBytesView.prefix(1024))
                 )
             }
             group.addTask {
