@@ -240,7 +240,8 @@ import Glibc
         try await withTestApp(engine, configuration: ["trustProxy": .bool(true)]) { client, ctx in
             for url in ["http://127.0.0.1:9/hooks", "http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]/x",
                         "http://localhost/x", "ftp://example.com/x", "not a url", "http://[::ffff:127.0.0.1]/x",
-                        "http://[64:ff9b::a9fe:a9fe]/x", "http://[2002:7f00:1::]/x", "http://[fd00::1]/x", "http://100.64.0.1/x"] {
+                        "http://[64:ff9b::a9fe:a9fe]/x", "http://[2002:7f00:1::]/x", "http://[fd00::1]/x", "http://100.64.0.1/x",
+                        #"https://example.com\@127.0.0.1/x"#, "https://user:pw@example.com/x", "https://example.com/a b"] {
                 let response = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
                                                         body: jsonBody(["url": url]))
                 #expect(response.status == .unprocessableContent, "\(url): \(response.text)")

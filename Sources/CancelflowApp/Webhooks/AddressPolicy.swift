@@ -1,3 +1,4 @@
+import CancelflowCore
 import Foundation
 
 #if canImport(Glibc)
@@ -86,9 +87,12 @@ enum AddressPolicy {
 
     /// Checks an endpoint URL; returns a reason when it must be refused.
     static func check(url: String, mode: String, allowPrivate: Bool) async -> String? {
-        guard url.count <= 2048, let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty, components.user == nil
-        else { return "url must be an absolute http(s) URL without credentials." }
+        // Parsed as strictly as return URLs: what we check must be what the HTTP client connects to.
+        guard let parsed = StrictURL.parse(url) else {
+            return "url must be an absolute http(s) URL of printable ASCII, without credentials, backslashes or spaces."
+        }
+        let scheme = parsed.scheme
+        let host = parsed.host
         if mode == "live", scheme != "https" { return "Live-mode endpoints must use https." }
         if allowPrivate { return nil }
         let addresses = await Self.resolve(host)

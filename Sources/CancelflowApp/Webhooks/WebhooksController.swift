@@ -174,6 +174,8 @@ public func createWebhookEndpoint(
     if let reason = await AddressPolicy.check(url: url, mode: mode.rawValue, allowPrivate: services.configuration.allowPrivateWebhooks) {
         throw CancelflowError.unprocessable("url_not_allowed", reason, param: "url")
     }
+    // Stored as re-serialised from what was checked.
+    let url = StrictURL.parse(url)?.text ?? url
     guard try await services.store.organization(id: organizationID) != nil else {
         throw CancelflowError.notFound("organization_not_found", "No organization \(organizationID).")
     }
