@@ -98,6 +98,18 @@ public struct AppConfiguration: Sendable {
     /// on every instance within it. Default 5; 0 checks the database on every request.
     public var apiKeyCacheSeconds: Double
 
+    /// Seconds a client has to send a request's headers (from connecting, or from the end of
+    /// the previous response on a kept-alive connection) and, separately, its body; a client
+    /// that trickles them is cut off. Default 15.
+    public var readTimeoutSeconds: Double
+    public var readTimeout: Duration { .milliseconds(Int64(self.readTimeoutSeconds * 1000)) }
+    /// Failed API authentications one client address may make per minute before its requests
+    /// are refused without a database lookup. Default 20.
+    public var authFailureLimit: Int
+    /// Form submissions (POSTs) to hosted pages one client address may make per minute.
+    /// Default 60.
+    public var pagePostLimit: Int
+
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
 
@@ -172,6 +184,13 @@ public struct AppConfiguration: Sendable {
         self.verifyOrganizationLimit = config.int(forKey: "verifyOrganizationLimit", default: 1000)
         guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1, self.verifyOrganizationLimit >= 1 else {
             throw .configuration("--verify-address-limit, --verify-client-limit and --verify-organization-limit must be at least 1")
+        }
+        self.readTimeoutSeconds = config.double(forKey: "readTimeout", default: 15)
+        guard (1...300).contains(self.readTimeoutSeconds) else { throw .configuration("--read-timeout must be between 1 and 300 seconds") }
+        self.authFailureLimit = config.int(forKey: "authFailureLimit", default: 20)
+        self.pagePostLimit = config.int(forKey: "pagePostLimit", default: 60)
+        guard self.authFailureLimit >= 1, self.pagePostLimit >= 1 else {
+            throw .configuration("--auth-failure-limit and --page-post-limit must be at least 1")
         }
         let host = (publicURL.host ?? "").lowercased()
         let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"

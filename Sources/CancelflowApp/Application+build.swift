@@ -2,6 +2,7 @@ import CancelflowCore
 import CancelflowStore
 import Configuration
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 
@@ -60,8 +61,18 @@ public func buildApplication(
 public func buildApplication(services: AppServices, logger: Logger) throws -> Application<RouterResponder<AppRequestContext>> {
     let configuration = services.configuration
     let router = try buildRouter(services: services)
+    // Header limits well above what any client of ours sends (our own cookies are short) and
+    // well below NIO's 80 KiB default; over them, HeaderLimitHandler answers 431. The idle
+    // timeout doubles as the deadline for a request's headers: it is not reset by header bytes,
+    // so a client trickling them is cut off (slowloris).
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [HeaderLimitHandler()],
+        idleTimeout: .milliseconds(Int64(configuration.readTimeoutSeconds * 1000)),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100)
+    )
     return Application(
         router: router,
+        server: .http1(configuration: http1),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cancelflow"),
         logger: logger
     )
@@ -73,6 +84,13 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputGuardMiddleware())
+    router.add(
+        middleware: PagePostThrottle(
+            limiter: RateLimiter(rate: Double(services.configuration.pagePostLimit) / 60, burst: Double(services.configuration.pagePostLimit),
+                                 time: services.time),
+            proxyTrust: services.configuration.proxyTrust
+        )
+    )
     HealthController(pool: services.pool).addRoutes(to: router)
     HostedPagesController(services: services, library: try Templates.library()).addRoutes(to: router)
 
@@ -82,7 +100,17 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
         time: services.time
     )
     let api = router.group("v1")
-        .add(middleware: APIAuthMiddleware(credentials: services.credentials, limiter: limiter))
+        .add(
+            middleware: APIAuthMiddleware(
+                credentials: services.credentials,
+                limiter: limiter,
+                failures: RateLimiter(
+                    rate: Double(services.configuration.authFailureLimit) / 60, burst: Double(services.configuration.authFailureLimit),
+                    time: services.time
+                ),
+                proxyTrust: services.configuration.proxyTrust
+            )
+        )
         .group(context: APIRequestContext.self)
     let idempotency = IdempotencyGuard(store: services.store, secret: services.secret, time: services.time)
     CancelSessionsController(services: services, idempotency: idempotency).addRoutes(to: api.group("cancel-sessions"))

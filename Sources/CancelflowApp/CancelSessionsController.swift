@@ -18,7 +18,7 @@ struct CancelSessionsController: Sendable {
     /// `POST /v1/cancel-sessions`.
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.collect(&request)
+        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
         return try await self.idempotency.run(request: request, context: context, body: body) {
             let input = try JSONBody.decode(CreateCancelSessionRequest.self, from: body, allowedKeys: CreateCancelSessionRequest.allowedKeys)
             guard let expiresAt = Timestamp.parse(input.expiresAt) else {
@@ -90,7 +90,7 @@ struct CancelSessionsController: Sendable {
     /// `POST /v1/cancel-sessions/{id}/revoke`.
     @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.collect(&request)
+        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
         let id = try context.parameters.require("id")
         return try await self.idempotency.run(request: request, context: context, body: body) {
             let identity = context.identity

@@ -18,7 +18,7 @@ struct CustomersController: Sendable {
         var request = request
         let customerID = try context.parameters.require("customerId")
         try CancelLinkService.validateIdentifier(customerID, param: "customerId")
-        let body = try await JSONBody.collect(&request)
+        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
         let input = try JSONBody.decode(UpsertCustomerRequest.self, from: body, allowedKeys: UpsertCustomerRequest.allowedKeys)
         if let email = input.email {
             guard email.count <= 254, Self.looksLikeEmail(email) else {
@@ -54,7 +54,7 @@ struct CustomersController: Sendable {
         let subscriptionID = try context.parameters.require("subscriptionId")
         try CancelLinkService.validateIdentifier(customerID, param: "customerId")
         try CancelLinkService.validateIdentifier(subscriptionID, param: "subscriptionId")
-        let body = try await JSONBody.collect(&request)
+        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
         let input = try JSONBody.decode(UpsertSubscriptionRequest.self, from: body, allowedKeys: UpsertSubscriptionRequest.allowedKeys)
         guard let status = SubscriptionStatus(rawValue: input.status) else {
             throw CancelflowError.invalid(

@@ -34,7 +34,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             switch error.kind {
             case .notFound:
                 ("Page not found", "There is nothing at this address. If you followed a cancel link, ask for a new one.")
-            case .invalidRequest:
+            case .invalidRequest, .timeout:
                 ("We couldn't read that", "Something in the address or the form wasn't right. Go back and try again.")
             case .rateLimited:
                 ("Please slow down", "There were too many requests from your connection. Wait a minute and try again.")
@@ -77,13 +77,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .conflict: .conflict
         case .unprocessable: .unprocessableContent
         case .rateLimited: .tooManyRequests
+        case .timeout: .requestTimeout
         case .configuration, .internal: .internalServerError
         }
     }
 
     static func type(for kind: CancelflowError.Kind) -> String {
         switch kind {
-        case .invalidRequest, .notFound, .conflict, .unprocessable: "invalid_request_error"
+        case .invalidRequest, .notFound, .conflict, .unprocessable, .timeout: "invalid_request_error"
         case .authentication: "authentication_error"
         case .rateLimited: "rate_limit_error"
         case .configuration, .internal: "api_error"

@@ -9,10 +9,10 @@ enum JSONBody {
     /// The largest request body the API reads (64 KiB).
     static let maximumSize = 64 * 1024
 
-    /// Collects the body, refusing more than 64 KiB.
-    static func collect(_ request: inout Request) async throws -> ByteBuffer {
+    /// Collects the body, refusing more than 64 KiB or one that takes longer than `deadline`.
+    static func collect(_ request: inout Request, within deadline: Duration) async throws -> ByteBuffer {
         do {
-            return try await request.collectBody(upTo: Self.maximumSize)
+            return try await BodyReader.collect(&request, upTo: Self.maximumSize, within: deadline)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             // NIO's NIOTooManyBytesError (and HTTPError) both report 413.
             throw CancelflowError.invalid("body_too_large", "The request body must be at most 64 KiB.")

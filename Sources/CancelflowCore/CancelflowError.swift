@@ -10,6 +10,8 @@ public struct CancelflowError: Error, Sendable, Equatable, CustomStringConvertib
         case conflict
         case unprocessable
         case rateLimited
+        /// The client took too long to send its request (408).
+        case timeout
         case configuration
         case `internal`
     }

@@ -68,6 +68,15 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Seconds an API-key check is remembered; revocation and rotation take effect within it on every instance (default 5, 0 = never).")
     var apiKeyCache: Double?
 
+    @Option(help: "Seconds a client has to send a request's headers, and then its body, before it is cut off (default 15).")
+    var readTimeout: Double?
+
+    @Option(help: "Failed API authentications one client address may make per minute before it is refused without a database lookup (default 20).")
+    var authFailureLimit: Int?
+
+    @Option(help: "Form submissions to hosted pages one client address may make per minute (default 60).")
+    var pagePostLimit: Int?
+
     @Option(help: "Mail server for verification codes: smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=required) or smtps://user:pass@host:465 (default: none, emails go to the log and test-mode ones to /dev/mailbox).")
     var smtpUrl: String?
 
@@ -109,6 +118,9 @@ struct CommonOptions: ParsableArguments {
         set("webhookLease", self.webhookLease.map(ConfigContent.double))
         set("apiKeyCache", self.apiKeyCache.map(ConfigContent.double))
         set("sqliteSynchronous", self.sqliteSynchronous.map(ConfigContent.string))
+        set("readTimeout", self.readTimeout.map(ConfigContent.double))
+        set("authFailureLimit", self.authFailureLimit.map(ConfigContent.int))
+        set("pagePostLimit", self.pagePostLimit.map(ConfigContent.int))
         set("smtpUrl", self.smtpUrl.map(ConfigContent.string), secret: true)
         set("mailFrom", self.mailFrom.map(ConfigContent.string))
         set("verifyAddressLimit", self.verifyAddressLimit.map(ConfigContent.int))

@@ -92,7 +92,7 @@ struct HostedPagesController: Sendable {
         var request = request
         let token = context.parameters.get("token") ?? ""
         guard self.codec.isAuthentic(token) else { return await self.expired(organization: nil, mode: nil, status: .notFound) }
-        let form = try await FormBody.read(&request)
+        let form = try await FormBody.read(&request, within: self.services.configuration.readTimeout)
         let tokenHash = CancelTokenCodec.hash(token)
         let nonce = request.cookies[PageSecurity.preSessionCookie]?.value
         guard self.security.verifyLanding(field: form["csrf"], nonce: nonce, tokenHash: tokenHash) else {
@@ -174,7 +174,7 @@ struct HostedPagesController: Sendable {
     ) async throws -> Response {
         var request = request
         guard let session = try await self.session(request) else { return await self.expired(organization: nil, mode: nil, status: .gone) }
-        let form = try await FormBody.read(&request)
+        let form = try await FormBody.read(&request, within: self.services.configuration.readTimeout)
         guard self.security.verifyFlow(field: form["csrf"], sessionID: session.id) else {
             return self.problemPage(
                 heading: "Please try again",

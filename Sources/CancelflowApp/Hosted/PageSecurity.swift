@@ -129,10 +129,12 @@ struct FormBody {
 
     subscript(_ name: String) -> String? { self.fields[name] }
 
-    static func read(_ request: inout Request) async throws -> FormBody {
+    static func read(_ request: inout Request, within deadline: Duration) async throws -> FormBody {
         let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: Self.maximumSize)
+            buffer = try await BodyReader.collect(&request, upTo: Self.maximumSize, within: deadline)
+        } catch let error as CancelflowError where error.kind == .timeout {
+            throw error
         } catch {
             throw CancelflowError.invalid("body_too_large", "The form is too large.")
         }

@@ -71,7 +71,7 @@ extension HostedPagesController {
     /// `POST /verify`: counts the request against the limits, stores a code, sends the email.
     @Sendable func requestCode(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
-        let form = try await FormBody.read(&request)
+        let form = try await FormBody.read(&request, within: self.services.configuration.readTimeout)
         guard let target = try await self.verifyTarget(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
         if let unavailable = self.unavailablePage(target) { return unavailable }
         let email = String((form["email"] ?? "").prefix(VerificationService.maximumAddressLength + 10))
@@ -139,7 +139,7 @@ extension HostedPagesController {
     /// `POST /verify/code`: a right code starts the flow in this browser.
     @Sendable func enterCode(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
-        let form = try await FormBody.read(&request)
+        let form = try await FormBody.read(&request, within: self.services.configuration.readTimeout)
         guard let target = try await self.verifyTarget(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
         guard let key = self.browserKey(request) else { return Self.redirect("/verify" + target.query) }
         guard self.security.verifyCodeForm(field: form["csrf"], browserKey: key) else {

@@ -30,7 +30,7 @@ struct WebhooksController: Sendable {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.collect(&request)
+        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
         let input = try JSONBody.decode(CreateEndpoint.self, from: body, allowedKeys: CreateEndpoint.allowedKeys)
         let (endpoint, secret) = try await createWebhookEndpoint(
             services: self.services, organizationID: context.identity.organizationID, mode: context.identity.mode,

@@ -1,0 +1,72 @@
+import Dispatch
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain TCP connection to a loopback port, for what no HTTP client will send: headers a byte
+/// at a time, oversized header blocks, bodies that never finish. Its blocking socket calls run
+/// on Dispatch threads, never on Swift's cooperative pool.
+public final class RawConnection: @unchecked Sendable {
+    let fd: Int32
+
+    /// Connects to 127.0.0.1:`port`; reads time out after `readTimeout` seconds.
+    public init(port: Int, readTimeout: Int = 30) throws {
+        self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard self.fd >= 0 else { throw TestSetupError("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(self.fd)
+            throw TestSetupError("connect() to port \(port) failed")
+        }
+        var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(self.fd) }
+
+    /// Sends bytes; false when the peer has closed the connection.
+    public func send(_ bytes: [UInt8]) async -> Bool {
+        await Self.offPool {
+            bytes.withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+        }
+    }
+
+    /// Sends text.
+    public func send(_ text: String) async -> Bool {
+        await self.send(Array(text.utf8))
+    }
+
+    /// Reads until the peer closes the connection (or the read timeout passes); returns what
+    /// arrived and whether the peer closed.
+    public func readToEnd() async -> (text: String, closed: Bool) {
+        await Self.offPool {
+            var data: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+                if count > 0 {
+                    data.append(contentsOf: buffer[0..<count])
+                } else {
+                    // 0: closed by the peer; -1 with ECONNRESET also means it is gone; a timeout
+                    // (EAGAIN) means it is still open.
+                    let closed = count == 0 || errno == ECONNRESET
+                    return (String(decoding: data, as: UTF8.self), closed)
+                }
+            }
+        }
+    }
+
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
+}
