@@ -80,6 +80,7 @@ let package = Package(
             name: "cancelflow",
             dependencies: [
                 "CancelflowApp",
+                "CancelflowStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

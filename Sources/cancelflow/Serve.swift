@@ -1,6 +1,7 @@
 import ArgumentParser
 import CancelflowApp
 import CancelflowCore
+import CancelflowStore
 import Foundation
 import Hummingbird
 import Logging
@@ -88,5 +89,33 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         try await withServices(self.options) { _ in }
         print("Database is up to date.")
+    }
+}
+
+/// `cancelflow backup --to FILE`: a consistent copy of a live SQLite database, taken while the
+/// server runs. On PostgreSQL, `pg_dump` is the tool (see the README).
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a live SQLite database to a new file (mode 0600) without stopping the server."
+    )
+
+    @Option(help: "The file to write; it must not exist yet.")
+    var to: String
+
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let configuration = try await self.options.configuration()
+        guard case .sqlite(let path) = configuration.database else {
+            throw CommandFailure(message: "cancelflow backup copies SQLite databases; on PostgreSQL use pg_dump (see README.md, \"Backups\").")
+        }
+        let size: Int
+        do {
+            size = try SQLiteDatabasePool.backup(databasePath: path, to: self.to)
+        } catch {
+            throw CommandFailure(error)
+        }
+        print("Copied \(path) to \(self.to) (\(size) bytes).")
+        print("Keep the server secret (\(configuration.secretFile ?? path + ".secret"), or your --secret) with it: links, API keys and webhook secrets need it.")
     }
 }

@@ -13,7 +13,8 @@ public final class ServeProcess: Sendable {
     public let port: Int
     public let baseURL: String
     let child: ChildProcess
-    let folder: URL
+    /// The folder it runs in (its database is `cancelflow.sqlite` there).
+    public let folder: URL
 
     /// Starts the server in a new temporary folder with the given extra arguments and waits
     /// until `/readyz` answers.
@@ -33,6 +34,22 @@ public final class ServeProcess: Sendable {
         }
         let result = await self.stop()
         throw TestSetupError("cancelflow serve did not become ready on port \(self.port):\n\(result.output)")
+    }
+
+    /// The first organization's test App ID and API key, as the first start printed them;
+    /// throws when they do not appear within ten seconds.
+    public func testCredentials() async throws -> (appID: String, apiKey: String) {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let printed = self.printed
+            if let app = printed.range(of: "app_test_[a-z2-7]+", options: .regularExpression),
+                let key = printed.range(of: "ck_test_[a-z2-7]+", options: .regularExpression)
+            {
+                return (String(printed[app]), String(printed[key]))
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("the first start printed no test credentials:\n\(self.printed)")
     }
 
     /// Everything the server has printed so far; never waits.
@@ -85,4 +102,19 @@ public func freePort() throws -> Int {
 public func httpStatus(_ url: String) async throws -> Int {
     let (_, response) = try await URLSession.shared.data(from: URL(string: url)!)
     return (response as? HTTPURLResponse)?.statusCode ?? 0
+}
+
+/// A request to a real server: the status and the body.
+public func httpRequest(
+    _ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil
+) async throws -> (status: Int, body: String) {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    if let body {
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }
