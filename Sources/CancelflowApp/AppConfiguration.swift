@@ -64,6 +64,8 @@ public struct AppConfiguration: Sendable {
     public var rateLimitBurst: Double
     /// Log level. Default `info`.
     public var logLevel: Logger.Level
+    /// Log format: `text` (default) or `json`, one object per line.
+    public var logFormat: LogFormat
     /// The proxies whose `X-Forwarded-For` and `X-Forwarded-Host` are believed
     /// (`--trusted-proxies CIDR,…`; `--trust-proxy` is shorthand for this machine's loopback
     /// addresses). Default: nobody, so the peer is the client and `Host` the host.
@@ -100,7 +102,7 @@ public struct AppConfiguration: Sendable {
 
     /// Seconds a client has to send a request's headers (from connecting, or from the end of
     /// the previous response on a kept-alive connection) and, separately, its body; a client
-    /// that trickles them is cut off. Default 15.
+    /// that trickles them is cut off; also how long a kept-alive connection may sit idle. Default 30.
     public var readTimeoutSeconds: Double
     public var readTimeout: Duration { .milliseconds(Int64(self.readTimeoutSeconds * 1000)) }
     /// Failed API authentications one client address may make per minute before its requests
@@ -145,6 +147,10 @@ public struct AppConfiguration: Sendable {
             throw .configuration("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
+        guard let logFormat = LogFormat(rawValue: config.string(forKey: "logFormat", default: "text").lowercased()) else {
+            throw .configuration("--log-format must be text or json")
+        }
+        self.logFormat = logFormat
         var proxyTrust = ProxyTrust.none
         if let list = config.string(forKey: "trustedProxies") {
             guard let parsed = ProxyTrust.parse(list) else {
@@ -185,7 +191,7 @@ public struct AppConfiguration: Sendable {
         guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1, self.verifyOrganizationLimit >= 1 else {
             throw .configuration("--verify-address-limit, --verify-client-limit and --verify-organization-limit must be at least 1")
         }
-        self.readTimeoutSeconds = config.double(forKey: "readTimeout", default: 15)
+        self.readTimeoutSeconds = config.double(forKey: "readTimeout", default: 30)
         guard (1...300).contains(self.readTimeoutSeconds) else { throw .configuration("--read-timeout must be between 1 and 300 seconds") }
         self.authFailureLimit = config.int(forKey: "authFailureLimit", default: 20)
         self.pagePostLimit = config.int(forKey: "pagePostLimit", default: 60)

@@ -56,6 +56,9 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Shorthand for --trusted-proxies 127.0.0.0/8,::1: a reverse proxy on this machine (default off).")
     var trustProxy = false
 
+    @Option(help: "Log format: text, or json for one JSON object per line (default text).")
+    var logFormat: String?
+
     @Flag(help: "Allow webhook endpoints on loopback, private and link-local addresses (default off).")
     var allowPrivateWebhooks = false
 
@@ -68,7 +71,7 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Seconds an API-key check is remembered; revocation and rotation take effect within it on every instance (default 5, 0 = never).")
     var apiKeyCache: Double?
 
-    @Option(help: "Seconds a client has to send a request's headers, and then its body, before it is cut off (default 15).")
+    @Option(help: "Seconds a client has to send a request's headers, and then its body, before it is cut off; also how long an idle kept-alive connection stays open (default 30).")
     var readTimeout: Double?
 
     @Option(help: "Failed API authentications one client address may make per minute before it is refused without a database lookup (default 20).")
@@ -112,6 +115,7 @@ struct CommonOptions: ParsableArguments {
         set("rateLimit", self.rateLimit.map(ConfigContent.double))
         set("rateLimitBurst", self.rateLimitBurst.map(ConfigContent.double))
         set("logLevel", self.logLevel.map(ConfigContent.string))
+        set("logFormat", self.logFormat.map(ConfigContent.string))
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
         set("trustedProxies", self.trustedProxies.map(ConfigContent.string))
         set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)

@@ -14,17 +14,36 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let reader = try await self.options.reader()
-        var logger = Logger(label: "cancelflow") { StreamLogHandler.standardOutput(label: $0) }
-        logger.logLevel = .info
+        let format = try await self.options.configuration().logFormat
+        var configured = Logger(label: "cancelflow", factory: format.handler)
+        configured.logLevel = .info
+        let logger = configured
         let app: any ApplicationProtocol
         do {
             app = try await buildApplication(reader: reader, logger: logger) { created, services in
-                Self.announce(created, publicURL: services.configuration.publicURL)
+                switch format {
+                case .text: Self.announce(created, publicURL: services.configuration.publicURL)
+                case .json: Self.announce(created, to: logger)
+                }
             }
         } catch {
             throw CommandFailure(error)
         }
         try await app.runService()
+    }
+
+    /// The same as one JSON log line, for a log collector: standard output holds only JSON then.
+    static func announce(_ created: CredentialService.CreatedOrganization, to logger: Logger) {
+        logger.notice(
+            "First start: created an organization; its test API key is shown only now",
+            metadata: [
+                "organization_id": .string(created.organization.id),
+                "test_app_id": .string(created.test.appId),
+                "test_api_key": .string(created.test.apiKey),
+                "live_app_id": .string(created.live.appId),
+                "live_api_key": .string("not shown; run: cancelflow keys rotate --org \(created.organization.id) --mode live --grace 0"),
+            ]
+        )
     }
 
     /// Shows the first organization's test credentials, once; they are not stored anywhere
@@ -70,7 +89,7 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        var logger = Logger(label: "cancelflow-worker") { StreamLogHandler.standardOutput(label: $0) }
+        var logger = Logger(label: "cancelflow-worker", factory: try await self.options.configuration().logFormat.handler)
         logger.logLevel = .info
         do {
             try await runWorker(reader: try await self.options.reader(), logger: logger)
