@@ -112,6 +112,11 @@ public struct AppConfiguration: Sendable {
     /// Default 60.
     public var pagePostLimit: Int
 
+    /// Whether `GET /metrics` is served on the main listener. Default false.
+    public var metrics: Bool
+    /// A separate listener for `GET /metrics` (`host:port`, `[v6]:port` or a port); nil: none.
+    public var metricsAddress: (host: String, port: Int)?
+
     /// The prefix every key is read under: `cancelflow.port` is the `CANCELFLOW_PORT` variable.
     public static let scope = "cancelflow"
 
@@ -198,9 +203,29 @@ public struct AppConfiguration: Sendable {
         guard self.authFailureLimit >= 1, self.pagePostLimit >= 1 else {
             throw .configuration("--auth-failure-limit and --page-post-limit must be at least 1")
         }
+        self.metrics = config.bool(forKey: "metrics", default: false)
+        if let address = config.string(forKey: "metricsAddress"), !address.isEmpty {
+            guard let parsed = Self.hostAndPort(address) else {
+                throw .configuration("--metrics-address must be HOST:PORT, [IPv6]:PORT or a port, e.g. 127.0.0.1:9464")
+            }
+            self.metricsAddress = parsed
+        } else {
+            self.metricsAddress = nil
+        }
         let host = (publicURL.host ?? "").lowercased()
         let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
         self.devMailbox = config.bool(forKey: "devMailbox", default: loopback)
+    }
+
+    /// `host:port`, `[v6]:port`, or a bare port (on 127.0.0.1).
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        if let port = Int(text), (1...65535).contains(port) { return ("127.0.0.1", port) }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty || host.contains(" ") ? nil : (host, port)
     }
 
     /// `local@domain` with nothing that could break out of a mail header.

@@ -27,6 +27,8 @@ public struct AppServices: Sendable {
     let mailer: any Mailer
     /// API-key checks remembered for `--api-key-cache` seconds, shared by every request.
     let credentialCache: CredentialCache
+    /// The metrics of this service (its own registry).
+    public let metrics: AppMetrics
 
     /// Assembles services from parts (tests inject a clock and a pool).
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
@@ -36,6 +38,7 @@ public struct AppServices: Sendable {
         self.time = time
         self.secret = secret
         self.credentialCache = CredentialCache(lifetime: configuration.apiKeyCacheSeconds)
+        self.metrics = AppMetrics()
         self.mailer = configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) } ?? LogMailer(mailbox: configuration.devMailbox ? DevMailbox() : nil)
     }
 

@@ -31,6 +31,9 @@ public func buildApplication(
     } else {
         app.addServices(DatabaseCloser(pool: services.pool))
     }
+    if let address = configuration.metricsAddress {
+        app.addServices(metricsApplication(services: services, host: address.host, port: address.port, logger: logger))
+    }
     if configuration.smtp == nil {
         logger.warning(
             "No mail server is configured (--smtp-url): verification emails go to the log, and test-mode ones to /dev/mailbox"
@@ -82,6 +85,7 @@ public func buildApplication(services: AppServices, logger: Logger) throws -> Ap
 func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputGuardMiddleware())
     router.add(
@@ -92,6 +96,9 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
         )
     )
     HealthController(pool: services.pool).addRoutes(to: router)
+    if services.configuration.metrics {
+        MetricsController(services: services).addRoutes(to: router)
+    }
     HostedPagesController(services: services, library: try Templates.library()).addRoutes(to: router)
 
     let limiter = RateLimiter(
@@ -130,6 +137,9 @@ public func runWorker(reader: ConfigReader, logger: Logger) async throws {
     var list: [any Service] = []
     if let postgres = services.pool as? PostgresDatabasePool { list.append(postgres) }
     list.append(WorkerStart(services: services, logger: logger))
+    if let address = configuration.metricsAddress {
+        list.append(metricsApplication(services: services, host: address.host, port: address.port, logger: logger))
+    }
     let group = ServiceGroup(configuration: .init(services: list, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }

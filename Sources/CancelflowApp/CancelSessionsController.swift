@@ -42,6 +42,7 @@ struct CancelSessionsController: Sendable {
                 )
             )
             context.logger.info("Minted cancel session", metadata: ["link_id": .string(minted.link.id)])
+            self.services.metrics.minted(context.identity.mode)
             let view = Self.view(minted.link, now: self.services.time.now(), url: minted.url, token: minted.token)
             return (.created, view.orderedJSON.bytes)
         }

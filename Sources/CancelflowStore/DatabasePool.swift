@@ -16,6 +16,9 @@ public protocol DatabasePool: Sendable {
     /// How many sessions have been handed out since start; a request that must not touch the
     /// database can be checked against it.
     var sessionCount: Int { get }
+    /// Sessions started so far and the time they spent waiting for a connection (SQLite: for the
+    /// writer or a free reader; PostgreSQL: for the pool), for the metrics.
+    var sessionWaits: SessionWaits { get }
     /// Runs `body` with one connection, outside any transaction unless `body` starts one.
     func withConnection<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     /// Runs `body`, which only reads, with a connection that may be one of several readers: on
@@ -60,13 +63,37 @@ extension DatabasePool {
     }
 }
 
-/// Counts sessions for `DatabasePool.sessionCount`.
+/// Sessions and their waits so far.
+public struct SessionWaits: Sendable, Equatable {
+    public var sessions: Int
+    public var waitedNanoseconds: Int
+
+    public init(sessions: Int, waitedNanoseconds: Int) {
+        self.sessions = sessions
+        self.waitedNanoseconds = waitedNanoseconds
+    }
+}
+
+/// Counts sessions for `DatabasePool.sessionCount`, and how long they waited to start.
 final class SessionCounter: Sendable {
     private let count = Atomic<Int>(0)
+    private let started = Atomic<Int>(0)
+    private let waited = Atomic<Int>(0)
 
     func increment() { self.count.add(1, ordering: .relaxed) }
 
     var value: Int { self.count.load(ordering: .relaxed) }
+
+    /// A session asked for at `asked` has its connection now.
+    func began(asked: ContinuousClock.Instant) {
+        let wait = ContinuousClock.now - asked
+        self.started.add(1, ordering: .relaxed)
+        self.waited.add(Int(wait.components.seconds) * 1_000_000_000 + Int(wait.components.attoseconds / 1_000_000_000), ordering: .relaxed)
+    }
+
+    var waits: SessionWaits {
+        SessionWaits(sessions: self.started.load(ordering: .relaxed), waitedNanoseconds: self.waited.load(ordering: .relaxed))
+    }
 }
 
 /// Whether an error is a unique-constraint violation, on either engine.

@@ -11,6 +11,8 @@ public final class PostgresDatabasePool: DatabasePool, Service {
     public var engine: DatabaseEngine { .postgres }
     /// Sessions handed out so far.
     public var sessionCount: Int { self.counter.value }
+    /// Sessions and their waits for a pooled connection.
+    public var sessionWaits: SessionWaits { self.counter.waits }
 
     private let client: PostgresClient
     private let logger: Logger
@@ -58,9 +60,12 @@ public final class PostgresDatabasePool: DatabasePool, Service {
     public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
         let logger = self.logger
+        let asked = ContinuousClock.now
+        let counter = self.counter
         return try await self.client.withConnection { connection in
+            counter.began(asked: asked)
             // No query logging: sql-kit would log bound values, which include customer data.
-            try await body(connection.sql(queryLogLevel: nil, logger: logger))
+            return try await body(connection.sql(queryLogLevel: nil, logger: logger))
         }
     }
 

@@ -335,3 +335,12 @@ extension SQLStore: WebhookStore {
         )
     }
 }
+
+extension SQLStore {
+    /// Deliveries waiting to be made (due now or later), for the metrics.
+    public func pendingDeliveryCount() async throws -> Int {
+        try await self.pool.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+}

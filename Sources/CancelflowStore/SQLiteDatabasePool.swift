@@ -24,6 +24,8 @@ public final class SQLiteDatabasePool: DatabasePool {
     public var engine: DatabaseEngine { .sqlite }
     /// Sessions handed out so far.
     public var sessionCount: Int { self.counter.value }
+    /// Sessions and their waits for the writer or a reader.
+    public var sessionWaits: SessionWaits { self.counter.waits }
     /// Commits of transactions so far; fewer than the transactions when group commit shared them.
     public var commitCount: Int { self.commitCounter.value }
     /// Writes waiting for the writer (not counting the batch it is running).
@@ -102,21 +104,36 @@ public final class SQLiteDatabasePool: DatabasePool {
     public func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
         guard !self.closed.load(ordering: .acquiring) else { throw StoreError.closed }
-        return try await self.readers.with(body)
+        let asked = ContinuousClock.now
+        let counter = self.counter
+        return try await self.readers.with { db in
+            counter.began(asked: asked)
+            return try await body(db)
+        }
     }
 
     /// Runs `body` with the connection once every earlier session has finished, alone: outside
     /// any transaction (each statement commits on its own) and never batched with others.
     public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
-        return try await self.submit(transactional: false, body)
+        let asked = ContinuousClock.now
+        let counter = self.counter
+        return try await self.submit(transactional: false) { db in
+            counter.began(asked: asked)
+            return try await body(db)
+        }
     }
 
     /// Runs `body` in a transaction that may share its commit with the transactions queued beside
     /// it; returns once that commit is durable.
     public func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         self.counter.increment()
-        return try await self.submit(transactional: true, body)
+        let asked = ContinuousClock.now
+        let counter = self.counter
+        return try await self.submit(transactional: true) { db in
+            counter.began(asked: asked)
+            return try await body(db)
+        }
     }
 
     /// Writes that need no atomicity of their own still go through a (shared) transaction: one

@@ -56,6 +56,12 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Shorthand for --trusted-proxies 127.0.0.0/8,::1: a reverse proxy on this machine (default off).")
     var trustProxy = false
 
+    @Flag(help: "Serve GET /metrics (Prometheus text format) on the main listener (default off).")
+    var metrics = false
+
+    @Option(help: "Serve GET /metrics on a listener of its own, HOST:PORT or a port on 127.0.0.1 (default: none).")
+    var metricsAddress: String?
+
     @Option(help: "Log format: text, or json for one JSON object per line (default text).")
     var logFormat: String?
 
@@ -116,6 +122,8 @@ struct CommonOptions: ParsableArguments {
         set("rateLimitBurst", self.rateLimitBurst.map(ConfigContent.double))
         set("logLevel", self.logLevel.map(ConfigContent.string))
         set("logFormat", self.logFormat.map(ConfigContent.string))
+        set("metrics", self.metrics ? ConfigContent.bool(true) : nil)
+        set("metricsAddress", self.metricsAddress.map(ConfigContent.string))
         set("trustProxy", self.trustProxy ? ConfigContent.bool(true) : nil)
         set("trustedProxies", self.trustedProxies.map(ConfigContent.string))
         set("allowPrivateWebhooks", self.allowPrivateWebhooks ? ConfigContent.bool(true) : nil)

@@ -9,11 +9,13 @@ import ServiceLifecycle
 struct FlowSweeper: Service {
     let flow: FlowService
     let retention: RetentionService
+    let metrics: AppMetrics
     let logger: Logger
 
     init(services: AppServices, logger: Logger) {
         self.flow = services.flow
         self.retention = services.retention
+        self.metrics = services.metrics
         self.logger = logger
     }
 
@@ -23,7 +25,10 @@ struct FlowSweeper: Service {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 let count = try await self.flow.abandonExpired()
-                if count > 0 { self.logger.info("Abandoned expired cancel flows", metadata: ["count": .stringConvertible(count)]) }
+                if count > 0 {
+                    self.logger.info("Abandoned expired cancel flows", metadata: ["count": .stringConvertible(count)])
+                    self.metrics.flowOutcome("abandoned", count: count)
+                }
             } catch {
                 self.logger.error("Sweeping expired cancel flows failed", metadata: ["error": .string(String(describing: error))])
             }

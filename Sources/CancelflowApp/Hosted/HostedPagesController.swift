@@ -114,6 +114,7 @@ struct HostedPagesController: Sendable {
             return await self.expired(organization: organization, mode: link.mode, status: .gone)
         }
         context.logger.info("Exchanged cancel link", metadata: ["link_id": .string(link.id), "flow_session_id": .string(session.id)])
+        self.services.metrics.exchanged(link.mode)
         var response = Self.redirect("/flow")
         response.setCookie(self.security.sessionCookie(sessionKey, maxAge: Int(FlowService.sessionLifetime)))
         response.setCookie(Cookie(name: PageSecurity.preSessionCookie, value: "", maxAge: 0, path: "/cancel", httpOnly: true))
@@ -187,6 +188,7 @@ struct HostedPagesController: Sendable {
             let returnURL = try await action(session, form)
             if let outcome = try await self.session(request)?.outcome {
                 context.logger.info("Cancel flow completed", metadata: ["flow_session_id": .string(session.id), "outcome": .string(outcome.rawValue)])
+                self.services.metrics.flowOutcome(outcome.rawValue)
                 if let returnURL { return Self.redirect(returnURL) }
             }
             return Self.redirect("/flow")

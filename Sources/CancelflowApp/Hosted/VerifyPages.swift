@@ -93,6 +93,7 @@ extension HostedPagesController {
         case .issued(let value):
             issued = value
         case .rateLimited(let retryAfter):
+            self.services.metrics.verificationEmail("refused")
             context.logger.notice("Verification request over the rate limit", metadata: ["organization_id": .string(target.organization.id)])
             var response = self.emailPage(
                 request, target: target, email: email,
@@ -109,6 +110,7 @@ extension HostedPagesController {
             // Nothing was stored, so the address's earlier code (if any) still works.
             // The address's hit is given back: an outage must not use up the customer's codes.
             try? await self.services.verification.refund(issued)
+            self.services.metrics.verificationEmail("failed")
             context.logger.error(
                 "Could not send a verification email",
                 metadata: [
@@ -122,6 +124,7 @@ extension HostedPagesController {
                 status: .serviceUnavailable
             )
         }
+        self.services.metrics.verificationEmail("sent")
         try await self.services.verification.save(issued)
         var response = Self.redirect("/verify/code" + target.query)
         response.setCookie(self.security.verifyCookie(issued.browserKey))

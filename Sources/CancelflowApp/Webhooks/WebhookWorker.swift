@@ -35,6 +35,7 @@ public struct WebhookWorker: Service {
     let secrets: WebhookSecrets
     let allowPrivate: Bool
     let logger: Logger
+    let metrics: AppMetrics
     let id: String
     var lease: TimeInterval = 60
     var batch = 8
@@ -49,6 +50,7 @@ public struct WebhookWorker: Service {
         self.allowPrivate = services.configuration.allowPrivateWebhooks
         self.lease = services.configuration.webhookLease
         self.logger = logger
+        self.metrics = services.metrics
         self.id = id
     }
 
@@ -174,6 +176,14 @@ public struct WebhookWorker: Service {
                 self.logger.error("Recording a webhook attempt failed again", metadata: ["delivery_id": .string(claim.id)])
             }
         }
+        let label =
+            switch result {
+            case .succeeded: "succeeded"
+            case .gone: "gone"
+            case .failed: "failed"
+            case .retry: "retry"
+            }
+        self.metrics.webhookAttempt(label)
         self.logger.info(
             "Webhook attempt",
             metadata: [
