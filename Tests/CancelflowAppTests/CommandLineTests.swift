@@ -134,21 +134,6 @@ import FoundationNetworking
         #expect(result.stderr.contains("secret"))
     }
 
-    /// Starts `serve` in `folder` and waits until it is ready.
-    func startServe(in folder: URL, port: Int, arguments: [String] = []) async throws -> ChildProcess {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
-        environment["CANCELFLOW_LOG_LEVEL"] = "info"
-        let server = try ChildProcess(cancelflowBinary(), ["serve", "--port", String(port)] + arguments, environment: environment, directory: folder)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if (try? await Self.status("http://127.0.0.1:\(port)/readyz")) == 200 { return server }
-            if server.hasExited { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let stopped = await server.stop(signal: SIGKILL, grace: .seconds(5))
-        throw TestSetupError("serve did not become ready:\n\(stopped.output)")
-    }
-
     /// `cancelflow serve` on a fresh folder: private SQLite and secret files, a first
     /// organization whose test key is printed once and whose live key never is, health, and a
     /// graceful exit on SIGINT and on SIGTERM.
@@ -157,7 +142,7 @@ import FoundationNetworking
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let port = try freePort()
-        let server = try await self.startServe(in: folder, port: port)
+        let server = try await startServe(in: folder, port: port)
         defer { server.killNow() }
         // While it runs, the WAL and shared-memory files exist: all private, like the database.
         for name in ["cancelflow.sqlite", "cancelflow.sqlite-wal", "cancelflow.sqlite-shm", "cancelflow.sqlite.secret"] {
@@ -174,7 +159,7 @@ import FoundationNetworking
 
         // A second start on the same folder creates nothing and prints no key; SIGTERM is
         // graceful too.
-        let again = try await self.startServe(in: folder, port: port)
+        let again = try await startServe(in: folder, port: port)
         defer { again.killNow() }
         let second = await again.stop(signal: SIGTERM, grace: .seconds(30))
         #expect(!second.killed, "SIGTERM stops the server gracefully")

@@ -70,3 +70,35 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 }
+
+/// One HTTP/1.1 exchange over a fresh connection (`Connection: close`), without following
+/// redirects or keeping cookies: the status, the headers (names lower-cased; a repeated header's
+/// values joined by "\n") and the body. Nil when the server could not be reached or closed the
+/// connection without a whole response (a server killed mid-request).
+public func rawHTTP(
+    port: Int, _ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil
+) async -> (status: Int, headers: [String: String], body: String)? {
+    guard let connection = try? RawConnection(port: port, readTimeout: 30) else { return nil }
+    var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+    for (name, value) in headers { text += "\(name): \(value)\r\n" }
+    if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
+    text += "\r\n" + (body ?? "")
+    guard await connection.send(text) else { return nil }
+    let (response, closed) = await connection.readToEnd()
+    guard closed, let split = response.range(of: "\r\n\r\n") else { return nil }
+    let lines = response[..<split.lowerBound].split(separator: "\r\n")
+    guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 "), let status = Int(statusLine.dropFirst(9).prefix(3)) else {
+        return nil
+    }
+    var fields: [String: String] = [:]
+    for line in lines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        fields[name] = fields[name].map { $0 + "\n" + value } ?? value
+    }
+    let body = String(response[split.upperBound...])
+    // A body cut short (the server died while writing) is no response at all.
+    if let length = fields["content-length"].flatMap(Int.init), body.utf8.count < length { return nil }
+    return (status, fields, body)
+}

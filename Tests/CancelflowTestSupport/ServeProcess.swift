@@ -118,3 +118,18 @@ public func httpRequest(
     let (data, response) = try await URLSession.shared.data(for: request)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }
+
+/// Starts `cancelflow serve` in `folder` on `port` (nothing of the test's own environment but
+/// `PATH` and the like: no `CANCELFLOW_*`) and waits until `/readyz` answers.
+public func startServe(in folder: URL, port: Int, arguments: [String] = []) async throws -> ChildProcess {
+    let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
+    let server = try ChildProcess(cancelflowBinary(), ["serve", "--port", String(port)] + arguments, environment: environment, directory: folder)
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if (try? await httpStatus("http://127.0.0.1:\(port)/readyz")) == 200 { return server }
+        if server.hasExited { break }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    let stopped = await server.stop(signal: SIGKILL, grace: .seconds(5))
+    throw TestSetupError("serve did not become ready:\n\(stopped.output)")
+}
