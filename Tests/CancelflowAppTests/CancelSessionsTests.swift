@@ -1,3 +1,4 @@
+import Crypto
 import CancelflowCore
 import CancelflowTestSupport
 import Foundation
@@ -253,20 +254,26 @@ import Testing
     func revokingStopsAnActiveLinkOnly(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in
             try await ctx.seedCustomer()
-            func mint(_ seconds: TimeInterval) async throws -> String {
+            func mint(_ seconds: TimeInterval) async throws -> (id: String, token: String) {
                 let response = try await client.mint(ctx, expiresIn: seconds)
-                return try #require(response.json["id"] as? String)
+                return (try #require(response.json["id"] as? String), try #require(response.json["token"] as? String))
             }
-            let id = try await mint(3600)
+            let (id, revokedToken) = try await mint(3600)
             let revoked = try await client.execute(uri: "/v1/cancel-sessions/\(id)/revoke", method: .post, headers: ctx.headers())
             #expect(revoked.status == .ok)
             #expect(revoked.json["status"] as? String == "revoked")
             #expect(revoked.json["revokedAt"] as? String == "2026-09-21T14:13:20Z")
             let again = try await client.execute(uri: "/v1/cancel-sessions/\(id)/revoke", method: .post, headers: ctx.headers())
             #expect(again.status == .ok)
-            let token = try await ctx.services.links.resolve(token: "cl_" + String(repeating: "a", count: 48))
-            #expect(token == nil)
-            let short = try await mint(10)
+            // The revoked link's own token: it still resolves, as revoked, and cannot be exchanged.
+            let resolved = try #require(try await ctx.services.links.resolve(token: revokedToken))
+            #expect(resolved.id == id)
+            #expect(resolved.status(at: ctx.time.now()) == .revoked)
+            let exchange = try await ctx.services.flow.exchange(
+                tokenHash: SHA256.hash(data: Array(revokedToken.utf8)).map { String(format: "%02x", $0) }.joined(), sessionHash: "s"
+            )
+            #expect(exchange == nil, "a revoked link is never exchanged")
+            let (short, _) = try await mint(10)
             ctx.time.advance(by: 11)
             let late = try await client.execute(uri: "/v1/cancel-sessions/\(short)/revoke", method: .post, headers: ctx.headers())
             #expect(late.status == .unprocessableContent)

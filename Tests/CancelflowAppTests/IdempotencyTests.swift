@@ -1,3 +1,5 @@
+import Crypto
+import CancelflowCore
 import CancelflowTestSupport
 import Foundation
 import HTTPTypes
@@ -77,10 +79,36 @@ import Testing
             #expect(created.count >= 1)
             #expect(Set(created.map { String(buffer: $0.1) }).count == 1, "every success is the same link")
             #expect(responses.allSatisfy { $0.0 == .created || $0.0 == .conflict })
-            let conflict = responses.first { $0.0 == .conflict }
-            if let conflict {
+            for conflict in responses where conflict.0 == .conflict {
                 #expect(String(buffer: conflict.1).contains("idempotency_key_in_use"))
             }
+        }
+    }
+
+    /// A key whose first request is still running answers 409, deterministically: the key is
+    /// claimed first (as a request in flight would have), then the duplicate arrives.
+    @Test(arguments: TestEngine.allCases)
+    func aDuplicateOfARequestStillRunningIsAConflict(engine: TestEngine) async throws {
+        try await withTestApp(engine) { client, ctx in
+            try await ctx.seedCustomer()
+            let body = jsonBody(["customerId": "cus_abc123", "expiresAt": isoAfter(ctx, 3600)])
+            // The fingerprint the guard computes: SHA-256 of "METHOD path\n" and the body.
+            var hasher = SHA256()
+            hasher.update(data: Array("POST /v1/cancel-sessions\n".utf8))
+            hasher.update(data: Array(body.readableBytesView))
+            let fingerprint = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let claim = try await ctx.services.store.claimIdempotencyKey(
+                organizationID: ctx.organization.id, mode: .test, key: "in-flight", fingerprint: fingerprint, now: ctx.time.now(),
+                staleBefore: ctx.time.now().addingTimeInterval(-86400)
+            )
+            #expect(claim == .claimed)
+            var headers = ctx.headers()
+            headers[HTTPField.Name("Idempotency-Key")!] = "in-flight"
+            let duplicate = try await client.execute(uri: "/v1/cancel-sessions", method: .post, headers: headers, body: body)
+            #expect(duplicate.status == .conflict)
+            #expect(duplicate.error["code"] as? String == "idempotency_key_in_use")
+            #expect(duplicate.error["type"] as? String == "idempotency_error")
+            #expect(try await ctx.linkCount() == 0, "the duplicate minted nothing")
         }
     }
 }
