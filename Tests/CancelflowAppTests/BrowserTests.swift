@@ -16,12 +16,7 @@ import Testing
             }
             let (result, stopped) = try await ServeProcess.with(arguments: arguments) { server in
                 // The first start prints the first organization's test keys.
-                for _ in 0..<50 where !server.printed.contains("ck_test_") {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                let printed = server.printed
-                let appID = try #require(Self.first("app_test_[a-z2-7]+", in: printed), "\(printed)")
-                let apiKey = try #require(Self.first("ck_test_[a-z2-7]+", in: printed))
+                let (appID, apiKey) = try await server.testCredentials()
                 return try await runProcess(
                     "/usr/bin/env",
                     ["python3", Self.root.appendingPathComponent("Tests/browser/\(script)").path],

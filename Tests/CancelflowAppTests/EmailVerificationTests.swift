@@ -201,13 +201,16 @@ import Testing
             try await ctx.seedCustomer()
             let (first, _) = try await Self.requestCode(client, ctx, email: Self.known)
             let firstCode = try #require(Self.code(in: sink, to: Self.known))
-            let (second, _) = try await Self.requestCode(client, ctx, email: Self.known)
-            let secondCode = try #require(Self.code(in: sink, to: Self.known))
-            #expect(sink.messages.count == 2)
-            #expect(try await Self.enter(first, ctx, code: firstCode).text.contains("This code has expired or was already used."))
-            if firstCode != secondCode {
-                #expect(try await Self.enter(second, ctx, code: firstCode).text.contains("That code isn"))
+            var (second, _) = try await Self.requestCode(client, ctx, email: Self.known)
+            var secondCode = try #require(Self.code(in: sink, to: Self.known))
+            // One time in a million the new code is the old one; ask once more then.
+            if secondCode == firstCode {
+                (second, _) = try await Self.requestCode(client, ctx, email: Self.known)
+                secondCode = try #require(Self.code(in: sink, to: Self.known))
             }
+            try #require(secondCode != firstCode)
+            #expect(try await Self.enter(first, ctx, code: firstCode).text.contains("This code has expired or was already used."))
+            #expect(try await Self.enter(second, ctx, code: firstCode).text.contains("That code isn"))
             #expect(try await Self.enter(second, ctx, code: secondCode).headers[.location] == "/flow")
         }
     }

@@ -13,9 +13,7 @@ import Glibc
     @Test func aChildThatIgnoresSIGINTIsKilledAndSaysSo() async throws {
         let child = try ChildProcess("/bin/sh", ["-c", "trap '' INT; echo started; while :; do sleep 1; done"])
         defer { child.killNow() }
-        for _ in 0..<200 where !child.printed.contains("started") {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil("the child has started", timeout: .seconds(10), interval: .milliseconds(20)) { child.printed.contains("started") }
         let stopped = await child.stop(signal: SIGINT, grace: .milliseconds(500))
         #expect(stopped.killed)
         #expect(stopped.signalled && stopped.status == SIGKILL)
@@ -25,9 +23,7 @@ import Glibc
     @Test func aChildThatExitsOnSIGINTIsNotKilled() async throws {
         let child = try ChildProcess("/bin/sh", ["-c", "trap 'echo bye; exit 3' INT; echo started; while :; do sleep 0.1; done"])
         defer { child.killNow() }
-        for _ in 0..<200 where !child.printed.contains("started") {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil("the child has started", timeout: .seconds(10), interval: .milliseconds(20)) { child.printed.contains("started") }
         let stopped = await child.stop(signal: SIGINT, grace: .seconds(30))
         #expect(!stopped.killed)
         #expect(stopped.status == 3 && !stopped.signalled)

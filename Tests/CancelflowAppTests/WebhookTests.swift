@@ -28,12 +28,23 @@ import Glibc
         return (try #require(response.json["id"] as? String), try #require(response.json["secret"] as? String))
     }
 
-    /// Runs worker passes until `done` holds or the passes run out.
-    static func drain(_ worker: WebhookWorker, _ http: HTTPClient, passes: Int = 20, until done: () -> Bool) async throws {
+    /// Runs worker passes until `done` holds; fails the test when the passes run out first.
+    static func drain(_ worker: WebhookWorker, _ http: HTTPClient, passes: Int = 20, until done: () -> Bool,
+                      sourceLocation: SourceLocation = #_sourceLocation) async throws {
         for _ in 0..<passes {
             _ = try await worker.runOnce(client: http)
             if done() { return }
         }
+        Issue.record("the deliveries did not arrive in \(passes) worker passes", sourceLocation: sourceLocation)
+    }
+
+    /// Runs worker passes until one finds nothing due: the queue is empty (or only holds
+    /// deliveries due later); fails the test if it never gets there.
+    static func settle(_ worker: WebhookWorker, _ http: HTTPClient, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        for _ in 0..<20 {
+            if try await worker.runOnce(client: http) == 0 { return }
+        }
+        Issue.record("the worker still had deliveries after 20 passes", sourceLocation: sourceLocation)
     }
 
     static func verifyWithStandardWebhooks(secret: String, _ deliveries: [WebhookReceiver.Received]) async throws -> Int {
@@ -71,16 +82,21 @@ import Glibc
                 let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
                 let http = WebhookWorker.makeClient()
                 try await Self.drain(worker, http) { receiver.requests.count >= 6 }
-                try await Self.drain(worker, http, passes: 2) { false }
+                try await Self.settle(worker, http)
                 try await http.shutdown()
 
                 let requests = receiver.requests
-                let types = requests.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])?["type"] as? String }
+                let types = try requests.map { request in
+                    let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any])
+                    return try #require(object["type"] as? String)
+                }
                 #expect(types.sorted() == [
                     "cancel_flow.completed", "cancel_link.consumed", "cancel_link.created", "cancel_link.created",
                     "cancel_link.exchanged", "cancel_link.revoked",
                 ])
-                #expect(Set(requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }).count == 6, "one delivery per event")
+                let eventIDs = requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "missing" }
+                #expect(eventIDs.allSatisfy { $0.hasPrefix("evt_") })
+                #expect(Set(eventIDs).count == 6, "one delivery per event")
                 for request in requests {
                     #expect(!request.body.contains(token), "no event carries the token")
                     #expect(request.body.contains(#""livemode":false"#))
@@ -128,7 +144,9 @@ import Glibc
                 ctx.time.advance(by: 100_000)
                 #expect(try await worker.runOnce(client: http) == 0, "eight attempts, then it stops")
                 #expect(receiver.requests.count == RetrySchedule.maximumAttempts)
-                #expect(Set(receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }).count == 1, "the same webhook-id on every retry")
+                let retryIDs = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "missing" }
+                #expect(retryIDs.allSatisfy { $0.hasPrefix("evt_") })
+                #expect(Set(retryIDs).count == 1, "the same webhook-id on every retry")
                 let eventID = try #require(receiver.requests.first?.headers["Webhook-Id"] ?? receiver.requests.first?.headers["webhook-id"])
                 let deliveries = try await client.execute(uri: "/v1/events/\(eventID)/deliveries", method: .get, headers: ctx.headers())
                 let delivery = try #require((deliveries.json["data"] as? [[String: Any]])?.first)
@@ -224,7 +242,7 @@ import Glibc
                 #expect(try await client.mint(ctx, headers: ctx.headers(.live)).status == .created)
                 let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
                 let http = WebhookWorker.makeClient()
-                try await Self.drain(worker, http, passes: 3) { false }
+                try await Self.settle(worker, http)
                 try await http.shutdown()
                 #expect(receiver.requests.count == 1)
                 #expect(receiver.requests.first?.body.contains(#""type":"ping""#) == true)
@@ -335,7 +353,7 @@ import Glibc
                     try await group.waitForAll()
                 }
                 try await http.shutdown()
-                let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }
+                let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "missing" }
                 #expect(ids.count == 30)
                 #expect(Set(ids).count == 30)
             }
@@ -366,10 +384,10 @@ import Glibc
                 ], captureOutput: false)
                 defer { worker.killNow() }
                 // Wait until the child's request reaches the receiver, then kill it mid-delivery.
-                for _ in 0..<200 where receiver.requests.isEmpty {
-                    try await Task.sleep(for: .milliseconds(50))
+                try await waitUntil("the worker's request reaches the receiver", timeout: .seconds(10), interval: .milliseconds(50)) {
+                    !receiver.requests.isEmpty
                 }
-                #expect(receiver.requests.count == 1)
+                try #require(receiver.requests.count == 1)
                 let killed = await worker.stop(signal: SIGKILL, grace: .seconds(10))
                 #expect(killed.signalled && killed.status == SIGKILL)
 
@@ -381,7 +399,7 @@ import Glibc
                 ctx.time.set(Date().addingTimeInterval(31))
                 #expect(try await survivor.runOnce(client: http) == 1, "the lease ran out; the claim is taken over")
                 try await http.shutdown()
-                let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "" }
+                let ids = receiver.requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "missing" }
                 #expect(ids.count == 2)
                 #expect(Set(ids).count == 1, "the same event, the same webhook-id")
             }

@@ -154,7 +154,12 @@ import Testing
             // A token hash is unique.
             var twin = self.link(org)
             twin.id = "cs_twin"
-            await #expect(throws: (any Error).self) { try await store.insertLink(twin, tokenHash: "hash-1", events: []) }
+            do {
+                try await store.insertLink(twin, tokenHash: "hash-1", events: [])
+                Issue.record("a second link with the same token hash must be refused")
+            } catch {
+                #expect(isUniqueViolation(error), "refused by the unique index, not by accident: \(error)")
+            }
         }
     }
 
@@ -196,11 +201,14 @@ import Testing
             let expected = inserted.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.map(\.id)
             var seen: [String] = []
             var cursor: String?
-            repeat {
+            // Bounded: a cursor that never ends would fail here rather than loop for ever.
+            for _ in 0..<10 {
                 let page = try await store.links(organizationID: org.id, mode: .test, customerID: nil, limit: 3, startingAfter: cursor)
                 seen += page.map(\.id)
                 cursor = page.count == 3 ? page.last?.id : nil
-            } while cursor != nil
+                if cursor == nil { break }
+            }
+            #expect(cursor == nil, "the pages ended")
             #expect(seen == expected)
             let evens = try await store.links(organizationID: org.id, mode: .test, customerID: "cus_even", limit: 10, startingAfter: nil)
             #expect(evens.map(\.id) == expected.filter { id in inserted.first { $0.id == id }!.customerID == "cus_even" })
