@@ -1,7 +1,6 @@
 import CancelflowCore
 import CancelflowStore
 import CancelflowTestSupport
-import Crypto
 import Foundation
 import Logging
 import Testing
@@ -43,7 +42,7 @@ import Testing
             var found = 0
             for token in before {
                 // The stored hash is SHA-256 of the token, computed here independently.
-                let hash = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+                let hash = independentSHA256(token)
                 if try await store.link(tokenHash: hash) != nil { found += 1 }
             }
             try await restored.shutdown()

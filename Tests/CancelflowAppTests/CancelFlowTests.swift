@@ -29,7 +29,7 @@ import Testing
     }
 
     static func session(_ ctx: TestContext, _ browser: TestBrowser) async throws -> FlowSession? {
-        try await ctx.services.store.flowSession(sessionHash: Hex.sha256(browser.cookieJar["cf_session"] ?? ""))
+        try await ctx.services.store.flowSession(sessionHash: independentSHA256(browser.cookieJar["cf_session"] ?? ""))
     }
 
     /// The customer with the usual Pro subscription and a second, Team, one.

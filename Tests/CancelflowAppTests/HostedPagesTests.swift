@@ -125,7 +125,7 @@ import Testing
                     .decode(column: "n", as: Int.self)
             }
             #expect(stored == 0)
-            #expect(try await ctx.services.store.flowSession(sessionHash: Hex.sha256(key))?.linkID == id)
+            #expect(try await ctx.services.store.flowSession(sessionHash: independentSHA256(key))?.linkID == id)
         }
     }
 

@@ -233,3 +233,26 @@ import Testing
         }
     }
 }
+
+/// The durability the README promises is what the connection runs with.
+@Suite struct SQLitePragmaTests {
+    @Test(arguments: [(SQLiteDatabasePool.Synchronous.full, 2), (.normal, 1)])
+    func durabilitySettingsAreApplied(synchronous: SQLiteDatabasePool.Synchronous, expected: Int) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pragma-\(UUID().uuidString).sqlite").path
+        let pool = try await SQLiteDatabasePool.open(path: path, synchronous: synchronous, logger: Logger(label: "test"))
+        let (level, journal, keys) = try await pool.withConnection { db in
+            (
+                try await db.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self),
+                try await db.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self),
+                try await db.raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self)
+            )
+        }
+        let readerOnly = try await pool.read { db in try await db.raw("PRAGMA query_only").first()?.decode(column: "query_only", as: Int.self) }
+        try await pool.shutdown()
+        #expect(level == expected)
+        #expect(journal == "wal")
+        #expect(keys == 1)
+        #expect(readerOnly == 1, "reads run on read-only connections")
+        #expect(PrivateFile.mode(path) == 0o600)
+    }
+}

@@ -18,6 +18,8 @@ public final class WebhookReceiver: Sendable {
         case slow(seconds: Double)
         /// A status with exactly these bytes as the body (NUL bytes, invalid UTF-8, anything).
         case bytes(Int, [UInt8])
+        /// A redirect to another URL.
+        case redirect(Int, to: String)
     }
 
     public let port: Int
@@ -55,6 +57,8 @@ public final class WebhookReceiver: Sendable {
                 return Response(status: .ok)
             case .bytes(let code, let bytes):
                 return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            case .redirect(let code, let location):
+                return Response(status: .init(code: code), headers: [.location: location])
             }
         }
         let app = Application(
