@@ -64,8 +64,10 @@ public struct CredentialService: Sendable {
         onlyIfFirst: Bool
     ) async throws -> CreatedOrganization? {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else {
-            throw CancelflowError.invalid("name_invalid", "The organization name must be 1 to 200 characters.", param: "name")
+        guard !name.isEmpty, name.count <= 200, InputText.isAcceptable(name) else {
+            throw CancelflowError.invalid(
+                "name_invalid", "The organization name must be 1 to 200 characters, without control characters.", param: "name"
+            )
         }
         if let subdomain, !Self.isDNSLabel(subdomain) {
             throw CancelflowError.invalid(

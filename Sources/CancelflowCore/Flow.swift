@@ -100,7 +100,9 @@ public struct FlowSettings: Sendable, Equatable {
     /// Checks the settings a merchant or operator sets.
     public func validated() throws -> FlowSettings {
         let reasons = self.surveyReasons.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        guard (1...12).contains(reasons.count), reasons.allSatisfy({ $0.count <= 120 }), Set(reasons).count == reasons.count else {
+        guard (1...12).contains(reasons.count), reasons.allSatisfy({ $0.count <= 120 && InputText.isAcceptable($0) }),
+            Set(reasons).count == reasons.count
+        else {
             throw CancelflowError.invalid(
                 "survey_reasons_invalid", "Give 1 to 12 distinct survey reasons of at most 120 characters.", param: "surveyReasons"
             )
@@ -109,12 +111,17 @@ public struct FlowSettings: Sendable, Equatable {
         guard color.count == 7, color.first == "#", color.dropFirst().allSatisfy({ $0.isHexDigit }) else {
             throw CancelflowError.invalid("brand_color_invalid", "The brand colour must look like #4f46e5.", param: "brandColor")
         }
-        if let logo = self.logoURL {
-            guard logo.count <= 2048, let url = URL(string: logo), url.scheme == "https", url.host != nil else {
+        var logo: String?
+        if let text = self.logoURL {
+            // Parsed as strictly as return URLs, and kept re-serialised: the pages and emails
+            // link to it.
+            guard let url = StrictURL.parse(text), url.scheme == "https" else {
                 throw CancelflowError.invalid("logo_url_invalid", "The logo URL must be an https URL.", param: "logoUrl")
             }
+            logo = url.text
         }
         var copy = self
+        copy.logoURL = logo
         copy.surveyReasons = reasons
         copy.brandColor = color
         return copy

@@ -88,7 +88,14 @@ import Glibc
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(700 + 300 * round))
+                    // Killed mid-load once the round has done real work, whatever the machine's
+                    // speed: 40 more mints answered and, from the second round on, 5 exchanges.
+                    let mintsBefore = ledger.minted.withLock { $0.count }
+                    let exchangesBefore = ledger.exchanged.withLock { $0.count }
+                    try await waitUntil("round \(round) has done its work", timeout: .seconds(120), interval: .milliseconds(20)) {
+                        ledger.minted.withLock { $0.count } - mintsBefore >= 40
+                            && (round == 1 || ledger.exchanged.withLock { $0.count } - exchangesBefore >= 5)
+                    }
                     current.send(SIGKILL)
                     _ = await current.waitForExit(timeout: .seconds(10))
                     ledger.alive.store(false, ordering: .relaxed)
@@ -103,8 +110,8 @@ import Glibc
         let tokens = ledger.minted.withLock { $0 }
         let once = ledger.exchanged.withLock { $0 }
         print("Crash test: \(tokens.count) mints and \(once.count) exchanges answered over three SIGKILLs")
-        #expect(tokens.count > 50, "enough load to mean something: \(tokens.count) mints answered")
-        #expect(!once.isEmpty, "some exchanges were answered before a kill")
+        #expect(tokens.count >= 120, "three rounds of at least 40 mints answered")
+        #expect(once.count >= 10, "two rounds of at least 5 exchanges answered")
         var missing = 0
         for token in tokens where await rawHTTP(port: port, "GET", "/cancel/\(token)")?.status != 200 && !once.contains(token) {
             missing += 1

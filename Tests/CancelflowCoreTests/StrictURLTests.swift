@@ -77,3 +77,20 @@ import Testing
         }
     }
 }
+
+/// Settings an operator types (through the CLI today, the dashboard later) follow the same text
+/// and URL rules as the API.
+@Suite struct SettingsTextTests {
+    @Test func controlCharactersAndLenientURLsAreRefused() throws {
+        var settings = FlowSettings.defaults
+        settings.surveyReasons = ["Too pricey", "Other\u{1b}[31m"]
+        #expect(throws: CancelflowError.self) { try settings.validated() }
+        settings.surveyReasons = ["Too pricey"]
+        for logo in [#"https://cdn.example\@evil.example/logo.png"#, "http://cdn.example/logo.png", "https://cdn.example/a b.png"] {
+            settings.logoURL = logo
+            #expect(throws: CancelflowError.self, "\(logo)") { try settings.validated() }
+        }
+        settings.logoURL = "https://CDN.Example:443/logo.png"
+        #expect(try settings.validated().logoURL == "https://cdn.example/logo.png")
+    }
+}
