@@ -142,71 +142,69 @@ import FoundationNetworking
     /// organization whose test key is printed once and whose live key never is, health, and a
     /// graceful exit on SIGINT and on SIGTERM.
     @Test func serveStartsOnAnEmptyFolderAndStopsGracefully() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cancelflow-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let port = try freePort()
-        let server = try await startServe(in: folder, port: port)
-        defer { server.killNow() }
-        // While it runs, the WAL and shared-memory files exist: all private, like the database.
-        for name in ["cancelflow.sqlite", "cancelflow.sqlite-wal", "cancelflow.sqlite-shm", "cancelflow.sqlite.secret"] {
-            let path = folder.appendingPathComponent(name).path
-            #expect(PrivateFile.mode(path) == 0o600, "\(name) is \(String(PrivateFile.mode(path) ?? 0, radix: 8))")
-        }
-        let stopped = await server.stop(signal: SIGINT, grace: .seconds(30))
-        #expect(!stopped.killed, "SIGINT stops the server gracefully")
-        #expect(stopped.status == 0 && !stopped.signalled)
-        let text = stopped.output
-        #expect(text.contains("app_test_") && text.contains("ck_test_") && text.contains("app_live_"))
-        #expect(!text.contains("ck_live_"), "the live key is never printed")
-        #expect(text.contains("keys rotate --org org_") && text.contains("--mode live"), "it says how to get one")
+        try await withTemporaryFolder("cancelflow-serve") { folder in
+            let port = try freePort()
+            let server = try await startServe(in: folder, port: port)
+            defer { server.killNow() }
+            // While it runs, the WAL and shared-memory files exist: all private, like the database.
+            for name in ["cancelflow.sqlite", "cancelflow.sqlite-wal", "cancelflow.sqlite-shm", "cancelflow.sqlite.secret"] {
+                let path = folder.appendingPathComponent(name).path
+                #expect(PrivateFile.mode(path) == 0o600, "\(name) is \(String(PrivateFile.mode(path) ?? 0, radix: 8))")
+            }
+            let stopped = await server.stop(signal: SIGINT, grace: .seconds(30))
+            #expect(!stopped.killed, "SIGINT stops the server gracefully")
+            #expect(stopped.status == 0 && !stopped.signalled)
+            let text = stopped.output
+            #expect(text.contains("app_test_") && text.contains("ck_test_") && text.contains("app_live_"))
+            #expect(!text.contains("ck_live_"), "the live key is never printed")
+            #expect(text.contains("keys rotate --org org_") && text.contains("--mode live"), "it says how to get one")
 
-        // A second start on the same folder creates nothing and prints no key; SIGTERM is
-        // graceful too.
-        let again = try await startServe(in: folder, port: port)
-        defer { again.killNow() }
-        let second = await again.stop(signal: SIGTERM, grace: .seconds(30))
-        #expect(!second.killed, "SIGTERM stops the server gracefully")
-        #expect(second.status == 0 && !second.signalled, "\(second.output)")
-        #expect(!second.output.contains("ck_test_") && !second.output.contains("first start"), "keys are shown only once")
-        #expect(second.output.contains("Starting Cancelflow"))
+            // A second start on the same folder creates nothing and prints no key; SIGTERM is
+            // graceful too.
+            let again = try await startServe(in: folder, port: port)
+            defer { again.killNow() }
+            let second = await again.stop(signal: SIGTERM, grace: .seconds(30))
+            #expect(!second.killed, "SIGTERM stops the server gracefully")
+            #expect(second.status == 0 && !second.signalled, "\(second.output)")
+            #expect(!second.output.contains("ck_test_") && !second.output.contains("first start"), "keys are shown only once")
+            #expect(second.output.contains("Starting Cancelflow"))
+        }
     }
 
     /// `--secret-file` is the way to pass the secret; a secret file others can read is refused
     /// with the command that fixes it, and so is the generated one beside the database.
     @Test func secretFilesMustBePrivate() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cancelflow-secret-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let secretPath = folder.appendingPathComponent("secret").path
-        try (self.secret + "\n").write(toFile: secretPath, atomically: false, encoding: .utf8)
-        chmod(secretPath, 0o644)
-        let database = "sqlite:" + folder.appendingPathComponent("db.sqlite").path
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
-        let open = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
-        #expect(open.status == 1, "\(open.stderr)")
-        #expect(open.stderr.contains("chmod 600 \(secretPath)"))
-        chmod(secretPath, 0o600)
-        let migrated = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
-        #expect(migrated.status == 0, "\(migrated.stderr)")
-        #expect(PrivateFile.mode(folder.appendingPathComponent("db.sqlite").path) == 0o600)
-        // The same through the environment.
-        environment["CANCELFLOW_SECRET_FILE"] = secretPath
-        let created = try await runProcess(cancelflowBinary(), ["orgs", "create", "--name", "Acme", "--database", database, "--json"],
-                                           environment: environment)
-        #expect(created.status == 0, "\(created.stderr)")
-        // Both ways at once is a mistake.
-        let both = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret", self.secret], environment: environment)
-        #expect(both.status == 1)
-        #expect(both.stderr.contains("not both"))
-        // The generated secret beside the database is checked the same way.
-        environment["CANCELFLOW_SECRET_FILE"] = nil
-        let generated = folder.appendingPathComponent("other.sqlite").path
-        #expect(try await runProcess(cancelflowBinary(), ["migrate", "--database", generated], environment: environment).status == 0)
-        chmod(generated + ".secret", 0o640)
-        let loose = try await runProcess(cancelflowBinary(), ["migrate", "--database", generated], environment: environment)
-        #expect(loose.status == 1)
-        #expect(loose.stderr.contains("chmod 600"))
+        try await withTemporaryFolder("cancelflow-secret") { folder in
+            let secretPath = folder.appendingPathComponent("secret").path
+            try (self.secret + "\n").write(toFile: secretPath, atomically: false, encoding: .utf8)
+            chmod(secretPath, 0o644)
+            let database = "sqlite:" + folder.appendingPathComponent("db.sqlite").path
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
+            let open = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
+            #expect(open.status == 1, "\(open.stderr)")
+            #expect(open.stderr.contains("chmod 600 \(secretPath)"))
+            chmod(secretPath, 0o600)
+            let migrated = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
+            #expect(migrated.status == 0, "\(migrated.stderr)")
+            #expect(PrivateFile.mode(folder.appendingPathComponent("db.sqlite").path) == 0o600)
+            // The same through the environment.
+            environment["CANCELFLOW_SECRET_FILE"] = secretPath
+            let created = try await runProcess(cancelflowBinary(), ["orgs", "create", "--name", "Acme", "--database", database, "--json"],
+                                               environment: environment)
+            #expect(created.status == 0, "\(created.stderr)")
+            // Both ways at once is a mistake.
+            let both = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret", self.secret], environment: environment)
+            #expect(both.status == 1)
+            #expect(both.stderr.contains("not both"))
+            // The generated secret beside the database is checked the same way.
+            environment["CANCELFLOW_SECRET_FILE"] = nil
+            let generated = folder.appendingPathComponent("other.sqlite").path
+            #expect(try await runProcess(cancelflowBinary(), ["migrate", "--database", generated], environment: environment).status == 0)
+            chmod(generated + ".secret", 0o640)
+            let loose = try await runProcess(cancelflowBinary(), ["migrate", "--database", generated], environment: environment)
+            #expect(loose.status == 1)
+            #expect(loose.stderr.contains("chmod 600"))
+        }
     }
 
     static func status(_ url: String) async throws -> Int {

@@ -39,89 +39,86 @@ import Glibc
     }
 
     @Test func killedMidLoadTheServerLosesNothingItAnswered() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cancelflow-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let port = try freePort()
-        var server = try await startServe(in: folder, port: port)
-        let printed = server.printed
-        let app = try #require(printed.range(of: "app_test_[a-z2-7]+", options: .regularExpression).map { String(printed[$0]) })
-        let key = try #require(printed.range(of: "ck_test_[a-z2-7]+", options: .regularExpression).map { String(printed[$0]) })
-        let auth = ["x-ck-app": app, "x-ck-api-key": key, "Content-Type": "application/json"]
-        #expect(await rawHTTP(port: port, "PUT", "/v1/customers/cus_1", headers: auth, body: #"{"name":"Ada"}"#)?.status == 200)
-        let expires = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86400))
+        try await withTemporaryFolder("cancelflow-crash") { folder in
+            let port = try freePort()
+            var server = try await startServe(in: folder, port: port)
+            let (app, key) = try await firstStartCredentials(server)
+            let auth = ["x-ck-app": app, "x-ck-api-key": key, "Content-Type": "application/json"]
+            #expect(await rawHTTP(port: port, "PUT", "/v1/customers/cus_1", headers: auth, body: #"{"name":"Ada"}"#)?.status == 200)
+            let expires = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86400))
 
-        let ledger = Ledger()
-        for round in 1...3 {
-            // Mints and exchanges from eight clients until the server dies under them.
-            ledger.alive.store(true, ordering: .relaxed)
-            let minted = ledger.minted.withLock { $0 }
-            let current = server
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for client in 0..<8 {
-                    group.addTask {
-                        var index = client
-                        while ledger.alive.load(ordering: .relaxed) {
-                            if client < 6 || minted.isEmpty {
-                                let reply = await rawHTTP(port: port, "POST", "/v1/cancel-sessions", headers: auth,
-                                                          body: #"{"customerId":"cus_1","expiresAt":"\#(expires)"}"#)
-                                guard let reply else {
-                                    // The server is down (or restarting): yield, so this loop
-                                    // never holds a cooperative thread the killer needs.
-                                    try? await Task.sleep(for: .milliseconds(10))
-                                    continue
-                                }
-                                if reply.status == 201, let token = Self.json(reply.body)["token"] as? String {
-                                    ledger.minted.withLock { $0.append(token) }
-                                }
-                            } else {
-                                // Exchanges of links minted in earlier rounds.
-                                let token = minted[index % minted.count]
-                                index += 2
-                                switch await Self.exchange(port: port, token: token) {
-                                case 303: ledger.exchanged.withLock { $0.append(token) }
-                                case nil: try? await Task.sleep(for: .milliseconds(10))
-                                default: break
+            let ledger = Ledger()
+            for round in 1...3 {
+                // Mints and exchanges from eight clients until the server dies under them.
+                ledger.alive.store(true, ordering: .relaxed)
+                let minted = ledger.minted.withLock { $0 }
+                let current = server
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for client in 0..<8 {
+                        group.addTask {
+                            var index = client
+                            while ledger.alive.load(ordering: .relaxed) {
+                                if client < 6 || minted.isEmpty {
+                                    let reply = await rawHTTP(port: port, "POST", "/v1/cancel-sessions", headers: auth,
+                                                              body: #"{"customerId":"cus_1","expiresAt":"\#(expires)"}"#)
+                                    guard let reply else {
+                                        // The server is down (or restarting): yield, so this loop
+                                        // never holds a cooperative thread the killer needs.
+                                        try? await Task.sleep(for: .milliseconds(10))
+                                        continue
+                                    }
+                                    if reply.status == 201, let token = Self.json(reply.body)["token"] as? String {
+                                        ledger.minted.withLock { $0.append(token) }
+                                    }
+                                } else {
+                                    // Exchanges of links minted in earlier rounds.
+                                    let token = minted[index % minted.count]
+                                    index += 2
+                                    switch await Self.exchange(port: port, token: token) {
+                                    case 303: ledger.exchanged.withLock { $0.append(token) }
+                                    case nil: try? await Task.sleep(for: .milliseconds(10))
+                                    default: break
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                group.addTask {
-                    // Killed mid-load once the round has done real work, whatever the machine's
-                    // speed: 40 more mints answered and, from the second round on, 5 exchanges.
-                    let mintsBefore = ledger.minted.withLock { $0.count }
-                    let exchangesBefore = ledger.exchanged.withLock { $0.count }
-                    try await waitUntil("round \(round) has done its work", timeout: .seconds(120), interval: .milliseconds(20)) {
-                        ledger.minted.withLock { $0.count } - mintsBefore >= 40
-                            && (round == 1 || ledger.exchanged.withLock { $0.count } - exchangesBefore >= 5)
+                    group.addTask {
+                        // Killed mid-load once the round has done real work, whatever the machine's
+                        // speed: 40 more mints answered and, from the second round on, 5 exchanges.
+                        let mintsBefore = ledger.minted.withLock { $0.count }
+                        let exchangesBefore = ledger.exchanged.withLock { $0.count }
+                        try await waitUntil("round \(round) has done its work", timeout: .seconds(120), interval: .milliseconds(20)) {
+                            ledger.minted.withLock { $0.count } - mintsBefore >= 40
+                                && (round == 1 || ledger.exchanged.withLock { $0.count } - exchangesBefore >= 5)
+                        }
+                        current.send(SIGKILL)
+                        _ = await current.waitForExit(timeout: .seconds(10))
+                        ledger.alive.store(false, ordering: .relaxed)
                     }
-                    current.send(SIGKILL)
-                    _ = await current.waitForExit(timeout: .seconds(10))
-                    ledger.alive.store(false, ordering: .relaxed)
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
+                #expect(server.exit?.signalled == true, "round \(round): killed, not stopped")
+                server = try await startServe(in: folder, port: port)
             }
-            #expect(server.exit?.signalled == true, "round \(round): killed, not stopped")
-            server = try await startServe(in: folder, port: port)
-        }
-        defer { server.killNow() }
+            defer { server.killNow() }
 
-        let tokens = ledger.minted.withLock { $0 }
-        let once = ledger.exchanged.withLock { $0 }
-        print("Crash test: \(tokens.count) mints and \(once.count) exchanges answered over three SIGKILLs")
-        #expect(tokens.count >= 120, "three rounds of at least 40 mints answered")
-        #expect(once.count >= 10, "two rounds of at least 5 exchanges answered")
-        var missing = 0
-        for token in tokens where await rawHTTP(port: port, "GET", "/cancel/\(token)")?.status != 200 && !once.contains(token) {
-            missing += 1
+            let tokens = ledger.minted.withLock { $0 }
+            let once = ledger.exchanged.withLock { $0 }
+            print("Crash test: \(tokens.count) mints and \(once.count) exchanges answered over three SIGKILLs")
+            #expect(tokens.count >= 120, "three rounds of at least 40 mints answered")
+            #expect(once.count >= 10, "two rounds of at least 5 exchanges answered")
+            var missing = 0
+            for token in tokens where await rawHTTP(port: port, "GET", "/cancel/\(token)")?.status != 200 && !once.contains(token) {
+                missing += 1
+            }
+            #expect(missing == 0, "every link answered 201 survived the kills")
+            #expect(Set(once).count == once.count, "no link was exchanged twice across the kills")
+            for token in once {
+                #expect(await Self.exchange(port: port, token: token) == 410, "an exchanged single-use link stays used")
+            }
+            let stopped = await server.stop(signal: SIGTERM, grace: .seconds(30))
+            #expect(!stopped.killed)
         }
-        #expect(missing == 0, "every link answered 201 survived the kills")
-        #expect(Set(once).count == once.count, "no link was exchanged twice across the kills")
-        for token in once {
-            #expect(await Self.exchange(port: port, token: token) == 410, "an exchanged single-use link stays used")
-        }
-        let stopped = await server.stop(signal: SIGTERM, grace: .seconds(30))
-        #expect(!stopped.killed)
     }
 }

@@ -153,28 +153,27 @@ import Testing
 
     /// Flag over environment over `.env` over the default, through the real executable.
     @Test func configurationPrecedence() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cancelflow-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
-        let created = try await runProcess(cancelflowBinary(), ["orgs", "create", "--name", "Acme", "--billing", "stripe", "--json"],
-                                           environment: environment, directory: folder.path)
-        #expect(created.status == 0, "\(created.stderr)")
-        let org = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String)
-        func linkURL(flag: Bool) async throws -> String {
-            let arguments = ["links", "create", "--org", org, "--mode", "test", "--customer", "cus_1", "--json"]
-                + (flag ? ["--public-url", "https://flag.test"] : [])
-            let result = try await runProcess(cancelflowBinary(), arguments, environment: environment, directory: folder.path)
-            #expect(result.status == 0, "\(result.stderr)")
-            return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["url"] as? String ?? ""
+        try await withTemporaryFolder("cancelflow-config") { folder in
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
+            let created = try await runProcess(cancelflowBinary(), ["orgs", "create", "--name", "Acme", "--billing", "stripe", "--json"],
+                                               environment: environment, directory: folder.path)
+            #expect(created.status == 0, "\(created.stderr)")
+            let org = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String)
+            func linkURL(flag: Bool) async throws -> String {
+                let arguments = ["links", "create", "--org", org, "--mode", "test", "--customer", "cus_1", "--json"]
+                    + (flag ? ["--public-url", "https://flag.test"] : [])
+                let result = try await runProcess(cancelflowBinary(), arguments, environment: environment, directory: folder.path)
+                #expect(result.status == 0, "\(result.stderr)")
+                return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["url"] as? String ?? ""
+            }
+            try "CANCELFLOW_PUBLIC_URL=https://dotenv.test\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            environment["CANCELFLOW_PUBLIC_URL"] = "https://env.test"
+            #expect(try await linkURL(flag: true).hasPrefix("https://flag.test/cancel/cl_"))
+            #expect(try await linkURL(flag: false).hasPrefix("https://env.test/cancel/cl_"))
+            environment["CANCELFLOW_PUBLIC_URL"] = nil
+            #expect(try await linkURL(flag: false).hasPrefix("https://dotenv.test/cancel/cl_"))
+            try FileManager.default.removeItem(at: folder.appendingPathComponent(".env"))
+            #expect(try await linkURL(flag: false).hasPrefix("http://127.0.0.1:8080/cancel/cl_"))
         }
-        try "CANCELFLOW_PUBLIC_URL=https://dotenv.test\n".write(to: folder.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
-        environment["CANCELFLOW_PUBLIC_URL"] = "https://env.test"
-        #expect(try await linkURL(flag: true).hasPrefix("https://flag.test/cancel/cl_"))
-        #expect(try await linkURL(flag: false).hasPrefix("https://env.test/cancel/cl_"))
-        environment["CANCELFLOW_PUBLIC_URL"] = nil
-        #expect(try await linkURL(flag: false).hasPrefix("https://dotenv.test/cancel/cl_"))
-        try FileManager.default.removeItem(at: folder.appendingPathComponent(".env"))
-        #expect(try await linkURL(flag: false).hasPrefix("http://127.0.0.1:8080/cancel/cl_"))
     }
 }

@@ -35,6 +35,19 @@ public final class TestBrowser: Sendable {
         return match.split(separator: "\"").dropFirst(3).first.map(String.init)
     }
 
+    /// Opens a Cancel Link and exchanges it, as a customer does: the landing page, its form, and
+    /// the flow's first page, each required to answer as it should.
+    @discardableResult
+    public func openFlow(token: String) async throws -> TestResponse {
+        let landing = try await self.get("/cancel/\(token)")
+        guard landing.status == .ok else { throw TestSetupError("the landing page answered \(landing.status)") }
+        let exchange = try await self.post("/cancel/\(token)")
+        guard exchange.status == .seeOther else { throw TestSetupError("the exchange answered \(exchange.status)") }
+        let flow = try await self.get("/flow")
+        guard flow.status == .ok else { throw TestSetupError("the flow answered \(flow.status)") }
+        return flow
+    }
+
     public func get(_ uri: String, method: HTTPRequest.Method = .get) async throws -> TestResponse {
         try await self.send(uri, method: method, body: nil)
     }

@@ -39,17 +39,7 @@ public final class ServeProcess: Sendable {
     /// The first organization's test App ID and API key, as the first start printed them;
     /// throws when they do not appear within ten seconds.
     public func testCredentials() async throws -> (appID: String, apiKey: String) {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            let printed = self.printed
-            if let app = printed.range(of: "app_test_[a-z2-7]+", options: .regularExpression),
-                let key = printed.range(of: "ck_test_[a-z2-7]+", options: .regularExpression)
-            {
-                return (String(printed[app]), String(printed[key]))
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestSetupError("the first start printed no test credentials:\n\(self.printed)")
+        try await firstStartCredentials(self.child)
     }
 
     /// Everything the server has printed so far; never waits.
@@ -132,4 +122,28 @@ public func startServe(in folder: URL, port: Int, arguments: [String] = []) asyn
     }
     let stopped = await server.stop(signal: SIGKILL, grace: .seconds(5))
     throw TestSetupError("serve did not become ready:\n\(stopped.output)")
+}
+
+/// The test App ID and API key a first start printed; throws when they do not appear within ten
+/// seconds.
+public func firstStartCredentials(_ server: ChildProcess) async throws -> (appID: String, apiKey: String) {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        let printed = server.printed
+        if let app = printed.range(of: "app_test_[a-z2-7]+", options: .regularExpression),
+            let key = printed.range(of: "ck_test_[a-z2-7]+", options: .regularExpression)
+        {
+            return (String(printed[app]), String(printed[key]))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestSetupError("the first start printed no test credentials:\n\(server.printed)")
+}
+
+/// A new empty folder under the temporary directory, removed after `body` whatever happens.
+public func withTemporaryFolder<T>(_ prefix: String, _ body: (URL) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try await body(folder)
 }
