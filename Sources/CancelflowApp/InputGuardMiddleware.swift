@@ -11,7 +11,7 @@ import Hummingbird
 /// elsewhere (`ErrorMiddleware` decides).
 struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The headers the service reads. Their values must be printable ASCII (plus space and tab):
-    /// App IDs, keys, idempotency keys, host names, addresses and our own cookies are all ASCII,
+    /// App IDs, keys, idempotency keys, host names and addresses are all ASCII,
     /// and anything else (a U+FFFD from bytes that were not UTF-8, a control character) is a
     /// client bug or an attack.
     static var readHeaders: [(HTTPField.Name, String)] {
@@ -21,7 +21,6 @@ struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
         (.idempotencyKey, "Idempotency-Key"),
         (.xForwardedFor, "X-Forwarded-For"),
         (.xForwardedHost, "X-Forwarded-Host"),
-        (.cookie, "Cookie"),
         ]
     }
 
@@ -52,11 +51,27 @@ struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
         if let authority = request.head.authority, !Self.isHeaderText(authority) {
             throw CancelflowError.invalid("header_invalid_characters", "The Host header must be printable ASCII.", param: "Host")
         }
+        try Self.checkOwnCookies(request)
         for (name, label) in Self.readHeaders {
             for value in request.headers[values: name] where !Self.isHeaderText(value) {
                 throw CancelflowError.invalid(
                     "header_invalid_characters", "The \(label) header must be printable ASCII.", param: label
                 )
+            }
+        }
+    }
+
+    /// Our own cookies (`cf_…`) are checked; the others are not ours to judge: on a merchant's
+    /// custom domain a browser also sends whatever the merchant's other sites set there, and a
+    /// customer must not be locked out of the page by someone else's cookie.
+    static func checkOwnCookies(_ request: Request) throws(CancelflowError) {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " }
+                guard trimmed.hasPrefix("cf_") else { continue }
+                guard Self.isHeaderText(String(trimmed)) else {
+                    throw CancelflowError.invalid("header_invalid_characters", "The Cookie header must be printable ASCII.", param: "Cookie")
+                }
             }
         }
     }

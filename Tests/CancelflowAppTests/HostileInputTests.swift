@@ -95,6 +95,20 @@ import Testing
         }
     }
 
+    /// Our own cookies are checked; someone else's cookie on the merchant's domain (a browser
+    /// sends them all) does not lock the customer out of the page.
+    @Test func onlyOurOwnCookiesAreJudged() async throws {
+        try await withTestApp(.sqlite, configuration: ["trustProxy": .bool(true)]) { client, ctx in
+            let browser = TestBrowser(client, host: "cancel.test")
+            browser.setCookie("merchant_pref", "caf\u{e9}\u{1}")
+            #expect(try await browser.get("/verify?org=\(ctx.test.appId)").status == .ok)
+            browser.setCookie("cf_vcsrf", "nonc\u{e9}")
+            let ours = try await browser.get("/verify?org=\(ctx.test.appId)")
+            #expect(ours.status == .badRequest)
+            #expect(ours.text.contains("We couldn't read that"))
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func hostedPagesAnswerHostileInputWithTheFriendlyPage(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: ["trustProxy": .bool(true)]) { client, ctx in
