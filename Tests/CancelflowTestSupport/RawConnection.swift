@@ -22,15 +22,15 @@ public final class RawConnection: @unchecked Sendable {
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            close(self.fd)
-            throw TestSetupError("connect() to port \(port) failed")
-        }
+        // No close here on failure: every stored property is set, so deinit runs even though
+        // init throws, and it closes the socket. Closing it here as well once closed a number
+        // the kernel had meanwhile given to another test's pipe.
+        guard connected == 0 else { throw TestSetupError("connect() to port \(port) failed") }
         var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { close(self.fd) }
+    deinit { if self.fd >= 0 { close(self.fd) } }
 
     /// Sends bytes; false when the peer has closed the connection.
     public func send(_ bytes: [UInt8]) async -> Bool {
