@@ -43,10 +43,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CancelflowAPI", swiftSettings: swiftSettings),
+        // The system's libsqlite3, driven directly by the store's SQLite layer (see
+        // docs/ARCHITECTURE.md for why not sqlite-nio's connection or GRDB).
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        // The C-level SQLite connection, apart from CancelflowStore because that target sees
+        // sqlite-nio's bundled SQLite header, which clashes with the system's.
+        .target(name: "CancelflowSQLite", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
         .target(
             name: "CancelflowStore",
             dependencies: [
                 "CancelflowCore",
+                "CancelflowSQLite",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
@@ -108,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CancelflowStoreTests",
-            dependencies: ["CancelflowStore", "CancelflowCore", "CancelflowTestSupport"],
+            dependencies: ["CancelflowStore", "CancelflowSQLite", "CancelflowCore", "CancelflowTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,7 @@
+import CancelflowSQLite
 import Logging
+import PostgresNIO
+import ServiceLifecycle
 import SQLKit
 import Synchronization
 
@@ -10,7 +13,11 @@ public enum DatabaseEngine: String, Sendable {
 
 /// Hands out database sessions. Each call to `withConnection` holds one connection for the
 /// closure's duration, which is what a transaction needs.
-public protocol DatabasePool: Sendable {
+///
+/// A pool is a `Service`: run it in the service group (or `AppServices.withRunningPool`) while
+/// sessions are used, and it closes its connections when that run ends. Nothing outside this
+/// target needs to know which engine is behind it.
+public protocol DatabasePool: Service, Sendable {
     /// The engine.
     var engine: DatabaseEngine { get }
     /// How many sessions have been handed out since start; a request that must not touch the
@@ -28,9 +35,9 @@ public protocol DatabasePool: Sendable {
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws; the
     /// result arrives once the commit is durable.
     func transaction<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
-    /// Runs writes that need no transaction of their own (each statement may commit alone) in
-    /// whatever way commits cheapest on the engine: a plain session on PostgreSQL, a place in a
-    /// shared commit on SQLite.
+    /// Runs writes in a transaction, as `transaction` does, on every engine; the name marks the
+    /// writes that need no isolation from their neighbours beyond that, which SQLite may then
+    /// commit together with others (group commit).
     func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
     /// Closes every connection.
     func shutdown() async throws
@@ -42,9 +49,9 @@ extension DatabasePool {
         try await self.withConnection(body)
     }
 
-    /// A plain session.
+    /// A transaction of its own.
     public func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await self.withConnection(body)
+        try await self.transaction(body)
     }
 
     /// `BEGIN` … `COMMIT` on one connection, `ROLLBACK` when `body` throws.
@@ -96,9 +103,10 @@ final class SessionCounter: Sendable {
     }
 }
 
-/// Whether an error is a unique-constraint violation, on either engine.
+/// Whether an error is a unique-constraint violation, on either engine: by PostgreSQL's SQLSTATE
+/// `23505` or SQLite's extended result codes, never by the wording of a message.
 public func isUniqueViolation(_ error: any Error) -> Bool {
-    let text = String(reflecting: error)
-    return text.contains("UNIQUE constraint failed") || text.contains("constraintUniqueFailed")
-        || text.contains("constraintPrimaryKeyFailed") || text.contains("23505")
+    if let error = error as? DirectSQLiteError { return error.isUniqueViolation }
+    if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+    return false
 }

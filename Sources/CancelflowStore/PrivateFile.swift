@@ -23,6 +23,22 @@ public enum PrivateFile {
         close(fd)
     }
 
+    /// Creates `path` with mode 0600 holding `contents`, synced to disk, unless it exists:
+    /// true when this call created it. `O_EXCL` makes this safe for two processes starting at
+    /// once: one creates the file, the other gets false and reads what the first wrote.
+    public static func createExclusively(_ path: String, contents: String) throws -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == EEXIST { return false }
+            throw PrivateFileError("could not create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        let bytes = Array(contents.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else { throw PrivateFileError("could not write \(path)") }
+        return true
+    }
+
     /// The permission bits of a file, or nil when it does not exist.
     public static func mode(_ path: String) -> mode_t? {
         var info = stat()

@@ -1,3 +1,4 @@
+import CancelflowSQLite
 import Foundation
 import SQLiteNIO
 
@@ -22,7 +23,7 @@ extension SQLiteDatabasePool {
         do {
             let connection = try DirectSQLiteConnection(path: databasePath)
             defer { connection.close() }
-            try connection.run("VACUUM INTO ?", [.text(target)]) { _ in }
+            try connection.run("VACUUM INTO ?", [.text(target)]) { _, _ in }
         } catch {
             try? FileManager.default.removeItem(atPath: target)
             throw error

@@ -1,5 +1,7 @@
+import CancelflowSQLite
 import Foundation
 import Logging
+import ServiceLifecycle
 import SQLiteKit
 import SQLKit
 import Synchronization
@@ -14,12 +16,17 @@ import Synchronization
 /// page that only reads was bound by waiting in line behind the one connection, not by CPU).
 /// Other processes (the CLI next to a running server) wait on the busy timeout.
 ///
+/// Every statement runs on the pool's own threads (`ThreadExecutor`): the writer's batches on one
+/// thread, reads on threads of their own, so an fsync, a checkpoint or a busy wait never holds up
+/// one of Swift's cooperative threads, which serve every request. Within a session statements
+/// run in place (no hop per statement); the hop is once per session.
+///
 /// Transactions that queue up behind a running one are committed together (group commit): the
 /// writer runs each in a savepoint of one outer transaction and commits once, so several
 /// requests share one fsync instead of waiting in line for one each. Nobody hears back before
 /// that commit, so an acknowledged write is exactly as durable as before; a transaction that
 /// throws is rolled back to its savepoint without touching the others. See `WriteQueue`.
-public final class SQLiteDatabasePool: DatabasePool {
+public final class SQLiteDatabasePool: DatabasePool, Service {
     /// The engine.
     public var engine: DatabaseEngine { .sqlite }
     /// Sessions handed out so far.
@@ -38,6 +45,10 @@ public final class SQLiteDatabasePool: DatabasePool {
     private let commitCounter = SessionCounter()
     private let readers: ReaderSet
     private let readerConnections: [DirectSQLiteConnection]
+    /// The writer's thread: every batch (its statements, commit and fsync) runs there.
+    private let writerThread = ThreadExecutor(name: "sqlite-writer", threads: 1)
+    /// The readers' threads, one per read connection.
+    private let readerThreads = ThreadExecutor(name: "sqlite-reader", threads: SQLiteDatabasePool.readerCount)
     /// Set once `shutdown` starts: new sessions are refused instead of reaching a closed handle.
     private let closed = Atomic<Bool>(false)
     /// The file, or nil for an in-memory database.
@@ -52,6 +63,12 @@ public final class SQLiteDatabasePool: DatabasePool {
         self.readerConnections = readers
         self.readers = ReaderSet(readers.map { DirectSQLDatabase(connection: $0, logger: logger) })
         self.path = path
+    }
+
+    /// A pool dropped without `shutdown` still lets its threads go.
+    deinit {
+        self.writerThread.retire()
+        self.readerThreads.retire()
     }
 
     /// How hard SQLite works to keep a commit.
@@ -85,12 +102,12 @@ public final class SQLiteDatabasePool: DatabasePool {
             // WAL first, on the writer, so that the readers open a database already in WAL mode.
             let pragmas = ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(synchronous.rawValue.uppercased())", "PRAGMA foreign_keys=ON"]
             for pragma in pragmas {
-                try connection.run(pragma, []) { _ in }
+                try connection.run(pragma, []) { _, _ in }
             }
             for _ in 0..<Self.readerCount {
                 let reader = try DirectSQLiteConnection(path: path)
                 readers.append(reader)
-                try reader.run("PRAGMA query_only=ON", []) { _ in }
+                try reader.run("PRAGMA query_only=ON", []) { _, _ in }
             }
         } catch {
             for reader in readers { reader.close() }
@@ -106,9 +123,12 @@ public final class SQLiteDatabasePool: DatabasePool {
         guard !self.closed.load(ordering: .acquiring) else { throw StoreError.closed }
         let asked = ContinuousClock.now
         let counter = self.counter
-        return try await self.readers.with { db in
-            counter.began(asked: asked)
-            return try await body(db)
+        let readers = self.readers
+        return try await withTaskExecutorPreference(self.readerThreads) {
+            try await readers.with { db in
+                counter.began(asked: asked)
+                return try await body(db)
+            }
         }
     }
 
@@ -148,7 +168,7 @@ public final class SQLiteDatabasePool: DatabasePool {
     {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             if self.writes.enqueue(WriteJob.make(transactional: transactional, body, resuming: continuation)) {
-                Task { await self.drain() }
+                Task(executorPreference: self.writerThread) { await self.drain() }
             }
         }
     }
@@ -171,9 +191,6 @@ public final class SQLiteDatabasePool: DatabasePool {
             } else {
                 await Self.runGroup(batch, on: self.database, commits: self.commitCounter)
             }
-            // Statements run in place and never suspend: let other tasks have this thread
-            // between batches.
-            await Task.yield()
         }
     }
 
@@ -272,168 +289,13 @@ public final class SQLiteDatabasePool: DatabasePool {
         await self.readers.takeAll()
         for reader in self.readerConnections { reader.close() }
         self.connection.close()
-    }
-}
-
-/// A write waiting for the writer, with its types erased so that the queue holds plain values.
-struct WriteJob: Sendable {
-    /// What running a job came to, and how to tell its caller once the commit's fate is known.
-    struct Outcome: Sendable {
-        /// The body threw: its savepoint is rolled back, and its caller hears its own error
-        /// whatever happens to the commit.
-        let failed: Bool
-        /// What the body threw, when it did.
-        var error: (any Error)? = nil
-        /// Resumes the caller: with the body's result, or with the commit's error if the
-        /// commit failed (`nil`: it succeeded).
-        let finish: @Sendable ((any Error)?) -> Void
+        self.writerThread.retire()
+        self.readerThreads.retire()
     }
 
-    /// A job for `body` that resumes `continuation` with its result once the commit is known.
-    static func make<Result: Sendable>(transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result,
-                                       resuming continuation: CheckedContinuation<Result, any Error>) -> WriteJob {
-        WriteJob(
-            transactional: transactional,
-            run: { db in
-                do {
-                    let value = try await body(db)
-                    return Outcome(failed: false) { commitError in
-                        if let commitError {
-                            continuation.resume(throwing: commitError)
-                        } else {
-                            continuation.resume(returning: value)
-                        }
-                    }
-                } catch {
-                    return Outcome(failed: true, error: error) { _ in continuation.resume(throwing: error) }
-                }
-            },
-            fail: { continuation.resume(throwing: $0) }
-        )
-    }
-
-    /// A transaction (may be grouped) or a plain session (always alone).
-    let transactional: Bool
-    /// Runs the body on the writer connection.
-    let run: @Sendable (any SQLDatabase) async -> Outcome
-    /// Resumes the caller with an error without running the body.
-    let fail: @Sendable (any Error) -> Void
-}
-
-/// The writer's queue: submissions in order, and whether a drain is running.
-final class WriteQueue: Sendable {
-    /// The most transactions one commit carries: enough to share an fsync among every
-    /// connection a busy server has in flight, few enough that the first in line is not kept
-    /// waiting long for the last.
-    static let maximumGroup = 64
-
-    private struct State {
-        var jobs: [WriteJob] = []
-        var head = 0
-        var draining = false
-    }
-
-    private let state = Mutex(State())
-
-    var isDraining: Bool { self.state.withLock { $0.draining } }
-
-    var queued: Int { self.state.withLock { $0.jobs.count - $0.head } }
-
-    /// Queues a job; true when the writer was idle and the caller must start a drain.
-    func enqueue(_ job: WriteJob) -> Bool {
-        self.state.withLock { state -> Bool in
-            state.jobs.append(job)
-            if state.draining { return false }
-            state.draining = true
-            return true
-        }
-    }
-
-    /// The next batch: one plain session, or a run of consecutive transactions. Nil when the
-    /// queue is empty, which also ends the drain (in the same critical section, so a
-    /// submission either sees the drain running or starts a new one).
-    func next() -> [WriteJob]? {
-        self.state.withLock { state -> [WriteJob]? in
-            guard state.head < state.jobs.count else {
-                state.jobs.removeAll(keepingCapacity: true)
-                state.head = 0
-                state.draining = false
-                return nil
-            }
-            var batch: [WriteJob] = [state.jobs[state.head]]
-            state.head += 1
-            if batch[0].transactional {
-                while batch.count < Self.maximumGroup, state.head < state.jobs.count, state.jobs[state.head].transactional {
-                    batch.append(state.jobs[state.head])
-                    state.head += 1
-                }
-            }
-            if state.head > 256, state.head * 2 > state.jobs.count {
-                state.jobs.removeFirst(state.head)
-                state.head = 0
-            }
-            return batch
-        }
-    }
-}
-
-/// Hands out idle read connections, first come first served.
-final class ReaderSet: Sendable {
-    private struct State {
-        var idle: [Int]
-        var waiters: [CheckedContinuation<Int?, Never>] = []
-        /// Set by `takeAll`: from then on nobody gets a reader.
-        var closed = false
-    }
-
-    private let readers: [any SQLDatabase]
-    private let state: Mutex<State>
-
-    init(_ readers: [any SQLDatabase]) {
-        self.readers = readers
-        self.state = Mutex(State(idle: Array(readers.indices)))
-    }
-
-    func with<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        guard let index = await self.take() else { throw StoreError.closed }
-        defer { self.give(index) }
-        return try await body(self.readers[index])
-    }
-
-    /// Closes the set and waits until every reader is back; later `with` calls fail with
-    /// `StoreError.closed`, and so do those still waiting.
-    func takeAll() async {
-        let waiters = self.state.withLock { state -> [CheckedContinuation<Int?, Never>] in
-            state.closed = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: nil) }
-        while self.state.withLock({ $0.idle.count }) < self.readers.count {
-            try? await Task.sleep(for: .milliseconds(1))
-        }
-    }
-
-    private func take() async -> Int? {
-        await withCheckedContinuation { continuation in
-            let index = self.state.withLock { state -> Int?? in
-                if state.closed { return .some(nil) }
-                if let index = state.idle.popLast() { return .some(index) }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let index { continuation.resume(returning: index) }
-        }
-    }
-
-    private func give(_ index: Int) {
-        let waiter = self.state.withLock { state -> CheckedContinuation<Int?, Never>? in
-            if state.waiters.isEmpty || state.closed {
-                state.idle.append(index)
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        waiter?.resume(returning: index)
+    /// Keeps the database open until graceful shutdown (or cancellation), then closes it.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await self.shutdown()
     }
 }

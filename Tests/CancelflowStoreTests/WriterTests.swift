@@ -1,3 +1,4 @@
+import CancelflowSQLite
 import CancelflowStore
 import CancelflowTestSupport
 import Foundation
