@@ -123,54 +123,54 @@ public struct AppConfiguration: Sendable {
     /// Reads the configuration; throws a readable error for a bad value.
     public init(reader: ConfigReader) throws(CancelflowError) {
         let config = reader.scoped(to: ConfigKey(Self.scope))
-        self.host = config.string(forKey: "host", default: "127.0.0.1")
-        self.port = config.int(forKey: "port", default: 8080)
+        self.host = config.string(.host)
+        self.port = config.int(.port)
         guard (1...65535).contains(self.port) else { throw .configuration("--port must be between 1 and 65535") }
-        self.database = try Database.parse(config.string(forKey: "database", default: "sqlite:cancelflow.sqlite"))
+        self.database = try Database.parse(config.string(.database))
         let hostForURL = self.host.contains(":") ? "[\(self.host)]" : self.host
-        let publicText = config.string(forKey: "publicUrl") ?? "http://\(hostForURL):\(self.port)"
+        let publicText = config.optionalString(.publicUrl) ?? "http://\(hostForURL):\(self.port)"
         guard let publicURL = URL(string: publicText), let scheme = publicURL.scheme, ["http", "https"].contains(scheme),
             publicURL.host != nil, publicURL.query == nil
         else {
             throw .configuration("--public-url must be an absolute http(s) URL without a query, e.g. https://cancel.example.com")
         }
         self.publicURL = publicURL
-        let base = config.string(forKey: "subdomainBase")?.trimmingCharacters(in: .whitespaces).lowercased()
+        let base = config.optionalString(.subdomainBase)?.trimmingCharacters(in: .whitespaces).lowercased()
         self.subdomainBase = (base?.isEmpty ?? true) ? nil : base
-        self.secret = config.string(forKey: "secret", isSecret: true)
-        self.secretFile = config.string(forKey: "secretFile").flatMap { $0.isEmpty ? nil : $0 }
+        self.secret = config.optionalString(.secret)
+        self.secretFile = config.optionalString(.secretFile).flatMap { $0.isEmpty ? nil : $0 }
         guard self.secret == nil || self.secretFile == nil else {
             throw .configuration("set either --secret or --secret-file, not both")
         }
-        self.rateLimitPerSecond = config.double(forKey: "rateLimit", default: 100)
-        self.rateLimitBurst = config.double(forKey: "rateLimitBurst", default: 200)
+        self.rateLimitPerSecond = config.double(.rateLimit)
+        self.rateLimitBurst = config.double(.rateLimitBurst)
         guard self.rateLimitPerSecond > 0, self.rateLimitBurst >= 1 else {
             throw .configuration("--rate-limit must be positive and --rate-limit-burst at least 1")
         }
-        let level = config.string(forKey: "logLevel", default: "info")
+        let level = config.string(.logLevel)
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw .configuration("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
-        guard let logFormat = LogFormat(rawValue: config.string(forKey: "logFormat", default: "text").lowercased()) else {
+        guard let logFormat = LogFormat(rawValue: config.string(.logFormat).lowercased()) else {
             throw .configuration("--log-format must be text or json")
         }
         self.logFormat = logFormat
         var proxyTrust = ProxyTrust.none
-        if let list = config.string(forKey: "trustedProxies") {
+        if let list = config.optionalString(.trustedProxies) {
             guard let parsed = ProxyTrust.parse(list) else {
                 throw .configuration("--trusted-proxies must be a comma-separated list of addresses or CIDR networks, e.g. 10.0.0.0/8,::1")
             }
             proxyTrust = parsed
         }
-        if config.bool(forKey: "trustProxy", default: false) {
+        if config.flag(.trustProxy) {
             proxyTrust.networks += ProxyTrust.loopback.networks
         }
         self.proxyTrust = proxyTrust
-        self.allowPrivateWebhooks = config.bool(forKey: "allowPrivateWebhooks", default: false)
-        self.webhookLease = config.double(forKey: "webhookLease", default: 60)
+        self.allowPrivateWebhooks = config.flag(.allowPrivateWebhooks)
+        self.webhookLease = config.double(.webhookLease)
         guard self.webhookLease >= 1 else { throw .configuration("--webhook-lease must be at least 1 second") }
-        if let url = config.string(forKey: "smtpUrl", isSecret: true), !url.isEmpty {
+        if let url = config.optionalString(.smtpUrl), !url.isEmpty {
             do {
                 self.smtp = try SMTPConfiguration(url: url, timeout: .seconds(10))
             } catch {
@@ -180,31 +180,31 @@ public struct AppConfiguration: Sendable {
             self.smtp = nil
         }
         let defaultFrom = "no-reply@\(publicURL.host ?? "localhost")"
-        let from = config.string(forKey: "mailFrom") ?? (Self.isPlainAddress(defaultFrom) ? defaultFrom : "no-reply@localhost")
+        let from = config.optionalString(.mailFrom) ?? (Self.isPlainAddress(defaultFrom) ? defaultFrom : "no-reply@localhost")
         guard Self.isPlainAddress(from) else {
             throw .configuration("--mail-from must be a bare address like no-reply@example.com")
         }
         self.mailFrom = from
-        guard let synchronous = SQLiteDatabasePool.Synchronous(rawValue: config.string(forKey: "sqliteSynchronous", default: "full").lowercased())
+        guard let synchronous = SQLiteDatabasePool.Synchronous(rawValue: config.string(.sqliteSynchronous).lowercased())
         else { throw .configuration("--sqlite-synchronous must be full or normal") }
         self.sqliteSynchronous = synchronous
-        self.apiKeyCacheSeconds = config.double(forKey: "apiKeyCache", default: 5)
+        self.apiKeyCacheSeconds = config.double(.apiKeyCache)
         guard (0...60).contains(self.apiKeyCacheSeconds) else { throw .configuration("--api-key-cache must be between 0 and 60 seconds") }
-        self.verifyAddressLimit = config.int(forKey: "verifyAddressLimit", default: 5)
-        self.verifyClientLimit = config.int(forKey: "verifyClientLimit", default: 30)
-        self.verifyOrganizationLimit = config.int(forKey: "verifyOrganizationLimit", default: 1000)
+        self.verifyAddressLimit = config.int(.verifyAddressLimit)
+        self.verifyClientLimit = config.int(.verifyClientLimit)
+        self.verifyOrganizationLimit = config.int(.verifyOrganizationLimit)
         guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1, self.verifyOrganizationLimit >= 1 else {
             throw .configuration("--verify-address-limit, --verify-client-limit and --verify-organization-limit must be at least 1")
         }
-        self.readTimeoutSeconds = config.double(forKey: "readTimeout", default: 30)
+        self.readTimeoutSeconds = config.double(.readTimeout)
         guard (1...300).contains(self.readTimeoutSeconds) else { throw .configuration("--read-timeout must be between 1 and 300 seconds") }
-        self.authFailureLimit = config.int(forKey: "authFailureLimit", default: 20)
-        self.pagePostLimit = config.int(forKey: "pagePostLimit", default: 60)
+        self.authFailureLimit = config.int(.authFailureLimit)
+        self.pagePostLimit = config.int(.pagePostLimit)
         guard self.authFailureLimit >= 1, self.pagePostLimit >= 1 else {
             throw .configuration("--auth-failure-limit and --page-post-limit must be at least 1")
         }
-        self.metrics = config.bool(forKey: "metrics", default: false)
-        if let address = config.string(forKey: "metricsAddress"), !address.isEmpty {
+        self.metrics = config.flag(.metrics)
+        if let address = config.optionalString(.metricsAddress), !address.isEmpty {
             guard let parsed = Self.hostAndPort(address) else {
                 throw .configuration("--metrics-address must be HOST:PORT, [IPv6]:PORT or a port, e.g. 127.0.0.1:9464")
             }
@@ -214,7 +214,7 @@ public struct AppConfiguration: Sendable {
         }
         let host = (publicURL.host ?? "").lowercased()
         let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-        self.devMailbox = config.bool(forKey: "devMailbox", default: loopback)
+        self.devMailbox = config.bool(.devMailbox) ?? loopback
     }
 
     /// `host:port`, `[v6]:port`, or a bare port (on 127.0.0.1).
@@ -233,5 +233,35 @@ public struct AppConfiguration: Sendable {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && text.utf8.count <= 254
             && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) }
+    }
+}
+
+/// Reads settings by their entry in the table, so that key names and defaults are written once.
+extension ConfigReader {
+    /// The value, or nil when nothing sets it (for settings without a literal default).
+    func optionalString(_ setting: Setting) -> String? {
+        self.string(forKey: ConfigKey(setting.key), isSecret: setting.isSecret)
+    }
+
+    func string(_ setting: Setting) -> String {
+        self.string(forKey: ConfigKey(setting.key), isSecret: setting.isSecret, default: setting.literalDefault ?? "")
+    }
+
+    func int(_ setting: Setting) -> Int {
+        self.int(forKey: ConfigKey(setting.key), default: setting.literalDefault.flatMap { Int($0) } ?? 0)
+    }
+
+    func double(_ setting: Setting) -> Double {
+        self.double(forKey: ConfigKey(setting.key), default: setting.literalDefault.flatMap { Double($0) } ?? 0)
+    }
+
+    /// A flag: off unless set.
+    func flag(_ setting: Setting) -> Bool {
+        self.bool(forKey: ConfigKey(setting.key), default: false)
+    }
+
+    /// A `true`/`false` setting whose default depends on other settings.
+    func bool(_ setting: Setting) -> Bool? {
+        self.bool(forKey: ConfigKey(setting.key))
     }
 }
