@@ -4,12 +4,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The long-lived things every part of the service shares: the database, the store over it, the
 /// clock and the server secret. Built once at the composition root and handed down.
 public struct AppServices: Sendable {
@@ -73,6 +67,20 @@ public struct AppServices: Sendable {
         )
     }
 
+    /// Organizations' own settings: lookup, custom domain, flow settings.
+    public var organizations: OrganizationService { OrganizationService(store: self.store, time: self.time) }
+
+    /// The built-in billing provider's customers and subscriptions.
+    public var customers: CustomerService { CustomerService(store: self.store, time: self.time) }
+
+    /// Webhook endpoints and the event log.
+    public var webhooks: WebhookService {
+        WebhookService(
+            store: self.store, time: self.time, secrets: WebhookSecrets(secret: self.secret), events: self.events,
+            urlPolicy: AddressURLPolicy(allowPrivate: self.configuration.allowPrivateWebhooks)
+        )
+    }
+
     /// The cancel-flow service.
     public var flow: FlowService { FlowService(store: self.store, time: self.time, events: self.events) }
 
@@ -95,42 +103,27 @@ public struct AppServices: Sendable {
     }
 
     /// Opens the database, runs its connection pool while `body` runs, migrates it, and closes it
-    /// afterwards: for commands that do one thing and exit.
-    public static func withServices<Result: Sendable>(
+    /// afterwards: for commands that do one thing and exit. They get the domain services only.
+    public static func withCommandServices<Result: Sendable>(
         configuration: AppConfiguration,
         logger: Logger,
-        _ body: @Sendable (AppServices) async throws -> Result
+        _ body: @Sendable (CommandServices) async throws -> Result
     ) async throws -> Result {
         let services = try await Self.open(configuration: configuration, logger: logger)
         return try await services.withRunningPool {
             try await Migrator(pool: services.pool).migrate(logger: logger)
-            return try await body(services)
+            return try await body(CommandServices(services))
         }
     }
 
-    /// Keeps the PostgreSQL client running while `body` runs (SQLite needs nothing), then closes
-    /// the database.
+    /// Runs the database pool (a `Service`) while `body` runs, then closes it.
     public func withRunningPool<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
-        guard let postgres = self.pool as? PostgresDatabasePool else {
-            do {
-                let result = try await body()
-                try await self.pool.shutdown()
-                return result
-            } catch {
-                try? await self.pool.shutdown()
-                throw error
-            }
-        }
+        let pool = self.pool
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await postgres.run() }
-            do {
-                let result = try await body()
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+            group.addTask { try await pool.run() }
+            // Cancelling the pool's run closes it; the group then waits for that to finish.
+            defer { group.cancelAll() }
+            return try await body()
         }
     }
 
@@ -161,20 +154,11 @@ public struct AppServices: Sendable {
 
     static func readOrCreateSecretFile(path: String) throws -> String {
         let fresh = ServerSecret.generateText()
-        // O_EXCL: of two processes starting at once, one creates the file and both read it.
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        if fd >= 0 {
-            let bytes = Array((fresh + "\n").utf8)
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            fsync(fd)
-            close(fd)
-            guard written == bytes.count else {
-                throw CancelflowError.configuration("could not write the server secret file \(path)")
-            }
-            return fresh
-        }
-        guard errno == EEXIST else {
-            throw CancelflowError.configuration("could not create the server secret file \(path): \(String(cString: strerror(errno)))")
+        // Of two processes starting at once, one creates the file and both read it.
+        do {
+            if try PrivateFile.createExclusively(path, contents: fresh + "\n") { return fresh }
+        } catch {
+            throw CancelflowError.configuration("could not create the server secret file \(path): \(error)")
         }
         return try Self.readSecretFile(path: path)
     }
@@ -193,12 +177,21 @@ public struct AppServices: Sendable {
     }
 }
 
-/// Closes the SQLite connection when the service group shuts down.
-struct DatabaseCloser: Service {
-    let pool: any DatabasePool
+/// What the command-line tool's commands may use: the domain services, never the store, so that
+/// a command and an API route doing the same thing go through the same rules.
+public struct CommandServices: Sendable {
+    public let organizations: OrganizationService
+    public let credentials: CredentialService
+    public let links: CancelLinkService
+    public let webhooks: WebhookService
+    /// Where "now" comes from.
+    public let time: any TimeSource
 
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await self.pool.shutdown()
+    init(_ services: AppServices) {
+        self.organizations = services.organizations
+        self.credentials = services.credentials
+        self.links = services.links
+        self.webhooks = services.webhooks
+        self.time = services.time
     }
 }

@@ -7,7 +7,7 @@ import Logging
 import ServiceLifecycle
 
 /// What `serve` reports the first time it starts on an empty database.
-public typealias FirstStartHandler = @Sendable (CredentialService.CreatedOrganization, AppServices) -> Void
+public typealias FirstStartHandler = @Sendable (CredentialService.CreatedOrganization, AppConfiguration) -> Void
 
 /// Builds the service from configuration: opens the database, migrates it before the server
 /// starts, creates a first organization on an empty database (handing its keys to `onFirstStart`
@@ -23,14 +23,11 @@ public func buildApplication(
     let logger = configuredLogger
     let services = try await AppServices.open(configuration: configuration, logger: logger)
     var app = try buildApplication(services: services, logger: logger)
+    // First in, so last to shut down: the database outlives everything that uses it.
+    app.addServices(services.pool)
     let migrated = StartGate()
     app.addServices(GatedService(gate: migrated, inner: FlowSweeper(services: services, logger: logger)))
     app.addServices(GatedService(gate: migrated, inner: WebhookWorker(services: services, logger: logger)))
-    if let postgres = services.pool as? PostgresDatabasePool {
-        app.addServices(postgres)
-    } else {
-        app.addServices(DatabaseCloser(pool: services.pool))
-    }
     if let address = configuration.metricsAddress {
         app.addServices(metricsApplication(services: services, host: address.host, port: address.port, logger: logger))
     }
@@ -46,7 +43,7 @@ public func buildApplication(
             let created = try await services.credentials.createFirstOrganization(name: "My Organization")
         {
             logger.notice("Created the first organization", metadata: ["organization_id": .string(created.organization.id)])
-            onFirstStart(created, services)
+            onFirstStart(created, services.configuration)
         }
     }
     logger.info(
@@ -99,7 +96,7 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     if services.configuration.metrics {
         MetricsController(services: services).addRoutes(to: router)
     }
-    HostedPagesController(services: services, library: try Templates.library()).addRoutes(to: router)
+    try addHostedPages(to: router, services: services)
 
     let limiter = RateLimiter(
         rate: services.configuration.rateLimitPerSecond,
@@ -120,10 +117,43 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
         )
         .group(context: APIRequestContext.self)
     let idempotency = IdempotencyGuard(store: services.store, secret: services.secret, time: services.time)
-    CancelSessionsController(services: services, idempotency: idempotency).addRoutes(to: api.group("cancel-sessions"))
-    CustomersController(services: services).addRoutes(to: api.group("customers"))
-    WebhooksController(services: services).addRoutes(endpoints: api.group("webhook-endpoints"), events: api.group("events"))
+    let readTimeout = services.configuration.readTimeout
+    CancelSessionsController(
+        links: services.links, organizations: services.organizations, idempotency: idempotency, metrics: services.metrics,
+        time: services.time, readTimeout: readTimeout
+    ).addRoutes(to: api.group("cancel-sessions"))
+    CustomersController(customers: services.customers, readTimeout: readTimeout).addRoutes(to: api.group("customers"))
+    WebhooksController(webhooks: services.webhooks, readTimeout: readTimeout)
+        .addRoutes(endpoints: api.group("webhook-endpoints"), events: api.group("events"))
     return router
+}
+
+/// The customer-facing pages: link landing and exchange, the flow (behind its session
+/// middleware), email verification and the test mailbox, each given only what it uses.
+func addHostedPages(to router: Router<AppRequestContext>, services: AppServices) throws {
+    let configuration = services.configuration
+    let library = try Templates.library()
+    let pages = Pages(
+        library: library, security: PageSecurity(secret: services.secret, publicURL: configuration.publicURL),
+        organizations: services.organizations
+    )
+    let site = HostedSite(picker: services.links.picker, proxyTrust: configuration.proxyTrust)
+    let owners = PageOwners(organizations: services.organizations, site: site)
+    LinkPagesController(
+        links: services.links, organizations: services.organizations, flow: services.flow, pages: pages, site: site,
+        metrics: services.metrics, time: services.time, readTimeout: configuration.readTimeout
+    ).addRoutes(to: router)
+    let flowRoutes = router.group("flow")
+        .add(middleware: FlowSessionMiddleware(flow: services.flow, pages: pages, readTimeout: configuration.readTimeout))
+        .group(context: FlowRequestContext.self)
+    FlowPagesController(flow: services.flow, pages: pages, metrics: services.metrics).addRoutes(to: flowRoutes)
+    VerifyPagesController(
+        verification: services.verification, owners: owners, pages: pages, mailer: services.mailer,
+        emails: VerificationEmails(library: library, mailFrom: configuration.mailFrom), metrics: services.metrics,
+        readTimeout: configuration.readTimeout
+    ).addRoutes(to: router)
+    DevMailboxController(mailbox: services.mailer.mailbox, owners: owners, pages: pages).addRoutes(to: router)
+    pages.addStaticRoutes(to: router)
 }
 
 /// `cancelflow worker`: the webhook delivery worker (and the flow sweeper) without the HTTP
@@ -134,9 +164,7 @@ public func runWorker(reader: ConfigReader, logger: Logger) async throws {
     configuredLogger.logLevel = configuration.logLevel
     let logger = configuredLogger
     let services = try await AppServices.open(configuration: configuration, logger: logger)
-    var list: [any Service] = []
-    if let postgres = services.pool as? PostgresDatabasePool { list.append(postgres) }
-    list.append(WorkerStart(services: services, logger: logger))
+    var list: [any Service] = [services.pool, WorkerStart(services: services, logger: logger)]
     if let address = configuration.metricsAddress {
         list.append(metricsApplication(services: services, host: address.host, port: address.port, logger: logger))
     }
@@ -157,6 +185,5 @@ struct WorkerStart: Service {
             group.addTask { try await FlowSweeper(services: self.services, logger: self.logger).run() }
             try await group.waitForAll()
         }
-        if !(self.services.pool is PostgresDatabasePool) { try await self.services.pool.shutdown() }
     }
 }

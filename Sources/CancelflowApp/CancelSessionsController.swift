@@ -5,8 +5,13 @@ import Hummingbird
 
 /// `/v1/cancel-sessions`: mint, read, list and revoke Cancel Links.
 struct CancelSessionsController: Sendable {
-    let services: AppServices
+    let links: CancelLinkService
+    let organizations: OrganizationService
     let idempotency: IdempotencyGuard
+    let metrics: AppMetrics
+    let time: any TimeSource
+    /// How long a client has to send a request body.
+    let readTimeout: Duration
 
     func addRoutes(to group: RouterGroup<APIRequestContext>) {
         group.post(use: self.create)
@@ -18,7 +23,7 @@ struct CancelSessionsController: Sendable {
     /// `POST /v1/cancel-sessions`.
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
+        let body = try await JSONBody.collect(&request, within: self.readTimeout)
         return try await self.idempotency.run(request: request, context: context, body: body) {
             let input = try JSONBody.decode(CreateCancelSessionRequest.self, from: body, allowedKeys: CreateCancelSessionRequest.allowedKeys)
             guard let expiresAt = Timestamp.parse(input.expiresAt) else {
@@ -29,7 +34,7 @@ struct CancelSessionsController: Sendable {
                 )
             }
             let organization = try await self.organization(context)
-            let minted = try await self.services.links.mint(
+            let minted = try await self.links.mint(
                 organization: organization,
                 mode: context.identity.mode,
                 request: .init(
@@ -42,8 +47,8 @@ struct CancelSessionsController: Sendable {
                 )
             )
             context.logger.info("Minted cancel session", metadata: ["link_id": .string(minted.link.id)])
-            self.services.metrics.minted(context.identity.mode)
-            let view = Self.view(minted.link, now: self.services.time.now(), url: minted.url, token: minted.token)
+            self.metrics.minted(context.identity.mode)
+            let view = Self.view(minted.link, now: self.time.now(), url: minted.url, token: minted.token)
             return (.created, view.orderedJSON.bytes)
         }
     }
@@ -52,10 +57,8 @@ struct CancelSessionsController: Sendable {
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let identity = context.identity
-        guard let link = try await self.services.store.link(organizationID: identity.organizationID, mode: identity.mode, id: id) else {
-            throw CancelflowError.notFound("link_not_found", "No cancel session with that id.", param: "id")
-        }
-        return JSONBody.response(Self.view(link, now: self.services.time.now()))
+        let link = try await self.links.link(organizationID: identity.organizationID, mode: identity.mode, id: id)
+        return JSONBody.response(Self.view(link, now: self.time.now()))
     }
 
     /// `GET /v1/cancel-sessions?customerId=&limit=&startingAfter=`, newest first.
@@ -73,17 +76,14 @@ struct CancelSessionsController: Sendable {
         let startingAfter = query["startingAfter"].map(String.init)
         if let startingAfter { try CancelLinkService.validateIdentifier(startingAfter, param: "startingAfter") }
         let identity = context.identity
-        // One extra row says whether another page follows.
-        var links = try await self.services.store.links(
+        let (links, hasMore) = try await self.links.links(
             organizationID: identity.organizationID,
             mode: identity.mode,
             customerID: customerID,
-            limit: limit + 1,
+            limit: limit,
             startingAfter: startingAfter
         )
-        let hasMore = links.count > limit
-        if hasMore { links.removeLast() }
-        let now = self.services.time.now()
+        let now = self.time.now()
         let page = ListPage(data: links.map { Self.view($0, now: now) }, hasMore: hasMore, nextCursor: hasMore ? links.last?.id : nil)
         return JSONBody.response(page)
     }
@@ -91,21 +91,23 @@ struct CancelSessionsController: Sendable {
     /// `POST /v1/cancel-sessions/{id}/revoke`.
     @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
+        let body = try await JSONBody.collect(&request, within: self.readTimeout)
         let id = try context.parameters.require("id")
         return try await self.idempotency.run(request: request, context: context, body: body) {
             let identity = context.identity
-            let link = try await self.services.links.revoke(organizationID: identity.organizationID, mode: identity.mode, id: id)
+            let link = try await self.links.revoke(organizationID: identity.organizationID, mode: identity.mode, id: id)
             context.logger.info("Revoked cancel session", metadata: ["link_id": .string(link.id)])
-            return (.ok, Self.view(link, now: self.services.time.now()).orderedJSON.bytes)
+            return (.ok, Self.view(link, now: self.time.now()).orderedJSON.bytes)
         }
     }
 
     func organization(_ context: APIRequestContext) async throws -> Organization {
-        guard let organization = try await self.services.store.organization(id: context.identity.organizationID) else {
+        do {
+            return try await self.organizations.organization(id: context.identity.organizationID)
+        } catch let error as CancelflowError where error.code == "organization_not_found" {
+            // The key authenticated a moment ago and its organization is gone: as if the key were.
             throw CancelflowError(.authentication, code: "invalid_credentials", message: "The App ID and API key do not match an active key pair.")
         }
-        return organization
     }
 
     static func view(_ link: CancelLink, now: Date, url: String? = nil, token: String? = nil) -> CancelSession {

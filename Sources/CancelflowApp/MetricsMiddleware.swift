@@ -1,3 +1,4 @@
+import CancelflowCore
 import CancelflowStore
 import Hummingbird
 import Logging
@@ -29,12 +30,22 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// `GET /metrics`: the Prometheus text format.
 struct MetricsController {
-    let services: AppServices
+    let metrics: AppMetrics
+    /// Read at scrape time for the pending-deliveries gauge.
+    let webhooks: WebhookService
+    /// Read at scrape time for the database-session counters.
+    let pool: any DatabasePool
+
+    init(services: AppServices) {
+        self.metrics = services.metrics
+        self.webhooks = services.webhooks
+        self.pool = services.pool
+    }
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("metrics") { _, _ -> Response in
-            let pending = try await self.services.store.pendingDeliveryCount()
-            let text = self.services.metrics.render(pendingDeliveries: pending, pool: self.services.pool)
+            let pending = try await self.webhooks.pendingDeliveryCount()
+            let text = self.metrics.render(pendingDeliveries: pending, pool: self.pool)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],

@@ -115,19 +115,11 @@ public struct ProxyTrust: Sendable, Equatable {
         return authority ?? ""
     }
 
-    /// The 4 or 16 bytes of a numeric address (an IPv6 zone is ignored), or nil.
+    /// The 4 or 16 bytes of a numeric address, bracketed or not (an IPv6 zone is ignored), or nil.
     static func bytes(of text: String) -> [UInt8]? {
         var text = text
         if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        let bare = text.split(separator: "%", maxSplits: 1).first.map(String.init) ?? text
-        guard inet_pton(AF_INET6, bare, &v6) == 1 else { return nil }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        // An IPv4-mapped IPv6 peer (a dual-stack socket) is judged as its IPv4 address.
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF { return Array(bytes[12..<16]) }
-        return bytes
+        return IPAddress.bytes(of: text)
     }
 }
 

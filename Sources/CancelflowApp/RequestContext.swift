@@ -10,11 +10,14 @@ public struct AppRequestContext: RequestContext {
     public var identity: APIIdentity?
     /// The peer's IP address, for per-client limits (nil in in-process tests).
     public let remoteIP: String?
+    /// Set by `FlowSessionMiddleware` on `/flow` requests with a valid session.
+    var flow: FlowAccess?
 
     /// Creates a context for a request.
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.flow = nil
         self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 

@@ -116,6 +116,38 @@ public struct CancelLinkService: Sendable {
         return MintedLink(link: link, token: token, url: self.picker.url(for: organization, token: token))
     }
 
+    /// One link of an organization's mode; `link_not_found` when there is none with that id.
+    public func link(organizationID: String, mode: Mode, id: String) async throws -> CancelLink {
+        guard let link = try await self.store.link(organizationID: organizationID, mode: mode, id: id) else {
+            throw CancelflowError.notFound("link_not_found", "No cancel session with that id.", param: "id")
+        }
+        return link
+    }
+
+    /// A page of links, newest first, and whether another page follows.
+    public func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws
+        -> (links: [CancelLink], hasMore: Bool)
+    {
+        // One extra row says whether another page follows.
+        var links = try await self.store.links(
+            organizationID: organizationID, mode: mode, customerID: customerID, limit: limit + 1, startingAfter: startingAfter
+        )
+        let hasMore = links.count > limit
+        if hasMore { links.removeLast() }
+        return (links, hasMore)
+    }
+
+    /// Whether a token carries a valid MAC: a forged or mistyped one is refused without any
+    /// database work.
+    public func isAuthentic(_ token: String) -> Bool {
+        self.codec.isAuthentic(token)
+    }
+
+    /// The link with that token hash, or nil.
+    public func link(tokenHash: String) async throws -> CancelLink? {
+        try await self.store.link(tokenHash: tokenHash)
+    }
+
     /// The link a token names, or nil. A token that fails its MAC is rejected here without any
     /// database work.
     public func resolve(token: String) async throws -> CancelLink? {

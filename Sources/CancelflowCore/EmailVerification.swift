@@ -337,48 +337,10 @@ public struct VerificationService: Sendable {
     /// What one client is: an IPv4 address, or an IPv6 /64 (one subscriber's usual allocation,
     /// so rotating through it does not escape the limit).
     public static func clientKey(_ ip: String) -> String {
-        guard ip.contains(":"), let groups = Self.ipv6Groups(ip) else { return ip }
-        if groups[0..<5].allSatisfy({ $0 == 0 }), groups[5] == 0xFFFF {
-            return "\(groups[6] >> 8).\(groups[6] & 0xFF).\(groups[7] >> 8).\(groups[7] & 0xFF)"
-        }
-        return groups[0..<4].map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
-    }
-
-    /// The eight 16-bit groups of an IPv6 address, or nil when it is not one.
-    static func ipv6Groups(_ text: String) -> [UInt16]? {
-        var text = Substring(text.split(separator: "%").first ?? "")
-        var tail: [UInt16] = []
-        // An embedded IPv4 address ends the text (::ffff:1.2.3.4).
-        if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
-            let octets = text[text.index(after: lastColon)...].split(separator: ".").compactMap { UInt16($0) }
-            guard octets.count == 4, octets.allSatisfy({ $0 <= 255 }) else { return nil }
-            tail = [octets[0] << 8 | octets[1], octets[2] << 8 | octets[3]]
-            text = text[...lastColon]
-            if text.hasSuffix("::") { } else { text = text.dropLast() }
-        }
-        func parse(_ part: Substring) -> [UInt16]? {
-            if part.isEmpty { return [] }
-            var out: [UInt16] = []
-            for group in part.split(separator: ":", omittingEmptySubsequences: false) {
-                guard group.count <= 4, let value = UInt16(group, radix: 16) else { return nil }
-                out.append(value)
-            }
-            return out
-        }
-        let halves = text.components(separatedBy: "::")
-        var groups: [UInt16]
-        if halves.count == 2 {
-            guard let head = parse(Substring(halves[0])), let rest = parse(Substring(halves[1])) else { return nil }
-            let missing = 8 - head.count - rest.count - tail.count
-            guard missing >= 1 else { return nil }
-            groups = head + Array(repeating: 0, count: missing) + rest + tail
-        } else if halves.count == 1 {
-            guard let all = parse(Substring(halves[0])) else { return nil }
-            groups = all + tail
-        } else {
-            return nil
-        }
-        return groups.count == 8 ? groups : nil
+        guard ip.contains(":"), let bytes = IPAddress.bytes(of: ip) else { return ip }
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        let groups = (0..<4).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
+        return groups.map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
     }
 
     /// An HMAC, hex: the code's under a key only the server holds, so a stolen database does not

@@ -22,6 +22,12 @@ public struct FlowService: Sendable {
 
     /// Exchanges a link for a new flow session, emitting `cancel_link.exchanged` (and
     /// `cancel_link.consumed` for a single-use link) with the change.
+    /// The flow session a browser's cookie key names (the key is stored only as its SHA-256).
+    public func session(key: String) async throws -> FlowSession? {
+        guard !key.isEmpty, key.utf8.count <= 128 else { return nil }
+        return try await self.store.flowSession(sessionHash: Hex.sha256(key))
+    }
+
     public func exchange(tokenHash: String, sessionHash: String) async throws -> (CancelLink, FlowSession)? {
         let now = self.time.now()
         let encoder = self.events

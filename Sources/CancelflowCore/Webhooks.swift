@@ -149,6 +149,8 @@ public protocol WebhookStore: Sendable {
     func deliveries(eventID: String) async throws -> [DeliveryRecord]
     /// Queues the event again for every endpoint that wants it now.
     func resend(organizationID: String, mode: Mode, eventID: String, now: Date) async throws -> Bool
+    /// Deliveries waiting to be made, across every organization (for the metrics).
+    func pendingDeliveryCount() async throws -> Int
 }
 
 /// The retry schedule: about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the failures, each

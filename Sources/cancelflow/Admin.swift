@@ -59,10 +59,9 @@ struct Orgs: AsyncParsableCommand {
         @Option(help: "Organization id.") var org: String
 
         func run() async throws {
-            let updated = try await withServices(self.options) { services in
-                try await services.store.setCustomDomainVerified(organizationID: self.org, verified: true)
+            try await withServices(self.options) { services in
+                try await services.organizations.verifyCustomDomain(organizationID: self.org)
             }
-            guard updated else { throw CommandFailure(message: "No organization \(self.org) with a custom domain.") }
             print("Custom domain of \(self.org) is verified; new links use it.")
         }
     }
@@ -93,34 +92,12 @@ extension Orgs {
         }
 
         func run() async throws {
-            var offer: RetentionOffer?
-            if let text = self.offer {
-                guard let parsed = RetentionOffer(text: text) else {
-                    throw CommandFailure(message: "--offer must be none, pause:MONTHS (1-12) or discount:PERCENT:MONTHS (1-100, 1-36).")
-                }
-                offer = parsed
-            }
-            var timing: CancelTiming?
-            if let text = self.cancelTiming {
-                guard let parsed = CancelTiming(rawValue: text) else {
-                    throw CommandFailure(message: "--cancel-timing must be period_end or immediately.")
-                }
-                timing = parsed
-            }
-            let (newOffer, newTiming) = (offer, timing)
-            let settings = try await withServices(self.options) { services -> FlowSettings in
-                guard try await services.store.organization(id: self.org) != nil else {
-                    throw CommandFailure(message: "No organization \(self.org).")
-                }
-                var settings = try await services.store.flowSettings(organizationID: self.org)
-                if !self.reason.isEmpty { settings.surveyReasons = self.reason }
-                if let newOffer { settings.offer = newOffer }
-                if let newTiming { settings.cancelTiming = newTiming }
-                if let color = self.brandColor { settings.brandColor = color }
-                if let logo = self.logoUrl { settings.logoURL = logo.isEmpty ? nil : logo }
-                let validated = try settings.validated()
-                try await services.store.setFlowSettings(organizationID: self.org, validated, now: services.time.now())
-                return validated
+            let change = OrganizationService.FlowSettingsChange(
+                surveyReasons: self.reason, offer: self.offer, cancelTiming: self.cancelTiming, brandColor: self.brandColor,
+                logoURL: self.logoUrl
+            )
+            let settings = try await withServices(self.options) { services in
+                try await services.organizations.updateFlowSettings(organizationID: self.org, change)
             }
             if self.json {
                 try printJSON(Output(surveyReasons: settings.surveyReasons, offer: settings.offer.text,
@@ -191,9 +168,7 @@ struct Links: AsyncParsableCommand {
             }
             let requestedLifetime = lifetime
             let body = try await withServices(self.options) { services -> CancelSession in
-                guard let organization = try await services.store.organization(id: self.org) else {
-                    throw CommandFailure(message: "No organization \(self.org).")
-                }
+                let organization = try await services.organizations.organization(id: self.org)
                 let now = services.time.now()
                 let minted = try await services.links.mint(
                     organization: organization,
@@ -237,12 +212,9 @@ struct Webhooks: AsyncParsableCommand {
         @OptionGroup var target: EndpointOptions
 
         func run() async throws {
-            let deleted = try await withServices(self.options) { services in
-                try await services.store.deleteEndpoint(
-                    organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint, now: services.time.now()
-                )
+            try await withServices(self.options) { services in
+                try await services.webhooks.deleteEndpoint(organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
             }
-            guard deleted else { throw CommandFailure(message: "No endpoint \(self.target.endpoint).") }
             print("Deleted \(self.target.endpoint).")
         }
     }
@@ -255,7 +227,7 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             let secret = try await withServices(self.options) { services in
-                try await rotateWebhookSecret(services: services, organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
+                try await services.webhooks.rotateSecret(organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
             }
             print(secret)
         }
@@ -269,7 +241,7 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             let eventID = try await withServices(self.options) { services in
-                try await pingWebhookEndpoint(services: services, organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
+                try await services.webhooks.ping(organizationID: self.target.org, mode: self.target.mode, id: self.target.endpoint)
             }
             print("Queued ping \(eventID); a running serve or worker delivers it.")
         }
@@ -287,7 +259,7 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             let secret = try await withServices(self.options) { services -> String in
-                try await createWebhookEndpoint(services: services, organizationID: self.org, mode: self.mode, url: self.url, events: self.event).1
+                try await services.webhooks.createEndpoint(organizationID: self.org, mode: self.mode, url: self.url, events: self.event).1
             }
             print(secret)
         }
@@ -303,7 +275,7 @@ struct Webhooks: AsyncParsableCommand {
 
         func run() async throws {
             let endpoints = try await withServices(self.options) { services in
-                try await services.store.endpoints(organizationID: self.org, mode: self.mode)
+                try await services.webhooks.endpoints(organizationID: self.org, mode: self.mode)
             }
             for endpoint in endpoints {
                 print("\(endpoint.id)  \(endpoint.disabledAt == nil ? "enabled " : "disabled")  \(endpoint.url)")

@@ -20,9 +20,9 @@ struct Serve: AsyncParsableCommand {
         let logger = configured
         let app: any ApplicationProtocol
         do {
-            app = try await buildApplication(reader: reader, logger: logger) { created, services in
+            app = try await buildApplication(reader: reader, logger: logger) { created, configuration in
                 switch format {
-                case .text: Self.announce(created, publicURL: services.configuration.publicURL)
+                case .text: Self.announce(created, publicURL: configuration.publicURL)
                 case .json: Self.announce(created, to: logger)
                 }
             }

@@ -58,7 +58,7 @@ struct SubscriptionView {
         self.id = subscription.id
         self.plan = subscription.planName ?? "Subscription"
         self.price = Self.price(subscription)
-        self.renews = subscription.currentPeriodEnd.map { "Renews on \(HostedPagesController.day($0))" }
+        self.renews = subscription.currentPeriodEnd.map { "Renews on \(Pages.day($0))" }
     }
 
     static func price(_ subscription: Subscription) -> String? {
@@ -155,7 +155,7 @@ struct DoneView: PageView {
                 ? "You keep access until the end of the period you've paid for. We're sorry to see you go."
                 : "It has ended. We're sorry to see you go."
         case .paused:
-            let until = subscription?.pauseResumesAt.map { " until \(HostedPagesController.day($0))" } ?? ""
+            let until = subscription?.pauseResumesAt.map { " until \(Pages.day($0))" } ?? ""
             self.heading = "Your subscription is paused"
             self.message = "You won't be charged\(until)."
         case .discounted:

@@ -103,3 +103,13 @@ enum AddressPolicy {
         return nil
     }
 }
+
+/// The webhook URL rule the domain's `WebhookService` applies: `AddressPolicy.check`.
+struct AddressURLPolicy: WebhookURLPolicy {
+    /// `--allow-private-webhooks`.
+    let allowPrivate: Bool
+
+    func refusal(url: String, mode: Mode) async -> String? {
+        await AddressPolicy.check(url: url, mode: mode.rawValue, allowPrivate: self.allowPrivate)
+    }
+}

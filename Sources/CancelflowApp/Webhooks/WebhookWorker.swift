@@ -7,24 +7,6 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 
-/// Seals endpoint signing secrets for storage: they must be readable again to sign, so they are
-/// encrypted (AES-GCM) under a key derived from the server secret rather than hashed.
-struct WebhookSecrets: Sendable {
-    let key: SymmetricKey
-
-    init(secret: ServerSecret) {
-        self.key = secret.derivedKey(purpose: "webhook-endpoint-secret-v1")
-    }
-
-    func seal(_ secret: String) throws -> [UInt8] {
-        Array(try AES.GCM.seal(Array(secret.utf8), using: self.key).combined ?? Data())
-    }
-
-    func open(_ sealed: [UInt8]) throws -> String {
-        String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: self.key), as: UTF8.self)
-    }
-}
-
 /// Delivers the outbox: claims due deliveries (with a lease, so a crashed worker's claims come
 /// back), signs them per Standard Webhooks, POSTs them with a 10 s timeout and no redirects,
 /// records every attempt and schedules retries. Runs inside `serve`, or alone as `cancelflow

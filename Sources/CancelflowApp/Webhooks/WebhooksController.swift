@@ -5,7 +5,9 @@ import Hummingbird
 
 /// `/v1/webhook-endpoints` and `/v1/events`.
 struct WebhooksController: Sendable {
-    let services: AppServices
+    let webhooks: WebhookService
+    /// How long a client has to send a request body.
+    let readTimeout: Duration
 
     /// The body of `POST /v1/webhook-endpoints`.
     struct CreateEndpoint: Decodable {
@@ -30,17 +32,17 @@ struct WebhooksController: Sendable {
 
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let body = try await JSONBody.collect(&request, within: self.services.configuration.readTimeout)
+        let body = try await JSONBody.collect(&request, within: self.readTimeout)
         let input = try JSONBody.decode(CreateEndpoint.self, from: body, allowedKeys: CreateEndpoint.allowedKeys)
-        let (endpoint, secret) = try await createWebhookEndpoint(
-            services: self.services, organizationID: context.identity.organizationID, mode: context.identity.mode,
+        let (endpoint, secret) = try await self.webhooks.createEndpoint(
+            organizationID: context.identity.organizationID, mode: context.identity.mode,
             url: input.url, events: input.events ?? [], description: input.description
         )
         return JSONBody.response(Self.view(endpoint, secret: secret), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let endpoints = try await self.services.store.endpoints(organizationID: context.identity.organizationID, mode: context.identity.mode)
+        let endpoints = try await self.webhooks.endpoints(organizationID: context.identity.organizationID, mode: context.identity.mode)
         return JSONBody.response(Self.Wrapper(json: .object([("object", .string("list")), ("data", .array(endpoints.map { Self.view($0).orderedJSON }))])))
     }
 
@@ -50,25 +52,19 @@ struct WebhooksController: Sendable {
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard try await self.services.store.deleteEndpoint(
-            organizationID: context.identity.organizationID, mode: context.identity.mode, id: id, now: self.services.time.now()
-        ) else {
-            throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id")
-        }
+        try await self.webhooks.deleteEndpoint(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
         return JSONBody.response(Self.Wrapper(json: .object([("id", .string(id)), ("deleted", .bool(true))])))
     }
 
     @Sendable func rotate(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let secret = try await rotateWebhookSecret(services: self.services, organizationID: context.identity.organizationID,
-                                                   mode: context.identity.mode, id: id)
+        let secret = try await self.webhooks.rotateSecret(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
         return JSONBody.response(Self.view(try await self.endpoint(context), secret: secret))
     }
 
     @Sendable func test(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
-        let eventID = try await pingWebhookEndpoint(services: self.services, organizationID: context.identity.organizationID,
-                                                    mode: context.identity.mode, id: id)
+        let eventID = try await self.webhooks.ping(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
         return JSONBody.response(Self.Wrapper(json: .object([("eventId", .string(eventID)), ("type", .string("ping"))])), status: .accepted)
     }
 
@@ -80,7 +76,7 @@ struct WebhooksController: Sendable {
             }
             limit = value
         }
-        var events = try await self.services.store.events(
+        var events = try await self.webhooks.events(
             organizationID: context.identity.organizationID, mode: context.identity.mode, limit: limit + 1,
             startingAfter: request.uri.queryParameters["startingAfter"].map(String.init)
         )
@@ -98,7 +94,7 @@ struct WebhooksController: Sendable {
 
     @Sendable func deliveries(_ request: Request, context: APIRequestContext) async throws -> Response {
         let event = try await self.event(context)
-        let records = try await self.services.store.deliveries(eventID: event.id)
+        let records = try await self.webhooks.deliveries(of: event)
         let data = records.map { record in
             OrderedJSON.object([
                 ("id", .string(record.id)), ("endpointId", .string(record.endpointID)), ("status", .string(record.status)),
@@ -117,24 +113,18 @@ struct WebhooksController: Sendable {
 
     @Sendable func resend(_ request: Request, context: APIRequestContext) async throws -> Response {
         let event = try await self.event(context)
-        _ = try await self.services.store.resend(organizationID: event.organizationID, mode: event.mode, eventID: event.id, now: self.services.time.now())
+        try await self.webhooks.resend(event)
         return JSONBody.response(Self.Wrapper(json: .object([("eventId", .string(event.id)), ("resent", .bool(true))])), status: .accepted)
     }
 
     func endpoint(_ context: APIRequestContext) async throws -> WebhookEndpoint {
         let id = try context.parameters.require("id")
-        guard let endpoint = try await self.services.store.endpoint(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id) else {
-            throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id")
-        }
-        return endpoint
+        return try await self.webhooks.endpoint(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
     }
 
     func event(_ context: APIRequestContext) async throws -> OutboxEvent {
         let id = try context.parameters.require("id")
-        guard let event = try await self.services.store.event(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id) else {
-            throw CancelflowError.notFound("event_not_found", "No event with that id.", param: "id")
-        }
-        return event
+        return try await self.webhooks.event(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
     }
 
     /// An endpoint as the API shows it; the secret only when just created or rotated.
@@ -157,57 +147,3 @@ struct WebhooksController: Sendable {
 
 /// Creates an endpoint after the same checks for the API and the CLI; returns it with its
 /// signing secret, which is shown this once.
-public func createWebhookEndpoint(
-    services: AppServices, organizationID: String, mode: Mode, url: String, events: [String], description: String? = nil
-) async throws -> (WebhookEndpoint, String) {
-    var types: [EventType] = []
-    for name in events {
-        guard let type = EventType(rawValue: name), type != .ping else {
-            throw CancelflowError.invalid("event_type_invalid", "Unknown event type \(name).", param: "events")
-        }
-        if !types.contains(type) { types.append(type) }
-    }
-    if let description, description.count > 500 {
-        throw CancelflowError.invalid("parameter_too_long", "description must be at most 500 characters.", param: "description")
-    }
-    // Last, because it resolves the host.
-    if let reason = await AddressPolicy.check(url: url, mode: mode.rawValue, allowPrivate: services.configuration.allowPrivateWebhooks) {
-        throw CancelflowError.unprocessable("url_not_allowed", reason, param: "url")
-    }
-    // Stored as re-serialised from what was checked.
-    let url = StrictURL.parse(url)?.text ?? url
-    guard try await services.store.organization(id: organizationID) != nil else {
-        throw CancelflowError.notFound("organization_not_found", "No organization \(organizationID).")
-    }
-    let secret = StandardWebhooks.generateSecret()
-    let endpoint = WebhookEndpoint(
-        id: Identifier.make("we_"), organizationID: organizationID, mode: mode, url: url, events: types, description: description,
-        sealedSecret: try WebhookSecrets(secret: services.secret).seal(secret), createdAt: Millis.date(Millis.from(services.time.now()))
-    )
-    try await services.store.createEndpoint(endpoint)
-    return (endpoint, secret)
-}
-
-/// Gives an endpoint a new signing secret (returned once); the old one keeps signing alongside
-/// for 24 hours so receivers can switch without dropping deliveries.
-public func rotateWebhookSecret(services: AppServices, organizationID: String, mode: Mode, id: String) async throws -> String {
-    let secret = StandardWebhooks.generateSecret()
-    let rotated = try await services.store.rotateEndpointSecret(
-        organizationID: organizationID, mode: mode, id: id,
-        sealedSecret: try WebhookSecrets(secret: services.secret).seal(secret),
-        previousExpiresAt: services.time.now().addingTimeInterval(24 * 3600)
-    )
-    guard rotated != nil else { throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id") }
-    return secret
-}
-
-/// Queues a `ping` event for one endpoint; returns the event id.
-public func pingWebhookEndpoint(services: AppServices, organizationID: String, mode: Mode, id: String) async throws -> String {
-    guard try await services.store.endpoint(organizationID: organizationID, mode: mode, id: id) != nil else {
-        throw CancelflowError.notFound("endpoint_not_found", "No webhook endpoint with that id.", param: "id")
-    }
-    let now = services.time.now()
-    let event = services.events.outbox(.ping, organizationID: organizationID, mode: mode, at: now)
-    try await services.store.enqueue([event], onlyEndpoint: id, now: now)
-    return event.id
-}

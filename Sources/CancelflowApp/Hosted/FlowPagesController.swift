@@ -1,0 +1,123 @@
+import CancelflowCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// `/flow`: the steps of a cancel flow (choose a subscription, survey, offer, confirm) and its
+/// end. Every route sits behind `FlowSessionMiddleware`, so each handler has a session, and
+/// every POST a form whose CSRF value matched it.
+struct FlowPagesController: Sendable {
+    let flow: FlowService
+    let pages: Pages
+    let metrics: AppMetrics
+
+    func addRoutes(to group: RouterGroup<FlowRequestContext>) {
+        group.get(use: self.show)
+        group.post("subscription", use: self.chooseSubscription)
+        group.post("survey", use: self.answerSurvey)
+        group.post("offer", use: self.decideOffer)
+        group.post("confirm", use: self.confirm)
+        group.post("keep", use: self.keep)
+    }
+
+    /// `GET /flow`: the step the session is at.
+    @Sendable func show(_ request: Request, context: FlowRequestContext) async throws -> Response {
+        try await self.page(for: context.session, logger: context.logger, error: nil, status: .ok)
+    }
+
+    @Sendable func chooseSubscription(_ request: Request, context: FlowRequestContext) async throws -> Response {
+        try await self.act(context) { session, form in
+            try await self.flow.chooseSubscription(session, subscriptionID: form["subscriptionId"] ?? "")
+            return nil
+        }
+    }
+
+    @Sendable func answerSurvey(_ request: Request, context: FlowRequestContext) async throws -> Response {
+        try await self.act(context) { session, form in
+            try await self.flow.answerSurvey(session, reason: form["reason"] ?? "", comment: form["comment"])
+            return nil
+        }
+    }
+
+    @Sendable func decideOffer(_ request: Request, context: FlowRequestContext) async throws -> Response {
+        try await self.act(context) { session, form in
+            let accept = form["decision"] == "accept"
+            try await self.flow.decideOffer(session, accept: accept)
+            return accept ? Pages.returnTarget(session.returnURL) : nil
+        }
+    }
+
+    @Sendable func confirm(_ request: Request, context: FlowRequestContext) async throws -> Response {
+        try await self.act(context) { session, _ in
+            try await self.flow.confirmCancellation(session)
+            return Pages.returnTarget(session.returnURL)
+        }
+    }
+
+    @Sendable func keep(_ request: Request, context: FlowRequestContext) async throws -> Response {
+        try await self.act(context) { session, _ in
+            try await self.flow.keep(session)
+            return Pages.returnTarget(session.returnURL)
+        }
+    }
+
+    /// Runs one step's action: on success a redirect (to the return URL when the flow ended and
+    /// the link had one), on a refused answer the same step again with the reason.
+    func act(_ context: FlowRequestContext, _ action: (FlowSession, FormBody) async throws -> String?) async throws -> Response {
+        let session = context.session
+        do {
+            let returnURL = try await action(session, context.form)
+            if let outcome = try await self.flow.session(key: context.sessionKey)?.outcome {
+                context.logger.info("Cancel flow completed", metadata: ["flow_session_id": .string(session.id), "outcome": .string(outcome.rawValue)])
+                self.metrics.flowOutcome(outcome.rawValue)
+                if let returnURL { return Pages.redirect(returnURL) }
+            }
+            return Pages.redirect("/flow")
+        } catch let error as CancelflowError where error.kind == .invalidRequest {
+            let current = try await self.flow.session(key: context.sessionKey) ?? session
+            return try await self.page(for: current, logger: context.logger, error: error.message, status: .badRequest)
+        }
+    }
+
+    /// Renders the page of the session's current step.
+    func page(for session: FlowSession, logger: Logger, error: String?, status: HTTPResponse.Status) async throws -> Response {
+        let flowContext: FlowService.Context
+        do {
+            flowContext = try await self.flow.context(for: session)
+        } catch let error as CancelflowError {
+            return self.pages.problem(error, organization: nil, logger: logger)
+        }
+        let brand = BrandView(flowContext.organization, flowContext.settings)
+        let csrf = self.pages.security.flowCSRF(sessionID: session.id)
+        let keep = KeepView(formAction: "/flow/keep", csrf: csrf)
+        let formTargets = session.returnURL.flatMap(Pages.origin).map { [$0] } ?? []
+        let subscription = self.flow.subscription(of: session, context: flowContext)
+        switch self.flow.step(for: session, context: flowContext) {
+        case .chooseSubscription:
+            let view = ChooseView(
+                brand: brand, keep: keep, csrf: csrf, error: error,
+                subscriptions: flowContext.subscriptions.enumerated().map { SubscriptionView($1, index: $0) }
+            )
+            return self.pages.render("choose", view, status: status, formTargets: formTargets)
+        case .survey:
+            let reasons = flowContext.settings.surveyReasons.enumerated().map { ReasonView(index: $0, text: $1) }
+            return self.pages.render("survey", SurveyView(brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons),
+                                     status: status, formTargets: formTargets)
+        case .offer(let offer):
+            return self.pages.render("offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription),
+                                     status: status, formTargets: formTargets)
+        case .confirm:
+            let view = ConfirmView(brand: brand, keep: keep, csrf: csrf,
+                                   summary: Pages.summary(subscription, timing: flowContext.settings.cancelTiming))
+            return self.pages.render("confirm", view, status: status, formTargets: formTargets)
+        case .nothingToCancel:
+            return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)
+        case .done(let outcome):
+            let view = DoneView(brand: brand, outcome: outcome, subscription: subscription,
+                                timing: flowContext.settings.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
+                                verifyUrl: Pages.verifyURL(appID: nil))
+            return self.pages.render("done", view, status: status, formTargets: formTargets)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import CancelflowCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Mustache
+
+/// The hosts hosted pages are served on, and who the client is: both read through `ProxyTrust`,
+/// so behind a trusted proxy they are what the proxy saw.
+struct HostedSite: Sendable {
+    /// Which hosts belong to which organization (built once, shared by every controller).
+    let picker: DomainPicker
+    let proxyTrust: ProxyTrust
+
+    /// The host the request was made to.
+    func host(of request: Request, peer: String?) -> String {
+        self.proxyTrust.host(request, peer: peer)
+    }
+
+    /// The client's IP: the peer, or behind a trusted proxy the address it saw.
+    func clientIP(_ request: Request, peer: String?) -> String {
+        self.proxyTrust.client(request, peer: peer) ?? "unknown"
+    }
+}
+
+/// What every hosted page shares: the templates, the security headers, and the pages that end a
+/// path (expired, problem). HTML with Post/Redirect/Get; errors become pages, never JSON.
+struct Pages: Sendable {
+    let library: MustacheLibrary
+    let security: PageSecurity
+    let organizations: OrganizationService
+
+    /// The friendly dead-end-free screen for used, expired, revoked, unknown, malformed and
+    /// wrong-host links alike; it never says which.
+    func expired(organization: Organization?, mode: Mode?, status: HTTPResponse.Status) async -> Response {
+        var brand = BrandView.plain
+        var appID: String?
+        if let organization, let mode {
+            let settings = (try? await self.organizations.flowSettings(organizationID: organization.id)) ?? .defaults
+            brand = BrandView(organization, settings)
+            // The verify page needs to know whose customer this is; the App ID is public.
+            appID = try? await self.organizations.appID(organizationID: organization.id, mode: mode)
+        }
+        return self.render("expired", ExpiredView(brand: brand, verifyUrl: Self.verifyURL(appID: appID)), status: status, formTargets: [])
+    }
+
+    /// The page for a failure to load what a page needs (the database, the billing data).
+    func problem(_ error: CancelflowError, organization: Organization?, logger: Logger) -> Response {
+        logger.error("Hosted page failed", metadata: ["error": .string(error.description)])
+        return self.problemPage(
+            heading: "We couldn't load your subscription",
+            message: "Please try again in a few minutes, or contact the company you subscribe to.",
+            retryURL: nil,
+            status: .serviceUnavailable,
+            brand: organization.map { BrandView($0, .defaults) } ?? .plain
+        )
+    }
+
+    func problemPage(heading: String, message: String, retryURL: String?, status: HTTPResponse.Status, brand: BrandView = .plain) -> Response {
+        self.render("problem", ProblemView(brand: brand, heading: heading, message: message, retryUrl: retryURL), status: status, formTargets: [])
+    }
+
+    func render(_ template: String, _ view: some PageView, status: HTTPResponse.Status, formTargets: [String] = []) -> Response {
+        let html = self.library.render(view, withTemplate: template) ?? ""
+        var response = Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
+        PageSecurity.apply(to: &response, styleHash: view.brand.styleTag.map(PageSecurity.styleHash), formTargets: formTargets)
+        return response
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: location])
+        PageSecurity.apply(to: &response, styleHash: nil, formTargets: [])
+        return response
+    }
+
+    static func verifyURL(appID: String?) -> String {
+        appID.map { "/verify?org=\($0)" } ?? "/verify"
+    }
+
+    /// A stored return URL as the pages may link to it: parsed again with today's strict rules,
+    /// so a link minted before them can never send the customer somewhere its allow-list did
+    /// not mean.
+    static func returnTarget(_ stored: String?) -> String? {
+        stored.flatMap { StrictURL.parse($0)?.text }
+    }
+
+    static func origin(_ url: String) -> String? {
+        StrictURL.parse(url)?.origin
+    }
+
+    static func summary(_ subscription: Subscription?, timing: CancelTiming) -> String {
+        let plan = subscription?.planName ?? "subscription"
+        switch timing {
+        case .immediately:
+            return "Your \(plan) will be cancelled right away."
+        case .periodEnd:
+            if let end = subscription?.currentPeriodEnd {
+                return "Your \(plan) will stay active until \(Self.day(end)) and then end. You won't be charged again."
+            }
+            return "Your \(plan) will end at the close of the current billing period. You won't be charged again."
+        }
+    }
+
+    static func day(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "d MMMM yyyy"
+        return formatter.string(from: date)
+    }
+
+    /// `GET /kept` (where "keep my subscription" goes without a return URL) and the stylesheet.
+    func addStaticRoutes(to router: Router<AppRequestContext>) {
+        router.get("kept") { _, _ in self.render("kept", KeptView(brand: .plain), status: .ok) }
+        router.get("assets/cancelflow.css") { _, _ in
+            var response = Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: Templates.stylesheet))
+            )
+            response.headers[.xContentTypeOptions] = "nosniff"
+            return response
+        }
+    }
+}

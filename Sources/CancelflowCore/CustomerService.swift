@@ -1,0 +1,142 @@
+import Foundation
+
+/// The built-in billing provider's customers and subscriptions, which the merchant pushes
+/// through the API. Every rule on their fields lives here.
+public struct CustomerService: Sendable {
+    let store: any BillingDataStore
+    let time: any TimeSource
+
+    public init(store: any BillingDataStore, time: any TimeSource) {
+        self.store = store
+        self.time = time
+    }
+
+    /// A customer with their subscriptions.
+    public struct CustomerRecord: Sendable {
+        public var customer: Customer
+        public var subscriptions: [Subscription]
+    }
+
+    /// A timestamp field as the caller decoded it: absent, a date, or text that is not one.
+    public enum DecodedDate: Sendable {
+        case absent
+        case date(Date)
+        case invalid
+    }
+
+    /// A subscription as the merchant describes it.
+    public struct SubscriptionInput: Sendable {
+        public var status: String
+        public var planName: String?
+        public var amount: Int?
+        public var currency: String?
+        public var interval: String?
+        public var currentPeriodEnd: DecodedDate
+
+        public init(status: String, planName: String?, amount: Int?, currency: String?, interval: String?, currentPeriodEnd: DecodedDate) {
+            self.status = status
+            self.planName = planName
+            self.amount = amount
+            self.currency = currency
+            self.interval = interval
+            self.currentPeriodEnd = currentPeriodEnd
+        }
+    }
+
+    /// Creates or updates a customer (the address is kept lower-cased).
+    public func upsertCustomer(organizationID: String, mode: Mode, id: String, email: String?, name: String?) async throws -> Customer {
+        try CancelLinkService.validateIdentifier(id, param: "customerId")
+        if let email {
+            guard email.count <= 254, Self.looksLikeEmail(email) else {
+                throw CancelflowError.invalid("parameter_invalid", "email must be an email address.", param: "email")
+            }
+        }
+        if let name, name.count > 200 {
+            throw CancelflowError.invalid("parameter_too_long", "name must be at most 200 characters.", param: "name")
+        }
+        return try await self.store.upsertCustomer(
+            organizationID: organizationID, mode: mode, id: id, email: email?.lowercased(), name: name, now: self.time.now()
+        )
+    }
+
+    /// Creates or replaces one of a customer's subscriptions; `customer_not_found` when the
+    /// customer does not exist in that mode.
+    public func upsertSubscription(
+        organizationID: String, mode: Mode, customerID: String, subscriptionID: String, _ input: SubscriptionInput
+    ) async throws -> Subscription {
+        try CancelLinkService.validateIdentifier(customerID, param: "customerId")
+        try CancelLinkService.validateIdentifier(subscriptionID, param: "subscriptionId")
+        guard let status = SubscriptionStatus(rawValue: input.status) else {
+            throw CancelflowError.invalid(
+                "parameter_invalid",
+                "status must be one of active, trialing, past_due, paused, canceled.",
+                param: "status"
+            )
+        }
+        var interval: BillingInterval?
+        if let text = input.interval {
+            guard let value = BillingInterval(rawValue: text) else {
+                throw CancelflowError.invalid("parameter_invalid", "interval must be month or year.", param: "interval")
+            }
+            interval = value
+        }
+        if let amount = input.amount, amount < 0 {
+            throw CancelflowError.invalid("parameter_invalid", "amount must not be negative.", param: "amount")
+        }
+        if let currency = input.currency, currency.count != 3 || !currency.allSatisfy({ $0.isASCII && $0.isLetter }) {
+            throw CancelflowError.invalid("parameter_invalid", "currency must be a three-letter ISO 4217 code.", param: "currency")
+        }
+        if let planName = input.planName, planName.count > 200 {
+            throw CancelflowError.invalid("parameter_too_long", "planName must be at most 200 characters.", param: "planName")
+        }
+        var periodEnd: Date?
+        switch input.currentPeriodEnd {
+        case .absent: periodEnd = nil
+        case .date(let date): periodEnd = date
+        case .invalid:
+            throw CancelflowError.invalid(
+                "parameter_invalid",
+                "currentPeriodEnd must be an ISO 8601 timestamp with a zone.",
+                param: "currentPeriodEnd"
+            )
+        }
+        let now = self.time.now()
+        let stored = try await self.store.upsertSubscription(
+            organizationID: organizationID,
+            mode: mode,
+            Subscription(
+                id: subscriptionID,
+                customerID: customerID,
+                status: status,
+                planName: input.planName,
+                amount: input.amount,
+                currency: input.currency?.lowercased(),
+                interval: interval,
+                currentPeriodEnd: periodEnd,
+                createdAt: now,
+                updatedAt: now
+            ),
+            now: now
+        )
+        guard let stored else { throw Self.customerNotFound(mode) }
+        return stored
+    }
+
+    /// A customer and their subscriptions; `customer_not_found` when there is none.
+    public func customer(organizationID: String, mode: Mode, id: String) async throws -> CustomerRecord {
+        guard let customer = try await self.store.customer(organizationID: organizationID, mode: mode, id: id) else {
+            throw Self.customerNotFound(mode)
+        }
+        let subscriptions = try await self.store.subscriptions(organizationID: organizationID, mode: mode, customerID: id)
+        return CustomerRecord(customer: customer, subscriptions: subscriptions)
+    }
+
+    static func customerNotFound(_ mode: Mode) -> CancelflowError {
+        CancelflowError.notFound("customer_not_found", "No customer with that id exists in \(mode.rawValue) mode.", param: "customerId")
+    }
+
+    static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(where: { $0.isWhitespace })
+    }
+}

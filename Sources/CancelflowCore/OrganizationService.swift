@@ -1,0 +1,113 @@
+import Foundation
+
+/// An organization's own settings: lookup, its custom domain and its hosted flow's settings, for
+/// the CLI now and the dashboard later. (Keys are `CredentialService`'s.)
+public struct OrganizationService: Sendable {
+    let store: any OrganizationStore & FlowStore
+    let time: any TimeSource
+
+    public init(store: any OrganizationStore & FlowStore, time: any TimeSource) {
+        self.store = store
+        self.time = time
+    }
+
+    /// The organization; `organization_not_found` when there is none with that id.
+    public func organization(id: String) async throws -> Organization {
+        guard let organization = try await self.store.organization(id: id) else {
+            throw CancelflowError.notFound("organization_not_found", "No organization \(id).")
+        }
+        return organization
+    }
+
+    /// The organization if there is one with that id.
+    public func organizationIfAny(id: String) async throws -> Organization? {
+        try await self.store.organization(id: id)
+    }
+
+    /// The organization a host belongs to (its custom domain or subdomain), if any.
+    public func organization(host: DomainPicker.HostOwner) async throws -> Organization? {
+        try await self.store.organization(host: host)
+    }
+
+    /// The organization and mode an App ID (public: pages carry it) names, while it has a key.
+    public func owner(appID: String) async throws -> (Organization, Mode)? {
+        guard appID.utf8.count <= 64, let record = try await self.store.credentials(appID: appID, now: self.time.now()),
+            let organization = try await self.store.organization(id: record.organizationID)
+        else { return nil }
+        return (organization, record.mode)
+    }
+
+    /// The App ID of an organization's mode.
+    public func appID(organizationID: String, mode: Mode) async throws -> String? {
+        try await self.store.appID(organizationID: organizationID, mode: mode)
+    }
+
+    /// The organization's flow settings (the defaults until it sets its own).
+    public func flowSettings(organizationID: String) async throws -> FlowSettings {
+        try await self.store.flowSettings(organizationID: organizationID)
+    }
+
+    /// Marks the organization's custom domain verified, so new links use it;
+    /// `custom_domain_not_found` when it has none.
+    public func verifyCustomDomain(organizationID: String) async throws {
+        guard try await self.store.setCustomDomainVerified(organizationID: organizationID, verified: true) else {
+            throw CancelflowError.notFound("custom_domain_not_found", "No organization \(organizationID) with a custom domain.")
+        }
+    }
+
+    /// A change to the flow settings: what is nil keeps its current value.
+    public struct FlowSettingsChange: Sendable {
+        /// Replaces the survey's reasons (when not empty).
+        public var surveyReasons: [String] = []
+        /// `none`, `pause:MONTHS` or `discount:PERCENT:MONTHS`.
+        public var offer: String?
+        /// `period_end` or `immediately`.
+        public var cancelTiming: String?
+        /// `#rrggbb`.
+        public var brandColor: String?
+        /// An https URL; empty removes the logo.
+        public var logoURL: String?
+
+        public init(
+            surveyReasons: [String] = [], offer: String? = nil, cancelTiming: String? = nil, brandColor: String? = nil,
+            logoURL: String? = nil
+        ) {
+            self.surveyReasons = surveyReasons
+            self.offer = offer
+            self.cancelTiming = cancelTiming
+            self.brandColor = brandColor
+            self.logoURL = logoURL
+        }
+    }
+
+    /// Applies a change to an organization's flow settings after checking all of it; returns the
+    /// settings now in force. A refused change stores nothing.
+    public func updateFlowSettings(organizationID: String, _ change: FlowSettingsChange) async throws -> FlowSettings {
+        var offer: RetentionOffer?
+        if let text = change.offer {
+            guard let parsed = RetentionOffer(text: text) else {
+                throw CancelflowError.invalid(
+                    "offer_invalid", "The offer must be none, pause:MONTHS (1-12) or discount:PERCENT:MONTHS (1-100, 1-36).", param: "offer"
+                )
+            }
+            offer = parsed
+        }
+        var timing: CancelTiming?
+        if let text = change.cancelTiming {
+            guard let parsed = CancelTiming(rawValue: text) else {
+                throw CancelflowError.invalid("cancel_timing_invalid", "The cancel timing must be period_end or immediately.", param: "cancelTiming")
+            }
+            timing = parsed
+        }
+        _ = try await self.organization(id: organizationID)
+        var settings = try await self.store.flowSettings(organizationID: organizationID)
+        if !change.surveyReasons.isEmpty { settings.surveyReasons = change.surveyReasons }
+        if let offer { settings.offer = offer }
+        if let timing { settings.cancelTiming = timing }
+        if let color = change.brandColor { settings.brandColor = color }
+        if let logo = change.logoURL { settings.logoURL = logo.isEmpty ? nil : logo }
+        let validated = try settings.validated()
+        try await self.store.setFlowSettings(organizationID: organizationID, validated, now: self.time.now())
+        return validated
+    }
+}
