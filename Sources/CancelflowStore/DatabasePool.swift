@@ -1,8 +1,8 @@
 import CancelflowSQLite
 import Logging
 import PostgresNIO
-import ServiceLifecycle
 import SQLKit
+import ServiceLifecycle
 import Synchronization
 
 /// Which SQL engine a pool talks to; the few statements that differ switch on it.
@@ -39,6 +39,10 @@ public protocol DatabasePool: Service, Sendable {
     /// writes that need no isolation from their neighbours beyond that, which SQLite may then
     /// commit together with others (group commit).
     func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+    /// Runs one statement that needs nothing around it (a single statement is atomic on its
+    /// own), committed the cheapest way the engine has: a place in the shared commit on SQLite,
+    /// autocommit on PostgreSQL (a transaction there would cost two more round trips).
+    func run(_ statement: SQLQueryString) async throws
     /// Closes every connection.
     func shutdown() async throws
 }
@@ -47,6 +51,11 @@ extension DatabasePool {
     /// Reads on the pool's ordinary connections.
     public func read<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await self.withConnection(body)
+    }
+
+    /// An autocommitted statement.
+    public func run(_ statement: SQLQueryString) async throws {
+        try await self.withConnection { db in try await db.raw(statement).run() }
     }
 
     /// A transaction of its own.

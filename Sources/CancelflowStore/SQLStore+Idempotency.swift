@@ -5,7 +5,9 @@ import SQLKit
 // MARK: - Idempotency keys
 
 extension SQLStore: IdempotencyStore {
-    public func claimIdempotencyKey(organizationID: String, mode: Mode, key: String, fingerprint: String, now: Date, staleBefore: Date)
+    public func claimIdempotencyKey(
+        organizationID: String, mode: Mode, key: String, fingerprint: String, now: Date, staleBefore: Date
+    )
         async throws -> IdempotencyClaim
     {
         let nowMillis = Millis.from(now)
@@ -50,25 +52,21 @@ extension SQLStore: IdempotencyStore {
 
     public func completeIdempotencyKey(organizationID: String, mode: Mode, key: String, result: IdempotentResult) async throws {
         let body = Data(result.sealedBody).base64EncodedString()
-        try await self.pool.write { db in
-            try await db.raw(
-                """
-                UPDATE idempotency_keys SET response_status = \(bind: Int64(result.status)), response_body = \(bind: body)
-                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND idempotency_key = \(bind: key)
-                """
-            ).run()
-        }
+        try await self.pool.run(
+            """
+            UPDATE idempotency_keys SET response_status = \(bind: Int64(result.status)), response_body = \(bind: body)
+            WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND idempotency_key = \(bind: key)
+            """
+        )
     }
 
     public func releaseIdempotencyKey(organizationID: String, mode: Mode, key: String) async throws {
-        try await self.pool.write { db in
-            try await db.raw(
-                """
-                DELETE FROM idempotency_keys
-                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
-                    AND idempotency_key = \(bind: key) AND response_status IS NULL
-                """
-            ).run()
-        }
+        try await self.pool.run(
+            """
+            DELETE FROM idempotency_keys
+            WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                AND idempotency_key = \(bind: key) AND response_status IS NULL
+            """
+        )
     }
 }

@@ -1,9 +1,9 @@
 import CancelflowSQLite
 import Foundation
 import Logging
-import ServiceLifecycle
-import SQLiteKit
 import SQLKit
+import SQLiteKit
+import ServiceLifecycle
 import Synchronization
 
 /// The embedded default: one SQLite connection in WAL mode for everything that writes, used by one
@@ -123,12 +123,9 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
         guard !self.closed.load(ordering: .acquiring) else { throw StoreError.closed }
         let asked = ContinuousClock.now
         let counter = self.counter
-        let readers = self.readers
-        return try await withTaskExecutorPreference(self.readerThreads) {
-            try await readers.with { db in
-                counter.began(asked: asked)
-                return try await body(db)
-            }
+        return try await self.readers.with { db in
+            counter.began(asked: asked)
+            return try await body(db)
         }
     }
 
@@ -162,8 +159,15 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
         try await self.transaction(body)
     }
 
+    /// A statement in the shared transaction: one fsync for the group, not one of its own.
+    public func run(_ statement: SQLQueryString) async throws {
+        try await self.transaction { db in try await db.raw(statement).run() }
+    }
+
     /// Queues `body` for the writer and waits for its result, which arrives after its commit.
-    private func submit<Result: Sendable>(transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result)
+    private func submit<Result: Sendable>(
+        transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result
+    )
         async throws -> Result
     {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
