@@ -39,4 +39,3 @@ struct APIAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
-

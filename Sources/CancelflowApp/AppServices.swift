@@ -33,7 +33,9 @@ public struct AppServices: Sendable {
         self.secret = secret
         self.credentialCache = CredentialCache(lifetime: configuration.apiKeyCacheSeconds)
         self.metrics = AppMetrics()
-        self.mailer = configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) } ?? LogMailer(mailbox: configuration.devMailbox ? DevMailbox() : nil)
+        self.mailer =
+            configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) }
+            ?? LogMailer(mailbox: configuration.devMailbox ? DevMailbox() : nil)
     }
 
     /// The email-verification service.
@@ -88,7 +90,9 @@ public struct AppServices: Sendable {
     public var events: any EventEncoder { WebhookEventEncoder() }
 
     /// Opens the configured database (not yet migrated) and resolves the server secret.
-    public static func open(configuration: AppConfiguration, logger: Logger, time: any TimeSource = SystemTimeSource()) async throws
+    public static func open(
+        configuration: AppConfiguration, logger: Logger, time: any TimeSource = SystemTimeSource()
+    ) async throws
         -> AppServices
     {
         let secret = try Self.resolveSecret(configuration: configuration)

@@ -87,8 +87,9 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     router.add(middleware: InputGuardMiddleware())
     router.add(
         middleware: PagePostThrottle(
-            limiter: RateLimiter(rate: Double(services.configuration.pagePostLimit) / 60, burst: Double(services.configuration.pagePostLimit),
-                                 time: services.time),
+            limiter: RateLimiter(
+                rate: Double(services.configuration.pagePostLimit) / 60, burst: Double(services.configuration.pagePostLimit),
+                time: services.time),
             proxyTrust: services.configuration.proxyTrust
         )
     )

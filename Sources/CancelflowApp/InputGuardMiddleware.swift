@@ -16,11 +16,11 @@ struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     /// client bug or an attack.
     static var readHeaders: [(HTTPField.Name, String)] {
         [
-        (.ckApp, "x-ck-app"),
-        (.ckAPIKey, "x-ck-api-key"),
-        (.idempotencyKey, "Idempotency-Key"),
-        (.xForwardedFor, "X-Forwarded-For"),
-        (.xForwardedHost, "X-Forwarded-Host"),
+            (.ckApp, "x-ck-app"),
+            (.ckAPIKey, "x-ck-api-key"),
+            (.idempotencyKey, "Idempotency-Key"),
+            (.xForwardedFor, "X-Forwarded-For"),
+            (.xForwardedHost, "X-Forwarded-Host"),
         ]
     }
 

@@ -255,7 +255,9 @@ public enum Settings {
         case .text:
             return .string(text)
         case .integer:
-            guard let value = Int(text) else { throw UsageError(description: "The value '\(text)' is invalid for '\(setting.flag)': a whole number.") }
+            guard let value = Int(text) else {
+                throw UsageError(description: "The value '\(text)' is invalid for '\(setting.flag)': a whole number.")
+            }
             return .int(value)
         case .number:
             guard let value = Double(text), value.isFinite else {
@@ -263,7 +265,9 @@ public enum Settings {
             }
             return .double(value)
         case .boolean:
-            guard let value = Bool(text) else { throw UsageError(description: "The value '\(text)' is invalid for '\(setting.flag)': true or false.") }
+            guard let value = Bool(text) else {
+                throw UsageError(description: "The value '\(text)' is invalid for '\(setting.flag)': true or false.")
+            }
             return .bool(value)
         case .flag:
             return .bool(true)
@@ -272,7 +276,9 @@ public enum Settings {
 
     /// The configuration reader: the command line's settings, then `CANCELFLOW_*` environment
     /// variables, then `.env` in the working directory; `AppConfiguration` supplies the defaults.
-    public static func reader(commandLine values: [AbsoluteConfigKey: ConfigValue]) async throws
+    public static func reader(
+        commandLine values: [AbsoluteConfigKey: ConfigValue]
+    ) async throws
         -> ConfigReader
     {
         let secrets = SecretsSpecifier<String, String>.specific(Set(Self.all.filter(\.isSecret).map(\.environmentVariable)))

@@ -125,7 +125,9 @@ public struct CancelLinkService: Sendable {
     }
 
     /// A page of links, newest first, and whether another page follows.
-    public func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws
+    public func links(
+        organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?
+    ) async throws
         -> (links: [CancelLink], hasMore: Bool)
     {
         // One extra row says whether another page follows.

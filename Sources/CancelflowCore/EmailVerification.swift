@@ -211,9 +211,10 @@ public struct VerificationService: Sendable {
             createdAt: Millis.date(Millis.from(now)), expiresAt: Millis.date(Millis.from(now.addingTimeInterval(Self.codeLifetime))), usedAt: nil
         )
         return .issued(
-            Issued(id: id, browserKey: browserKey, code: code, customer: customer, expiresAt: verification.expiresAt,
-                   refundBuckets: [addressBucket, organizationBucket], windowStart: windowStart, verification: verification, addressHash: addressHash,
-                   codeHash: self.codeHash(id: id, code: code))
+            Issued(
+                id: id, browserKey: browserKey, code: code, customer: customer, expiresAt: verification.expiresAt,
+                refundBuckets: [addressBucket, organizationBucket], windowStart: windowStart, verification: verification, addressHash: addressHash,
+                codeHash: self.codeHash(id: id, code: code))
         )
     }
 
@@ -244,7 +245,9 @@ public struct VerificationService: Sendable {
 
     /// Checks the code a browser typed on an organization's page; a right code starts a flow
     /// session whose key hash is `sessionHash`.
-    public func check(organizationID: String, mode: Mode, browserKey: String, code: String, clientIP: String, sessionHash: String)
+    public func check(
+        organizationID: String, mode: Mode, browserKey: String, code: String, clientIP: String, sessionHash: String
+    )
         async throws -> CheckOutcome
     {
         let now = self.time.now()

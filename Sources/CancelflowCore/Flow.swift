@@ -260,6 +260,8 @@ public protocol FlowStore: Sendable {
         events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws -> Bool
     /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.
-    func abandonExpiredFlowSessions(now: Date, events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]) async throws
+    func abandonExpiredFlowSessions(
+        now: Date, events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
+    ) async throws
         -> Int
 }

@@ -213,8 +213,11 @@ public struct FlowService: Sendable {
         let now = self.time.now()
         let encoder = self.events
         return try await self.store.abandonExpiredFlowSessions(now: now) { session, metadata in
-            [encoder.outbox(.flowCompleted(session, offerAccepted: false, metadata: metadata),
-                            organizationID: session.organizationID, mode: session.mode, at: now)]
+            [
+                encoder.outbox(
+                    .flowCompleted(session, offerAccepted: false, metadata: metadata),
+                    organizationID: session.organizationID, mode: session.mode, at: now)
+            ]
         }
     }
 
@@ -230,8 +233,11 @@ public struct FlowService: Sendable {
         let encoder = self.events
         let accepted = outcome == .paused || outcome == .discounted
         let completed = try await self.store.completeFlowSession(id: session.id, outcome: outcome, now: now, change: change) { session, metadata in
-            [encoder.outbox(.flowCompleted(session, offerAccepted: accepted, metadata: metadata),
-                            organizationID: session.organizationID, mode: session.mode, at: now)]
+            [
+                encoder.outbox(
+                    .flowCompleted(session, offerAccepted: accepted, metadata: metadata),
+                    organizationID: session.organizationID, mode: session.mode, at: now)
+            ]
         }
         guard completed else {
             throw CancelflowError.invalid("session_closed", "This cancel session has ended.")

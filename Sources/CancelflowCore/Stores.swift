@@ -78,8 +78,9 @@ public protocol OrganizationStore: Sendable {
     func appID(organizationID: String, mode: Mode) async throws -> String?
     /// Adds a new key for the mode and makes every older key expire at `oldKeysExpireAt` (or
     /// keeps its earlier expiry), in one transaction.
-    func rotateKey(organizationID: String, mode: Mode, newKeyID: String, newKeyHash: String, newKeyHint: String,
-                   now: Date, oldKeysExpireAt: Date) async throws
+    func rotateKey(
+        organizationID: String, mode: Mode, newKeyID: String, newKeyHash: String, newKeyHint: String,
+        now: Date, oldKeysExpireAt: Date) async throws
 }
 
 /// The built-in billing provider's customers and subscriptions, scoped by organization and mode.
@@ -123,7 +124,9 @@ public protocol CancelLinkStore: Sendable {
     func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws -> [CancelLink]
     /// Revokes an active, unexpired link in one conditional update; returns the link as it is
     /// afterwards (revoked, or unchanged when it could not be revoked), or nil when unknown.
-    func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @escaping @Sendable (CancelLink) -> [OutboxEvent]) async throws
+    func revokeLink(
+        organizationID: String, mode: Mode, id: String, now: Date, events: @escaping @Sendable (CancelLink) -> [OutboxEvent]
+    ) async throws
         -> CancelLink?
 }
 
@@ -143,7 +146,9 @@ public enum IdempotencyClaim: Sendable, Equatable {
 public protocol IdempotencyStore: Sendable {
     /// Claims a key for a request fingerprint, or reports what became of an earlier claim. Keys
     /// older than `staleBefore` are forgotten first.
-    func claimIdempotencyKey(organizationID: String, mode: Mode, key: String, fingerprint: String, now: Date, staleBefore: Date) async throws
+    func claimIdempotencyKey(
+        organizationID: String, mode: Mode, key: String, fingerprint: String, now: Date, staleBefore: Date
+    ) async throws
         -> IdempotencyClaim
     /// Records the response of a claimed key.
     func completeIdempotencyKey(organizationID: String, mode: Mode, key: String, result: IdempotentResult) async throws

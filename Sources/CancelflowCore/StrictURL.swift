@@ -50,7 +50,8 @@ public struct StrictURL: Sendable, Equatable {
             return nil
         }
         let afterScheme = bytes.dropFirst(scheme.utf8.count + 3)
-        let authorityEnd = afterScheme.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+        let authorityEnd =
+            afterScheme.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
             ?? afterScheme.endIndex
         let authority = String(decoding: afterScheme[..<authorityEnd], as: UTF8.self).lowercased()
         var rest = String(decoding: afterScheme[authorityEnd...], as: UTF8.self)

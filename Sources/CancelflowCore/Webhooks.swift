@@ -132,7 +132,9 @@ public protocol WebhookStore: Sendable {
     func endpoints(organizationID: String, mode: Mode) async throws -> [WebhookEndpoint]
     func endpoint(organizationID: String, mode: Mode, id: String) async throws -> WebhookEndpoint?
     func deleteEndpoint(organizationID: String, mode: Mode, id: String, now: Date) async throws -> Bool
-    func rotateEndpointSecret(organizationID: String, mode: Mode, id: String, sealedSecret: [UInt8], previousExpiresAt: Date) async throws
+    func rotateEndpointSecret(
+        organizationID: String, mode: Mode, id: String, sealedSecret: [UInt8], previousExpiresAt: Date
+    ) async throws
         -> WebhookEndpoint?
     /// Writes events, and a pending delivery for every enabled endpoint that wants each, in its
     /// own transaction (for events not tied to another change, like `ping`); `onlyEndpoint`

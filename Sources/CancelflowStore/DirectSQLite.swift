@@ -3,9 +3,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SQLKit
 import SQLiteKit
 import SQLiteNIO
-import SQLKit
 
 /// A result row.
 struct DirectSQLiteRow: SQLRow {

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import PostgresKit
-import ServiceLifecycle
 import SQLKit
+import ServiceLifecycle
 
 /// PostgreSQL through PostgresNIO's `PostgresClient` connection pool. The client is a `Service`:
 /// it must be running (in the service group, or `withRunning`) while sessions are used.

@@ -151,7 +151,9 @@ extension SQLStore: FlowStore {
         }
     }
 
-    public func abandonExpiredFlowSessions(now: Date, events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]) async throws -> Int {
+    public func abandonExpiredFlowSessions(
+        now: Date, events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
+    ) async throws -> Int {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
             let rows = try await db.raw(

@@ -39,7 +39,9 @@ extension SQLStore: CancelLinkStore {
         }
     }
 
-    public func links(organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?) async throws
+    public func links(
+        organizationID: String, mode: Mode, customerID: String?, limit: Int, startingAfter: String?
+    ) async throws
         -> [CancelLink]
     {
         try await self.pool.read { db in
@@ -67,7 +69,9 @@ extension SQLStore: CancelLinkStore {
         }
     }
 
-    public func revokeLink(organizationID: String, mode: Mode, id: String, now: Date, events: @escaping @Sendable (CancelLink) -> [OutboxEvent])
+    public func revokeLink(
+        organizationID: String, mode: Mode, id: String, now: Date, events: @escaping @Sendable (CancelLink) -> [OutboxEvent]
+    )
         async throws -> CancelLink?
     {
         let nowMillis = Millis.from(now)

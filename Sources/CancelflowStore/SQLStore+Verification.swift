@@ -61,7 +61,9 @@ extension SQLStore: VerificationStore {
         }
     }
 
-    public func saveVerification(_ verification: EmailVerification, addressHash: String, browserHash: String, codeHash: String)
+    public func saveVerification(
+        _ verification: EmailVerification, addressHash: String, browserHash: String, codeHash: String
+    )
         async throws
     {
         try await self.pool.write { db in
@@ -83,7 +85,8 @@ extension SQLStore: VerificationStore {
 
     public func redeemVerification(
         organizationID: String, mode: Mode, browserHash: String, now: Date, maximumAttempts: Int, dailyTries: Int, dayStart: Date,
-        session: @escaping @Sendable (EmailVerification) -> FlowSession, sessionHash: String, matches: @escaping @Sendable (EmailVerification, String) -> Bool
+        session: @escaping @Sendable (EmailVerification) -> FlowSession, sessionHash: String,
+        matches: @escaping @Sendable (EmailVerification, String) -> Bool
     ) async throws -> VerificationRedemption {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
@@ -110,14 +113,15 @@ extension SQLStore: VerificationStore {
             // A daily allowance per address that new codes do not reset: five tries a code and
             // five codes an hour would otherwise allow a slow, endless search.
             let addressHash = try row.decode(column: "address_hash", as: String.self)
-            let tries = try await db.raw(
-                """
-                INSERT INTO rate_limit_counters (bucket, window_start, hits)
-                VALUES (\(bind: "verify-tries:\(organizationID):\(mode.rawValue):\(addressHash)"), \(bind: Millis.from(dayStart)), 1)
-                ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
-                RETURNING hits
-                """
-            ).first()?.decode(column: "hits", as: Int.self) ?? Int.max
+            let tries =
+                try await db.raw(
+                    """
+                    INSERT INTO rate_limit_counters (bucket, window_start, hits)
+                    VALUES (\(bind: "verify-tries:\(organizationID):\(mode.rawValue):\(addressHash)"), \(bind: Millis.from(dayStart)), 1)
+                    ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_counters.hits + 1
+                    RETURNING hits
+                    """
+                ).first()?.decode(column: "hits", as: Int.self) ?? Int.max
             guard tries <= dailyTries else { return .tooManyTries }
             guard matches(verification, codeHash), verification.customerID != nil else {
                 let left = maximumAttempts - verification.attempts

@@ -52,13 +52,17 @@ extension SQLStore: WebhookStore {
                 """
             ).first()
             guard deleted != nil else { return false }
-            try await db.raw("UPDATE webhook_deliveries SET status = 'failed', locked_by = NULL WHERE endpoint_id = \(bind: id) AND status = 'pending'")
-                .run()
+            try await db.raw(
+                "UPDATE webhook_deliveries SET status = 'failed', locked_by = NULL WHERE endpoint_id = \(bind: id) AND status = 'pending'"
+            )
+            .run()
             return true
         }
     }
 
-    public func rotateEndpointSecret(organizationID: String, mode: Mode, id: String, sealedSecret: [UInt8], previousExpiresAt: Date)
+    public func rotateEndpointSecret(
+        organizationID: String, mode: Mode, id: String, sealedSecret: [UInt8], previousExpiresAt: Date
+    )
         async throws -> WebhookEndpoint?
     {
         try await self.pool.write { db in
@@ -316,7 +320,8 @@ extension SQLStore: WebhookStore {
             events: types.compactMap(EventType.init(rawValue:)),
             description: try row.decode(column: "description", as: String?.self),
             sealedSecret: Array(Data(base64Encoded: try row.decode(column: "sealed_secret", as: String.self)) ?? Data()),
-            sealedPreviousSecret: try row.decode(column: "sealed_previous_secret", as: String?.self).flatMap { Data(base64Encoded: $0) }.map(Array.init),
+            sealedPreviousSecret: try row.decode(column: "sealed_previous_secret", as: String?.self).flatMap { Data(base64Encoded: $0) }.map(
+                Array.init),
             previousSecretExpiresAt: try row.decode(column: "previous_secret_expires_at", as: Int64?.self).map(Millis.date),
             disabledAt: try row.decode(column: "disabled_at", as: Int64?.self).map(Millis.date),
             createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self))

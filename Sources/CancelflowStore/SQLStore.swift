@@ -58,7 +58,7 @@ extension SQLStore: OrganizationStore {
                 }
                 return true
             }
-        } catch where isUniqueViolation(error) {
+        } catch  where isUniqueViolation(error) {
             throw CancelflowError(
                 .conflict,
                 code: "organization_conflict",
@@ -202,7 +202,9 @@ extension SQLStore: OrganizationStore {
 // MARK: - Built-in billing data
 
 extension SQLStore: BillingDataStore {
-    public func upsertCustomer(organizationID: String, mode: Mode, id: String, email: String?, name: String?, now: Date) async throws
+    public func upsertCustomer(
+        organizationID: String, mode: Mode, id: String, email: String?, name: String?, now: Date
+    ) async throws
         -> Customer
     {
         let nowMillis = Millis.from(now)
@@ -233,7 +235,9 @@ extension SQLStore: BillingDataStore {
         }
     }
 
-    public func upsertSubscription(organizationID: String, mode: Mode, _ subscription: Subscription, now: Date) async throws
+    public func upsertSubscription(
+        organizationID: String, mode: Mode, _ subscription: Subscription, now: Date
+    ) async throws
         -> Subscription?
     {
         let nowMillis = Millis.from(now)

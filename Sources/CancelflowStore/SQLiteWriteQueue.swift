@@ -16,8 +16,10 @@ struct WriteJob: Sendable {
     }
 
     /// A job for `body` that resumes `continuation` with its result once the commit is known.
-    static func make<Result: Sendable>(transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result,
-                                       resuming continuation: CheckedContinuation<Result, any Error>) -> WriteJob {
+    static func make<Result: Sendable>(
+        transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Result,
+        resuming continuation: CheckedContinuation<Result, any Error>
+    ) -> WriteJob {
         WriteJob(
             transactional: transactional,
             run: { db in

@@ -100,8 +100,10 @@ extension Orgs {
                 try await services.organizations.updateFlowSettings(organizationID: self.org, change)
             }
             if self.json {
-                try printJSON(Output(surveyReasons: settings.surveyReasons, offer: settings.offer.text,
-                                     cancelTiming: settings.cancelTiming.rawValue, brandColor: settings.brandColor, logoUrl: settings.logoURL))
+                try printJSON(
+                    Output(
+                        surveyReasons: settings.surveyReasons, offer: settings.offer.text,
+                        cancelTiming: settings.cancelTiming.rawValue, brandColor: settings.brandColor, logoUrl: settings.logoURL))
             } else {
                 print("Cancel-flow settings of \(self.org) saved.")
             }

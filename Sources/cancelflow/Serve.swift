@@ -135,6 +135,8 @@ struct Backup: AsyncParsableCommand {
             throw CommandFailure(error)
         }
         print("Copied \(path) to \(self.to) (\(size) bytes).")
-        print("Keep the server secret (\(configuration.secretFile ?? path + ".secret"), or your --secret) with it: links, API keys and webhook secrets need it.")
+        print(
+            "Keep the server secret (\(configuration.secretFile ?? path + ".secret"), or your --secret) with it: links, API keys and webhook secrets need it."
+        )
     }
 }

@@ -28,16 +28,21 @@ import Testing
             let target = server.folder.appendingPathComponent("backup.sqlite").path
             // Minting goes on while the backup runs.
             async let during: [String?] = (0..<40).asyncMap { _ in try await mint() }
-            let backup = try await runProcess(cancelflowBinary(), ["backup", "--to", target, "--database", "sqlite:" + server.folder.appendingPathComponent("cancelflow.sqlite").path])
+            let backup = try await runProcess(
+                cancelflowBinary(),
+                ["backup", "--to", target, "--database", "sqlite:" + server.folder.appendingPathComponent("cancelflow.sqlite").path])
             #expect(backup.status == 0, "\(backup.stderr)")
             #expect(backup.stdout.contains("Copied"))
             #expect(try await during.compactMap { $0 }.count == 40, "the server kept answering")
             #expect(PrivateFile.mode(target) == 0o600)
-            let again = try await runProcess(cancelflowBinary(), ["backup", "--to", target, "--database", "sqlite:" + server.folder.appendingPathComponent("cancelflow.sqlite").path])
+            let again = try await runProcess(
+                cancelflowBinary(),
+                ["backup", "--to", target, "--database", "sqlite:" + server.folder.appendingPathComponent("cancelflow.sqlite").path])
             #expect(again.status == 1 && again.stderr.contains("already exists"), "a backup never overwrites")
 
             // Restore: open the copy on its own, as a new server would.
-            let restored = try await SQLiteDatabasePool.open(path: target, logger: Logger(label: "restore", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let restored = try await SQLiteDatabasePool.open(
+                path: target, logger: Logger(label: "restore", factory: { _ in SwiftLogNoOpLogHandler() }))
             let store = SQLStore(pool: restored)
             var found = 0
             for token in before {

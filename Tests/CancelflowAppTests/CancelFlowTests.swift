@@ -86,8 +86,9 @@ import Testing
             let customer = try await client.execute(uri: "/v1/customers/cus_abc123", method: .get, headers: ctx.headers())
             #expect((customer.json["subscriptions"] as? [[String: Any]])?.first?["cancelAtPeriodEnd"] as? Bool == true)
             // A second confirmation, even with the session's CSRF value, changes nothing.
-            let csrf = try #require(confirm.text.range(of: #"name="csrf" value="([a-z2-7]+)""#, options: .regularExpression)
-                .map { String(confirm.text[$0].split(separator: "\"")[3]) })
+            let csrf = try #require(
+                confirm.text.range(of: #"name="csrf" value="([a-z2-7]+)""#, options: .regularExpression)
+                    .map { String(confirm.text[$0].split(separator: "\"")[3]) })
             #expect(try await browser.post("/flow/confirm", csrf: csrf).status == .badRequest)
             #expect(try await Self.subscription(ctx)?.canceledAt == subscription.canceledAt)
         }

@@ -36,7 +36,8 @@ import Testing
             let stored = try #require(try await ctx.services.store.link(tokenHash: independentSHA256(token)))
             #expect(stored.id == json["id"] as? String)
             let plaintext = try await ctx.services.pool.withConnection { db in
-                try await db.raw("SELECT COUNT(*) AS n FROM cancel_links WHERE token_hash = \(bind: token)").first()?.decode(column: "n", as: Int.self)
+                try await db.raw("SELECT COUNT(*) AS n FROM cancel_links WHERE token_hash = \(bind: token)").first()?.decode(
+                    column: "n", as: Int.self)
             }
             #expect(plaintext == 0)
         }
@@ -95,21 +96,39 @@ import Testing
                 (#"{"customerId":5,"expiresAt":"\#(ok)"}"#, "number id", 400, "parameter_invalid_type", "customerId"),
                 (#"{"customerId":null,"expiresAt":"\#(ok)"}"#, "null id", 400, "parameter_missing", "customerId"),
                 (#"{"customerId":"cus_abc123","expiresAt":"\#(ok)","singleUse":"no"}"#, "string bool", 400, "parameter_invalid_type", "singleUse"),
-                (#"{"customerId":"cus_abc123","expiresAt":"\#(ok)","metadata":{"a":1}}"#, "number metadata", 400, "parameter_invalid_type", "metadata.a"),
+                (
+                    #"{"customerId":"cus_abc123","expiresAt":"\#(ok)","metadata":{"a":1}}"#, "number metadata", 400, "parameter_invalid_type",
+                    "metadata.a"
+                ),
                 (#"{"customerId":"cus_abc123","expiresAt":"\#(ok)","expires_at":"x"}"#, "unknown key", 400, "unknown_parameter", "expires_at"),
                 (#"{"customerId":"","expiresAt":"\#(ok)"}"#, "empty id", 400, "parameter_empty", "customerId"),
                 (#"{"customerId":"\#(long)","expiresAt":"\#(ok)"}"#, "long id", 400, "parameter_too_long", "customerId"),
-                (#"{"customerId":"cus_abc123","subscriptionId":"\#(long)","expiresAt":"\#(ok)"}"#, "long sub", 400, "parameter_too_long", "subscriptionId"),
+                (
+                    #"{"customerId":"cus_abc123","subscriptionId":"\#(long)","expiresAt":"\#(ok)"}"#, "long sub", 400, "parameter_too_long",
+                    "subscriptionId"
+                ),
                 (#"{"customerId":"cus_abc123","expiresAt":"2026-06-04T12:00:00"}"#, "no zone", 400, "parameter_invalid", "expiresAt"),
                 (#"{"customerId":"cus_abc123","expiresAt":"tomorrow"}"#, "not a date", 400, "parameter_invalid", "expiresAt"),
                 (#"{"customerId":"cus_abc123","expiresAt":"\#(isoAfter(ctx, 0))"}"#, "now", 422, "expires_at_in_past", "expiresAt"),
                 (#"{"customerId":"cus_abc123","expiresAt":"\#(isoAfter(ctx, -60))"}"#, "past", 422, "expires_at_in_past", "expiresAt"),
                 (#"{"customerId":"cus_abc123","expiresAt":"\#(isoAfter(ctx, 30 * 86400 + 1))"}"#, "too far", 422, "expires_at_too_far", "expiresAt"),
                 (#"{"customerId":"cus_nobody","expiresAt":"\#(ok)"}"#, "unknown customer", 404, "customer_not_found", "customerId"),
-                (#"{"customerId":"cus_abc123","subscriptionId":"sub_none","expiresAt":"\#(ok)"}"#, "unknown sub", 404, "subscription_not_found", "subscriptionId"),
-                (#"{"customerId":"cus_abc123","subscriptionId":"sub_other","expiresAt":"\#(ok)"}"#, "other's sub", 404, "subscription_not_found", "subscriptionId"),
-                (#"{"customerId":"cus_abc123","expiresAt":"\#(ok)","returnUrl":"https://evil.example/x"}"#, "return url", 422, "return_url_not_allowed", "returnUrl"),
-                (#"{"customerId":"cus_abc123","expiresAt":"\#(ok)","returnUrl":"javascript:alert(1)"}"#, "return scheme", 400, "return_url_invalid", "returnUrl"),
+                (
+                    #"{"customerId":"cus_abc123","subscriptionId":"sub_none","expiresAt":"\#(ok)"}"#, "unknown sub", 404, "subscription_not_found",
+                    "subscriptionId"
+                ),
+                (
+                    #"{"customerId":"cus_abc123","subscriptionId":"sub_other","expiresAt":"\#(ok)"}"#, "other's sub", 404, "subscription_not_found",
+                    "subscriptionId"
+                ),
+                (
+                    #"{"customerId":"cus_abc123","expiresAt":"\#(ok)","returnUrl":"https://evil.example/x"}"#, "return url", 422,
+                    "return_url_not_allowed", "returnUrl"
+                ),
+                (
+                    #"{"customerId":"cus_abc123","expiresAt":"\#(ok)","returnUrl":"javascript:alert(1)"}"#, "return scheme", 400,
+                    "return_url_invalid", "returnUrl"
+                ),
             ]
             for (body, label, status, code, param) in cases {
                 let response = try await client.execute(uri: "/v1/cancel-sessions", method: .post, headers: ctx.headers(), body: jsonBody(body))
@@ -160,8 +179,10 @@ import Testing
     func returnURLsThatABrowserCouldReadAsAnotherHostAreRefused(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: ["trustProxy": .bool(true)], returnHosts: ["app.acme.com", "localhost"]) { client, ctx in
             try await ctx.seedCustomer()
-            for url in [#"https://evil.example\@app.acme.com/"#, "https://evil.example@app.acme.com/", "https://app.acme.com./",
-                        "https://app.acme.com/ x", "http://app.acme.com/", "https://app.acme.com%2f@evil.example/"] {
+            for url in [
+                #"https://evil.example\@app.acme.com/"#, "https://evil.example@app.acme.com/", "https://app.acme.com./",
+                "https://app.acme.com/ x", "http://app.acme.com/", "https://app.acme.com%2f@evil.example/",
+            ] {
                 let response = try await client.mint(ctx, extra: ["returnUrl": url])
                 #expect(response.status == .badRequest, "\(url): \(response.text)")
                 #expect(response.error["param"] as? String == "returnUrl", "\(url)")
@@ -177,7 +198,9 @@ import Testing
             #expect(minted.json["returnUrl"] as? String == "https://app.acme.com/account?from=cancel")
             let token = try #require(minted.json["token"] as? String)
             let page = try await TestBrowser(client, host: "cancel.test").get("/cancel/\(token)")
-            #expect(page.text.contains(#"href="https://app.acme.com/account?from&#61;cancel""#) || page.text.contains(#"href="https://app.acme.com/account?from=cancel""#))
+            #expect(
+                page.text.contains(#"href="https://app.acme.com/account?from&#61;cancel""#)
+                    || page.text.contains(#"href="https://app.acme.com/account?from=cancel""#))
         }
     }
 

@@ -28,10 +28,11 @@ import FoundationNetworking
     @Test(arguments: TestEngine.allCases)
     func organizationsKeysAndLinksFromTheCommandLine(engine: TestEngine) async throws {
         try await TestDatabase.withPool(engine) { pool, location in
-            let database: String = switch location {
-            case .sqlite(let path): "sqlite:\(path)"
-            case .postgres(let url): url
-            }
+            let database: String =
+                switch location {
+                case .sqlite(let path): "sqlite:\(path)"
+                case .postgres(let url): url
+                }
             let created = try await self.run(["orgs", "create", "--name", "Acme", "--subdomain", "acme", "--json"], database: database)
             #expect(created.status == 0, "\(created.stderr)")
             let org = try Self.json(created)
@@ -86,8 +87,10 @@ import FoundationNetworking
             let noDomain = try await self.run(["orgs", "verify-domain", "--org", orgID], database: database)
             #expect(noDomain.status == 1)
             let configured = try await self.run(
-                ["orgs", "configure-flow", "--org", orgID, "--reason", "Too pricey", "--reason", "Other", "--offer", "pause:2",
-                 "--cancel-timing", "immediately", "--brand-color", "#0A7C55", "--json"],
+                [
+                    "orgs", "configure-flow", "--org", orgID, "--reason", "Too pricey", "--reason", "Other", "--offer", "pause:2",
+                    "--cancel-timing", "immediately", "--brand-color", "#0A7C55", "--json",
+                ],
                 database: database
             )
             #expect(configured.status == 0, "\(configured.stderr)")
@@ -108,12 +111,14 @@ import FoundationNetworking
             )
             #expect(hook.status == 0, "\(hook.stderr)")
             #expect(hook.stdout.hasPrefix("whsec_"))
-            let refused = try await self.run(["webhooks", "add", "--org", orgID, "--mode", "test", "--url", "http://127.0.0.1:9/x"], database: database)
+            let refused = try await self.run(
+                ["webhooks", "add", "--org", orgID, "--mode", "test", "--url", "http://127.0.0.1:9/x"], database: database)
             #expect(refused.status == 1, "private addresses need --allow-private-webhooks")
             let endpointID = try #require(try await store.endpoints(organizationID: orgID, mode: .test).first?.id)
             let listed = try await self.run(["webhooks", "list", "--org", orgID, "--mode", "test"], database: database)
             #expect(listed.stdout.contains(endpointID))
-            let rotatedSecret = try await self.run(["webhooks", "rotate-secret", "--org", orgID, "--mode", "test", "--endpoint", endpointID], database: database)
+            let rotatedSecret = try await self.run(
+                ["webhooks", "rotate-secret", "--org", orgID, "--mode", "test", "--endpoint", endpointID], database: database)
             #expect(rotatedSecret.stdout.hasPrefix("whsec_") && rotatedSecret.stdout != hook.stdout)
             let pinged = try await self.run(["webhooks", "test", "--org", orgID, "--mode", "test", "--endpoint", endpointID], database: database)
             #expect(pinged.status == 0, "\(pinged.stderr)")
@@ -132,8 +137,9 @@ import FoundationNetworking
     }
 
     @Test func postgresRequiresASharedSecret() async throws {
-        let result = try await runProcess(cancelflowBinary(), ["migrate", "--database", "postgres://u@127.0.0.1:1/x"],
-                                          environment: ["CANCELFLOW_SECRET": ""])
+        let result = try await runProcess(
+            cancelflowBinary(), ["migrate", "--database", "postgres://u@127.0.0.1:1/x"],
+            environment: ["CANCELFLOW_SECRET": ""])
         #expect(result.status == 1)
         #expect(result.stderr.contains("secret"))
     }
@@ -180,20 +186,24 @@ import FoundationNetworking
             chmod(secretPath, 0o644)
             let database = "sqlite:" + folder.appendingPathComponent("db.sqlite").path
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
-            let open = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
+            let open = try await runProcess(
+                cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
             #expect(open.status == 1, "\(open.stderr)")
             #expect(open.stderr.contains("chmod 600 \(secretPath)"))
             chmod(secretPath, 0o600)
-            let migrated = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
+            let migrated = try await runProcess(
+                cancelflowBinary(), ["migrate", "--database", database, "--secret-file", secretPath], environment: environment)
             #expect(migrated.status == 0, "\(migrated.stderr)")
             #expect(PrivateFile.mode(folder.appendingPathComponent("db.sqlite").path) == 0o600)
             // The same through the environment.
             environment["CANCELFLOW_SECRET_FILE"] = secretPath
-            let created = try await runProcess(cancelflowBinary(), ["orgs", "create", "--name", "Acme", "--database", database, "--json"],
-                                               environment: environment)
+            let created = try await runProcess(
+                cancelflowBinary(), ["orgs", "create", "--name", "Acme", "--database", database, "--json"],
+                environment: environment)
             #expect(created.status == 0, "\(created.stderr)")
             // Both ways at once is a mistake.
-            let both = try await runProcess(cancelflowBinary(), ["migrate", "--database", database, "--secret", self.secret], environment: environment)
+            let both = try await runProcess(
+                cancelflowBinary(), ["migrate", "--database", database, "--secret", self.secret], environment: environment)
             #expect(both.status == 1)
             #expect(both.stderr.contains("not both"))
             // The generated secret beside the database is checked the same way.

@@ -62,8 +62,9 @@ import Glibc
                             var index = client
                             while ledger.alive.load(ordering: .relaxed) {
                                 if client < 6 || minted.isEmpty {
-                                    let reply = await rawHTTP(port: port, "POST", "/v1/cancel-sessions", headers: auth,
-                                                              body: #"{"customerId":"cus_1","expiresAt":"\#(expires)"}"#)
+                                    let reply = await rawHTTP(
+                                        port: port, "POST", "/v1/cancel-sessions", headers: auth,
+                                        body: #"{"customerId":"cus_1","expiresAt":"\#(expires)"}"#)
                                     guard let reply else {
                                         // The server is down (or restarting): yield, so this loop
                                         // never holds a cooperative thread the killer needs.
@@ -122,7 +123,8 @@ import Glibc
             // there (an exchange that committed just before a kill, unanswered, leaves its link
             // consumed, not gone), and no link was exchanged twice.
             let pool = try await SQLiteDatabasePool.open(
-                path: folder.appendingPathComponent("cancelflow.sqlite").path, logger: Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() })
+                path: folder.appendingPathComponent("cancelflow.sqlite").path,
+                logger: Logger(label: "check", factory: { _ in SwiftLogNoOpLogHandler() })
             )
             let store = SQLStore(pool: pool)
             var missing = 0

@@ -34,8 +34,9 @@ extension EmailVerificationTests {
             }
             let knownRefusal = try #require(refusals[Self.known])
             let unknownRefusal = try #require(refusals[Self.unknown])
-            #expect(Self.comparable(knownRefusal).replacingOccurrences(of: Self.known, with: "ADDRESS")
-                == Self.comparable(unknownRefusal).replacingOccurrences(of: Self.unknown, with: "ADDRESS"))
+            #expect(
+                Self.comparable(knownRefusal).replacingOccurrences(of: Self.known, with: "ADDRESS")
+                    == Self.comparable(unknownRefusal).replacingOccurrences(of: Self.unknown, with: "ADDRESS"))
             #expect(sink.messages.count == 10, "no email over the limit")
 
             // One client: 14 requests or tries an hour, whatever the addresses.
@@ -88,7 +89,8 @@ extension EmailVerificationTests {
             #expect(Self.code(in: sink, to: Self.known) != nil)
             // The organization's budget counted the six emails sent, nothing more: two are left.
             for index in 1...2 {
-                #expect(try await Self.requestCode(client, ctx, email: "late\(index)@example.com", ip: "198.51.100.\(20 + index)").1.status == .seeOther)
+                #expect(
+                    try await Self.requestCode(client, ctx, email: "late\(index)@example.com", ip: "198.51.100.\(20 + index)").1.status == .seeOther)
             }
             let (_, over) = try await Self.requestCode(client, ctx, email: "late3@example.com", ip: "198.51.100.30")
             #expect(over.status == .tooManyRequests, "the organization's hourly budget is spent")
@@ -110,8 +112,9 @@ extension EmailVerificationTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pool.run() }
                 defer { group.cancelAll() }
-                let services = AppServices(configuration: try testConfiguration(config), pool: pool, time: ctx.time,
-                                           secret: ctx.services.secret)
+                let services = AppServices(
+                    configuration: try testConfiguration(config), pool: pool, time: ctx.time,
+                    secret: ctx.services.secret)
                 let app = try buildApplication(services: services, logger: Logger(label: "second", factory: { _ in SwiftLogNoOpLogHandler() }))
                 // Live, like the first: forwarded headers count only from a trusted (loopback) peer.
                 try await app.test(.live) { second in

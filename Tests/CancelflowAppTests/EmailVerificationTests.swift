@@ -119,48 +119,48 @@ import Testing
         let sink = try await SMTPSink()
         defer { sink.stop() }
         try await WebhookReceiver.withReceiver { receiver in
-        try await withTestApp(engine, configuration: Self.config(smtp: sink, ["allowPrivateWebhooks": .bool(true)])) { client, ctx in
-            try await ctx.seedCustomer()
-            _ = try await WebhookTests.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_flow.completed"])
-            let (browser, requested) = try await Self.requestCode(client, ctx, email: "  CUS_ABC123@Example.com ")
-            #expect(requested.status == .seeOther)
-            let code = try #require(Self.code(in: sink, to: Self.known), "\(sink.messages)")
-            let verifyKey = browser.cookieJar["cf_verify"]
-            #expect(verifyKey != nil)
-            let entered = try await Self.enter(browser, ctx, code: String(code.prefix(3)) + " " + String(code.suffix(3)))
-            #expect(entered.status == .seeOther, "\(entered.text)")
-            #expect(entered.headers[.location] == "/flow")
-            #expect(browser.cookieJar["cf_session"] != nil)
-            #expect(browser.cookieJar["cf_verify"] == nil, "the verification cookie is cleared")
+            try await withTestApp(engine, configuration: Self.config(smtp: sink, ["allowPrivateWebhooks": .bool(true)])) { client, ctx in
+                try await ctx.seedCustomer()
+                _ = try await WebhookTests.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_flow.completed"])
+                let (browser, requested) = try await Self.requestCode(client, ctx, email: "  CUS_ABC123@Example.com ")
+                #expect(requested.status == .seeOther)
+                let code = try #require(Self.code(in: sink, to: Self.known), "\(sink.messages)")
+                let verifyKey = browser.cookieJar["cf_verify"]
+                #expect(verifyKey != nil)
+                let entered = try await Self.enter(browser, ctx, code: String(code.prefix(3)) + " " + String(code.suffix(3)))
+                #expect(entered.status == .seeOther, "\(entered.text)")
+                #expect(entered.headers[.location] == "/flow")
+                #expect(browser.cookieJar["cf_session"] != nil)
+                #expect(browser.cookieJar["cf_verify"] == nil, "the verification cookie is cleared")
 
-            #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
-            #expect(try await browser.post("/flow/survey", ["reason": "Technical problems"]).status == .seeOther)
-            _ = try await browser.get("/flow")
-            #expect(try await browser.post("/flow/offer", ["decision": "decline"]).status == .seeOther)
-            _ = try await browser.get("/flow")
-            #expect(try await browser.post("/flow/confirm").status == .seeOther)
-            #expect(try await browser.get("/flow").text.contains("Your subscription is cancelled"))
-            let subscription = try await ctx.services.store.subscription(organizationID: ctx.organization.id, mode: .test, id: "sub_xyz789")
-            #expect(subscription?.cancelAtPeriodEnd == true)
+                #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
+                #expect(try await browser.post("/flow/survey", ["reason": "Technical problems"]).status == .seeOther)
+                _ = try await browser.get("/flow")
+                #expect(try await browser.post("/flow/offer", ["decision": "decline"]).status == .seeOther)
+                _ = try await browser.get("/flow")
+                #expect(try await browser.post("/flow/confirm").status == .seeOther)
+                #expect(try await browser.get("/flow").text.contains("Your subscription is cancelled"))
+                let subscription = try await ctx.services.store.subscription(organizationID: ctx.organization.id, mode: .test, id: "sub_xyz789")
+                #expect(subscription?.cancelAtPeriodEnd == true)
 
-            // The merchant's endpoint hears how the customer came in.
-            let worker = WebhookWorker(services: ctx.services, logger: WebhookTests.quiet)
-            let http = WebhookWorker.makeClient()
-            try await WebhookTests.drain(worker, http) { !receiver.requests.isEmpty }
-            try await http.shutdown()
-            let event = try #require(receiver.requests.first?.body)
-            #expect(receiver.requests.count == 1)
-            #expect(event.contains(#""via":"email""#))
-            #expect(event.contains(#""cancelSessionId":null"#))
-            #expect(event.contains(#""outcome":"canceled""#))
+                // The merchant's endpoint hears how the customer came in.
+                let worker = WebhookWorker(services: ctx.services, logger: WebhookTests.quiet)
+                let http = WebhookWorker.makeClient()
+                try await WebhookTests.drain(worker, http) { !receiver.requests.isEmpty }
+                try await http.shutdown()
+                let event = try #require(receiver.requests.first?.body)
+                #expect(receiver.requests.count == 1)
+                #expect(event.contains(#""via":"email""#))
+                #expect(event.contains(#""cancelSessionId":null"#))
+                #expect(event.contains(#""outcome":"canceled""#))
 
-            // The code worked once: the same cookie and code again are refused.
-            let again = TestBrowser(client, host: "cancel.test", clientIP: "203.0.113.7")
-            again.setCookie("cf_verify", verifyKey)
-            let reused = try await Self.enter(again, ctx, code: code)
-            #expect(reused.status == .badRequest)
-            #expect(reused.text.contains("This code has expired or was already used."))
-        }
+                // The code worked once: the same cookie and code again are refused.
+                let again = TestBrowser(client, host: "cancel.test", clientIP: "203.0.113.7")
+                again.setCookie("cf_verify", verifyKey)
+                let reused = try await Self.enter(again, ctx, code: code)
+                #expect(reused.status == .badRequest)
+                #expect(reused.text.contains("This code has expired or was already used."))
+            }
         }
     }
 

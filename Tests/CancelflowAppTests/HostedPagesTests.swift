@@ -14,8 +14,10 @@ import Testing
     static let host = "cancel.test"
     static let config: [String: ConfigContent] = ["trustProxy": .bool(true)]
 
-    static func mintToken(_ client: any TestClientProtocol, _ ctx: TestContext, expiresIn: TimeInterval = 3600,
-                          extra: [String: Any] = [:]) async throws -> (token: String, id: String) {
+    static func mintToken(
+        _ client: any TestClientProtocol, _ ctx: TestContext, expiresIn: TimeInterval = 3600,
+        extra: [String: Any] = [:]
+    ) async throws -> (token: String, id: String) {
         let response = try await client.mint(ctx, expiresIn: expiresIn, extra: extra)
         #expect(response.status == .created, "\(response.text)")
         return (try #require(response.json["token"] as? String), try #require(response.json["id"] as? String))
@@ -252,8 +254,9 @@ import Testing
             #expect(try await wrongHost.post("/cancel/\(fresh)", csrf: try #require(right.csrf)).status == .gone)
             #expect(try await Self.status(client, ctx, freshID) == "active")
             // The link's own organization's subdomain host is accepted, and so is the public host.
-            _ = try await ctx.services.store.upsertCustomer(organizationID: other.organization.id, mode: .test, id: "cus_other",
-                                                            email: nil, name: "Otto", now: ctx.time.now())
+            _ = try await ctx.services.store.upsertCustomer(
+                organizationID: other.organization.id, mode: .test, id: "cus_other",
+                email: nil, name: "Otto", now: ctx.time.now())
             let otherHeaders: HTTPFields = [
                 HTTPField.Name("x-ck-app")!: other.test.appId, HTTPField.Name("x-ck-api-key")!: other.test.apiKey,
                 .contentType: "application/json",
@@ -273,8 +276,9 @@ import Testing
     func aLinkShowsOnlyTheDataOfItsOwnMode(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
             try await ctx.seedCustomer()
-            _ = try await ctx.services.store.upsertCustomer(organizationID: ctx.organization.id, mode: .live, id: "cus_abc123",
-                                                            email: nil, name: "Live Larry", now: ctx.time.now())
+            _ = try await ctx.services.store.upsertCustomer(
+                organizationID: ctx.organization.id, mode: .live, id: "cus_abc123",
+                email: nil, name: "Live Larry", now: ctx.time.now())
             let (testToken, _) = try await Self.mintToken(client, ctx)
             let live = try await client.mint(ctx, headers: ctx.headers(.live))
             let liveToken = try #require(live.json["token"] as? String)

@@ -133,8 +133,9 @@ import Testing
             let reason = try await browser.post("/flow/survey", ["reason": "Technical\u{1b}problems", "comment": ""], csrf: csrf)
             #expect(reason.status == .badRequest)
             #expect(reason.text.contains("We couldn't read that"))
-            let broken = try await browser.send("/flow/survey", method: .post,
-                                                body: ByteBuffer(string: "csrf=\(csrf)&reason=Technical+problems&comment=%E0%A4"))
+            let broken = try await browser.send(
+                "/flow/survey", method: .post,
+                body: ByteBuffer(string: "csrf=\(csrf)&reason=Technical+problems&comment=%E0%A4"))
             #expect(broken.status == .badRequest, "a comment that is not UTF-8")
             #expect(broken.text.contains("We couldn't read that"))
             let recorded = try await ctx.services.pool.read { db in

@@ -1,6 +1,6 @@
-import Crypto
 import CancelflowCore
 import CancelflowTestSupport
+import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdTesting

@@ -33,7 +33,8 @@ import Testing
     @Test func aBodyThatNeverFinishesTimesOut() async throws {
         try await withTestApp(.sqlite, configuration: ["readTimeout": .double(1)], testing: .live) { client, ctx in
             let connection = try RawConnection(port: try #require(client.port))
-            let head = "PUT /v1/customers/cus_1 HTTP/1.1\r\nHost: localhost\r\nx-ck-app: \(ctx.test.appId)\r\n"
+            let head =
+                "PUT /v1/customers/cus_1 HTTP/1.1\r\nHost: localhost\r\nx-ck-app: \(ctx.test.appId)\r\n"
                 + "x-ck-api-key: \(ctx.test.apiKey)\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"name\":"
             #expect(await connection.send(head))
             let (text, closed) = await connection.readToEnd()

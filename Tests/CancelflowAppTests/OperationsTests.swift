@@ -43,8 +43,9 @@ import Testing
             }
             #expect(ids.count == responses.count)
             for response in responses.dropFirst(2) {
-                #expect(response.error["type"] is String && response.error["code"] is String && response.error["message"] is String,
-                        "\(response.text)")
+                #expect(
+                    response.error["type"] is String && response.error["code"] is String && response.error["message"] is String,
+                    "\(response.text)")
             }
             #expect(responses[3].status == .notFound)
         }
@@ -56,8 +57,9 @@ import Testing
             let services = ctx.services
             let branded = try await services.credentials.createOrganization(name: "Brand", subdomain: "brand", customDomain: "cancel.brand.com")
             try await ctx.seedCustomer()
-            _ = try await services.store.upsertCustomer(organizationID: branded.organization.id, mode: .test, id: "cus_1", email: nil, name: nil,
-                                                        now: ctx.time.now())
+            _ = try await services.store.upsertCustomer(
+                organizationID: branded.organization.id, mode: .test, id: "cus_1", email: nil, name: nil,
+                now: ctx.time.now())
             let headers: HTTPFields = [
                 HTTPField.Name("x-ck-app")!: branded.test.appId, HTTPField.Name("x-ck-api-key")!: branded.test.apiKey,
                 .contentType: "application/json",

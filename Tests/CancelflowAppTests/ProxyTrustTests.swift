@@ -1,4 +1,3 @@
-@testable import CancelflowApp
 import CancelflowCore
 import CancelflowTestSupport
 import Configuration
@@ -6,6 +5,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+
+@testable import CancelflowApp
 
 /// Forwarded headers are believed only from the proxies the operator names; by default from
 /// nobody, spoofed ones included.

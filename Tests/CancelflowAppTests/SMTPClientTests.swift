@@ -93,7 +93,10 @@ import Glibc
             try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)")).send(Self.message)
             Issue.record("the send should have failed")
         } catch let error as SMTPError {
-            guard case .rejected(let code, _, let step) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .rejected(let code, _, let step) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect(code == 550)
             #expect(step == "the recipient")
         }

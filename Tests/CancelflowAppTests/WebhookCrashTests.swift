@@ -25,15 +25,18 @@ import Glibc
                 _ = try await WebhookTests.addEndpoint(client, ctx, url: receiver.url, events: ["cancel_link.created"])
                 _ = try await client.mint(ctx)
                 receiver.answer(.slow(seconds: 30))
-                let database: String = switch ctx.location {
-                case .sqlite(let path): "sqlite:\(path)"
-                case .postgres(let url): url
-                }
-                let worker = try ChildProcess(cancelflowBinary(), [
-                    "worker", "--database", database, "--secret", ctx.services.configuration.secret!, "--allow-private-webhooks",
-                    // Long enough that a loaded machine cannot let it run out before the first check.
-                    "--webhook-lease", "30",
-                ], captureOutput: false)
+                let database: String =
+                    switch ctx.location {
+                    case .sqlite(let path): "sqlite:\(path)"
+                    case .postgres(let url): url
+                    }
+                let worker = try ChildProcess(
+                    cancelflowBinary(),
+                    [
+                        "worker", "--database", database, "--secret", ctx.services.configuration.secret!, "--allow-private-webhooks",
+                        // Long enough that a loaded machine cannot let it run out before the first check.
+                        "--webhook-lease", "30",
+                    ], captureOutput: false)
                 defer { worker.killNow() }
                 // Wait until the child's request reaches the receiver, then kill it mid-delivery.
                 try await waitUntil("the worker's request reaches the receiver", timeout: .seconds(10), interval: .milliseconds(50)) {

@@ -19,8 +19,10 @@ import Glibc
     static let config: [String: ConfigContent] = ["trustProxy": .bool(true), "allowPrivateWebhooks": .bool(true)]
     static let quiet = Logger(label: "worker", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    static func addEndpoint(_ client: any TestClientProtocol, _ ctx: TestContext, url: String, mode: Mode = .test,
-                            events: [String]? = nil) async throws -> (id: String, secret: String) {
+    static func addEndpoint(
+        _ client: any TestClientProtocol, _ ctx: TestContext, url: String, mode: Mode = .test,
+        events: [String]? = nil
+    ) async throws -> (id: String, secret: String) {
         var body: [String: Any] = ["url": url]
         if let events { body["events"] = events }
         let response = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(mode), body: jsonBody(body))
@@ -29,8 +31,10 @@ import Glibc
     }
 
     /// Runs worker passes until `done` holds; fails the test when the passes run out first.
-    static func drain(_ worker: WebhookWorker, _ http: HTTPClient, passes: Int = 20, until done: () -> Bool,
-                      sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func drain(
+        _ worker: WebhookWorker, _ http: HTTPClient, passes: Int = 20, until done: () -> Bool,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
         for _ in 0..<passes {
             _ = try await worker.runOnce(client: http)
             if done() { return }
@@ -52,7 +56,9 @@ import Glibc
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("deliveries-\(UUID().uuidString).json").path
         try JSONSerialization.data(withJSONObject: input).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("webhooks/verify.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "webhooks/verify.py"
+        ).path
         let result = try await runProcess("/bin/sh", ["-c", "python3 '\(script)' < '\(path)'"])
         #expect(result.status == 0, "\(result.stderr)")
         let output = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
@@ -90,10 +96,11 @@ import Glibc
                     let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body.utf8)) as? [String: Any])
                     return try #require(object["type"] as? String)
                 }
-                #expect(types.sorted() == [
-                    "cancel_flow.completed", "cancel_link.consumed", "cancel_link.created", "cancel_link.created",
-                    "cancel_link.exchanged", "cancel_link.revoked",
-                ])
+                #expect(
+                    types.sorted() == [
+                        "cancel_flow.completed", "cancel_link.consumed", "cancel_link.created", "cancel_link.created",
+                        "cancel_link.exchanged", "cancel_link.revoked",
+                    ])
                 let eventIDs = requests.map { $0.headers["Webhook-Id"] ?? $0.headers["webhook-id"] ?? "missing" }
                 #expect(eventIDs.allSatisfy { $0.hasPrefix("evt_") })
                 #expect(Set(eventIDs).count == 6, "one delivery per event")
@@ -104,8 +111,10 @@ import Glibc
                 let created = try #require(requests.first { $0.body.contains("cancel_link.created") && $0.body.contains("T-9") })
                 #expect(created.body.contains(#""metadata":{"ticket":"T-9"}"#))
                 let completed = try #require(requests.first { $0.body.contains("cancel_flow.completed") })
-                for fragment in [#""outcome":"canceled""#, #""reason":"Technical problems""#, #""comment":"Crashes""#, #""offerAccepted":false"#,
-                                 #""subscriptionId":"sub_xyz789""#, #""via":"link""#, #""metadata":{"ticket":"T-9"}"#] {
+                for fragment in [
+                    #""outcome":"canceled""#, #""reason":"Technical problems""#, #""comment":"Crashes""#, #""offerAccepted":false"#,
+                    #""subscriptionId":"sub_xyz789""#, #""via":"link""#, #""metadata":{"ticket":"T-9"}"#,
+                ] {
                     #expect(completed.body.contains(fragment), "\(fragment)")
                 }
                 #expect(try await Self.verifyWithStandardWebhooks(secret: secret, requests) == 6)
@@ -256,21 +265,26 @@ import Glibc
     @Test(arguments: TestEngine.allCases)
     func endpointsOnPrivateAddressesOrPlainHTTPInLiveModeAreRefused(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: ["trustProxy": .bool(true)]) { client, ctx in
-            for url in ["http://127.0.0.1:9/hooks", "http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]/x",
-                        "http://localhost/x", "ftp://example.com/x", "not a url", "http://[::ffff:127.0.0.1]/x",
-                        "http://[64:ff9b::a9fe:a9fe]/x", "http://[2002:7f00:1::]/x", "http://[fd00::1]/x", "http://100.64.0.1/x",
-                        #"https://example.com\@127.0.0.1/x"#, "https://user:pw@example.com/x", "https://example.com/a b"] {
-                let response = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
-                                                        body: jsonBody(["url": url]))
+            for url in [
+                "http://127.0.0.1:9/hooks", "http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]/x",
+                "http://localhost/x", "ftp://example.com/x", "not a url", "http://[::ffff:127.0.0.1]/x",
+                "http://[64:ff9b::a9fe:a9fe]/x", "http://[2002:7f00:1::]/x", "http://[fd00::1]/x", "http://100.64.0.1/x",
+                #"https://example.com\@127.0.0.1/x"#, "https://user:pw@example.com/x", "https://example.com/a b",
+            ] {
+                let response = try await client.execute(
+                    uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
+                    body: jsonBody(["url": url]))
                 #expect(response.status == .unprocessableContent, "\(url): \(response.text)")
                 #expect(response.error["param"] as? String == "url")
             }
-            let plain = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(.live),
-                                                 body: jsonBody(["url": "http://example.com/hooks"]))
+            let plain = try await client.execute(
+                uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(.live),
+                body: jsonBody(["url": "http://example.com/hooks"]))
             #expect(plain.status == .unprocessableContent)
             #expect(plain.error["message"] as? String == "Live-mode endpoints must use https.")
-            let unknown = try await client.execute(uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
-                                                   body: jsonBody(["url": "https://example.com/hooks", "events": ["cancel_link.nope"]]))
+            let unknown = try await client.execute(
+                uri: "/v1/webhook-endpoints", method: .post, headers: ctx.headers(),
+                body: jsonBody(["url": "https://example.com/hooks", "events": ["cancel_link.nope"]]))
             #expect(unknown.status == .badRequest)
             let listed = try await client.execute(uri: "/v1/webhook-endpoints", method: .get, headers: ctx.headers())
             #expect((listed.json["data"] as? [Any])?.isEmpty == true)
@@ -283,7 +297,8 @@ import Glibc
             try await withTestApp(engine, configuration: Self.config) { client, ctx in
                 ctx.time.set(Date())
                 let (endpointID, oldSecret) = try await Self.addEndpoint(client, ctx, url: receiver.url)
-                let rotated = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)/rotate-secret", method: .post, headers: ctx.headers())
+                let rotated = try await client.execute(
+                    uri: "/v1/webhook-endpoints/\(endpointID)/rotate-secret", method: .post, headers: ctx.headers())
                 let newSecret = try #require(rotated.json["secret"] as? String)
                 #expect(newSecret != oldSecret)
                 let read = try await client.execute(uri: "/v1/webhook-endpoints/\(endpointID)", method: .get, headers: ctx.headers())

@@ -1,5 +1,6 @@
-@testable import CancelflowCore
 import Testing
+
+@testable import CancelflowCore
 
 /// The return-URL rules: what a browser could read as another host is refused, and what is
 /// accepted is stored in the form that was compared.

@@ -1,7 +1,8 @@
-@testable import CancelflowCore
 import Crypto
 import Foundation
 import Testing
+
+@testable import CancelflowCore
 
 /// SHA-256 hex through swift-crypto and formatting of this file's own, not the service's `Hex`.
 private func independentSHA256(_ text: String) -> String {
@@ -89,8 +90,9 @@ private func independentSHA256(_ text: String) -> String {
         #expect(APIKeyFormat.mode(of: "ck_test_abcdefghijklmnopqrstuvwxyz234567dcpirru") == .test)
         #expect(APIKeyFormat.mode(of: "ck_live_mfrggzdfmztwq2lknnwg23tpobyxe43ubf7amdt") == .live)
         #expect(APIKeyFormat.mode(of: "ck_test_abcdefghijklmnopqrstuvwxyz234567dcpirrv") == nil)
-        #expect(APIKeyFormat.hash("ck_test_abcdefghijklmnopqrstuvwxyz234567dcpirru")
-            == "d9648002b632f256da9cd9a7d92e373028720e1218b36be2682a84ab0c5df258")
+        #expect(
+            APIKeyFormat.hash("ck_test_abcdefghijklmnopqrstuvwxyz234567dcpirru")
+                == "d9648002b632f256da9cd9a7d92e373028720e1218b36be2682a84ab0c5df258")
     }
 
     @Test func aMistypedKeyFailsItsChecksum() {

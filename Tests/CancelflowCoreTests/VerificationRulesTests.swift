@@ -14,8 +14,10 @@ import Testing
 
     @Test func addressesAreNormalisedAndNonsenseIsRefused() throws {
         #expect(try VerificationService.normalizedAddress("  Ada@Example.COM ") == "ada@example.com")
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@example.com>", "ada@.com",
-                    String(repeating: "a", count: 250) + "@example.com", "ada@exa\nmple.com"] {
+        for bad in [
+            "", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@example.com>", "ada@.com",
+            String(repeating: "a", count: 250) + "@example.com", "ada@exa\nmple.com",
+        ] {
             #expect(throws: CancelflowError.self, "\(bad)") { try VerificationService.normalizedAddress(bad) }
         }
     }

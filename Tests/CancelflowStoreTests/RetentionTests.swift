@@ -49,7 +49,8 @@ import Testing
                 try await self.fill(
                     pool, rows: rows, into: "email_verifications",
                     columns: "id, organization_id, mode, address_hash, browser_hash, code_hash, attempts, created_at, expires_at",
-                    values: "'ev_\(label)' || i, '\(org.id)', 'test', '\(label)-a' || i, '\(label)-b' || i, 'c', 0, \(at), \(label == "old" ? old : later)"
+                    values:
+                        "'ev_\(label)' || i, '\(org.id)', 'test', '\(label)-a' || i, '\(label)-b' || i, 'c', 0, \(at), \(label == "old" ? old : later)"
                 )
             }
             for table in ExpiringRecords.allCases {

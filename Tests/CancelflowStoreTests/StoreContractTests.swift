@@ -12,14 +12,17 @@ import Testing
     func makeOrganization(_ store: SQLStore, subdomain: String? = nil) async throws -> (Organization, [NewCredential]) {
         let org = Organization(id: Identifier.make("org_"), name: "Acme", subdomain: subdomain, createdAt: self.now)
         let credentials = Mode.allCases.map { mode in
-            NewCredential(mode: mode, appID: Identifier.appID(mode: mode), keyID: Identifier.make("key_"),
-                          keyHash: Hex.sha256("key-\(mode)-\(org.id)"), keyHint: "abcd")
+            NewCredential(
+                mode: mode, appID: Identifier.appID(mode: mode), keyID: Identifier.make("key_"),
+                keyHash: Hex.sha256("key-\(mode)-\(org.id)"), keyHint: "abcd")
         }
         _ = try await store.createOrganization(org, credentials: credentials, onlyIfFirst: false)
         return (org, credentials)
     }
 
-    func link(_ org: Organization, _ mode: Mode = .test, customer: String = "cus_1", createdAt: Date? = nil, expiresIn: TimeInterval = 3600)
+    func link(
+        _ org: Organization, _ mode: Mode = .test, customer: String = "cus_1", createdAt: Date? = nil, expiresIn: TimeInterval = 3600
+    )
         -> CancelLink
     {
         let created = createdAt ?? self.now
@@ -84,15 +87,17 @@ import Testing
             let store = SQLStore(pool: pool)
             let (org, credentials) = try await self.makeOrganization(store)
             let test = credentials.first { $0.mode == .test }!
-            try await store.rotateKey(organizationID: org.id, mode: .test, newKeyID: "key_new", newKeyHash: "newhash", newKeyHint: "wxyz",
-                                      now: self.now, oldKeysExpireAt: self.now.addingTimeInterval(3600))
+            try await store.rotateKey(
+                organizationID: org.id, mode: .test, newKeyID: "key_new", newKeyHash: "newhash", newKeyHint: "wxyz",
+                now: self.now, oldKeysExpireAt: self.now.addingTimeInterval(3600))
             let during = try #require(try await store.credentials(appID: test.appID, now: self.now.addingTimeInterval(3599)))
             #expect(Set(during.keys.map(\.hash)) == [test.keyHash, "newhash"])
             let after = try #require(try await store.credentials(appID: test.appID, now: self.now.addingTimeInterval(3600)))
             #expect(after.keys.map(\.hash) == ["newhash"])
             // A second rotation never extends an older key's deadline.
-            try await store.rotateKey(organizationID: org.id, mode: .test, newKeyID: "key_newer", newKeyHash: "newerhash", newKeyHint: "qrst",
-                                      now: self.now, oldKeysExpireAt: self.now.addingTimeInterval(7200))
+            try await store.rotateKey(
+                organizationID: org.id, mode: .test, newKeyID: "key_newer", newKeyHash: "newerhash", newKeyHint: "qrst",
+                now: self.now, oldKeysExpireAt: self.now.addingTimeInterval(7200))
             let later = try #require(try await store.credentials(appID: test.appID, now: self.now.addingTimeInterval(3700)))
             #expect(Set(later.keys.map(\.hash)) == ["newhash", "newerhash"])
             // Live keys are untouched.
@@ -114,8 +119,9 @@ import Testing
             #expect(second.email == "b@x.io" && second.name == nil)
             #expect(try await store.customer(organizationID: org.id, mode: .live, id: "cus_1") == nil)
 
-            let sub = Subscription(id: "sub_1", customerID: "cus_1", status: .active, planName: "Pro", amount: 1200, currency: "usd",
-                                   interval: .month, currentPeriodEnd: later, createdAt: self.now, updatedAt: self.now)
+            let sub = Subscription(
+                id: "sub_1", customerID: "cus_1", status: .active, planName: "Pro", amount: 1200, currency: "usd",
+                interval: .month, currentPeriodEnd: later, createdAt: self.now, updatedAt: self.now)
             #expect(try await store.upsertSubscription(organizationID: org.id, mode: .test, sub, now: self.now)?.status == .active)
             var paused = sub
             paused.status = .paused
@@ -173,12 +179,14 @@ import Testing
             let revoked = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now) { _ in [] })
             #expect(revoked.storedStatus == .revoked)
             #expect(revoked.revokedAt == self.now)
-            let again = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now.addingTimeInterval(5)) { _ in [] })
+            let again = try #require(
+                try await store.revokeLink(organizationID: org.id, mode: .test, id: link.id, now: self.now.addingTimeInterval(5)) { _ in [] })
             #expect(again.revokedAt == self.now, "a second revoke changes nothing")
 
             let expiring = self.link(org, expiresIn: 10)
             try await store.insertLink(expiring, tokenHash: "h2", events: [])
-            let late = try #require(try await store.revokeLink(organizationID: org.id, mode: .test, id: expiring.id, now: self.now.addingTimeInterval(10)) { _ in [] })
+            let late = try #require(
+                try await store.revokeLink(organizationID: org.id, mode: .test, id: expiring.id, now: self.now.addingTimeInterval(10)) { _ in [] })
             #expect(late.storedStatus == .active)
             #expect(late.status(at: self.now.addingTimeInterval(10)) == .expired)
             #expect(try await store.revokeLink(organizationID: org.id, mode: .live, id: expiring.id, now: self.now) { _ in [] } == nil)
@@ -193,7 +201,8 @@ import Testing
             var inserted: [CancelLink] = []
             // Pairs share a creation time, so the id must break ties.
             for index in 0..<7 {
-                let link = self.link(org, customer: index.isMultiple(of: 2) ? "cus_even" : "cus_odd", createdAt: self.now.addingTimeInterval(Double(index / 2)))
+                let link = self.link(
+                    org, customer: index.isMultiple(of: 2) ? "cus_even" : "cus_odd", createdAt: self.now.addingTimeInterval(Double(index / 2)))
                 try await store.insertLink(link, tokenHash: "h\(index)", events: [])
                 inserted.append(link)
             }
@@ -226,8 +235,9 @@ import Testing
             let stale = self.now.addingTimeInterval(-86400)
             func claim(_ key: String, _ fingerprint: String, at date: Date? = nil) async throws -> IdempotencyClaim {
                 let at = date ?? self.now
-                return try await store.claimIdempotencyKey(organizationID: org.id, mode: .test, key: key, fingerprint: fingerprint,
-                                                           now: at, staleBefore: at.addingTimeInterval(-86400))
+                return try await store.claimIdempotencyKey(
+                    organizationID: org.id, mode: .test, key: key, fingerprint: fingerprint,
+                    now: at, staleBefore: at.addingTimeInterval(-86400))
             }
             #expect(try await claim("k1", "f1") == .claimed)
             #expect(try await claim("k1", "f1") == .inProgress)
@@ -235,8 +245,10 @@ import Testing
             try await store.completeIdempotencyKey(organizationID: org.id, mode: .test, key: "k1", result: .init(status: 201, sealedBody: [1, 2, 3]))
             #expect(try await claim("k1", "f1") == .completed(status: 201, sealedBody: [1, 2, 3]))
             // The same key in live mode is another key.
-            #expect(try await store.claimIdempotencyKey(organizationID: org.id, mode: .live, key: "k1", fingerprint: "f9", now: self.now,
-                                                        staleBefore: stale) == .claimed)
+            #expect(
+                try await store.claimIdempotencyKey(
+                    organizationID: org.id, mode: .live, key: "k1", fingerprint: "f9", now: self.now,
+                    staleBefore: stale) == .claimed)
             // Released claims can be claimed again; completed ones cannot be released.
             #expect(try await claim("k2", "f1") == .claimed)
             try await store.releaseIdempotencyKey(organizationID: org.id, mode: .test, key: "k2")
@@ -261,8 +273,9 @@ import Testing
             let claims = try await withThrowingTaskGroup(of: IdempotencyClaim.self) { group in
                 for _ in 0..<40 {
                     group.addTask {
-                        try await store.claimIdempotencyKey(organizationID: org.id, mode: .test, key: "race", fingerprint: "f", now: now,
-                                                            staleBefore: now.addingTimeInterval(-86400))
+                        try await store.claimIdempotencyKey(
+                            organizationID: org.id, mode: .test, key: "race", fingerprint: "f", now: now,
+                            staleBefore: now.addingTimeInterval(-86400))
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

@@ -54,7 +54,8 @@ import Testing
             )
             #expect(try await self.redeem(store, org, browser: "browser-1", code: "000000") == .wrongCode(attemptsLeft: 4))
             let sessionHash = Hex.sha256("session-key")
-            guard case .redeemed(let session) = try await self.redeem(store, org, browser: "browser-1", code: "123456", sessionHash: sessionHash) else {
+            guard case .redeemed(let session) = try await self.redeem(store, org, browser: "browser-1", code: "123456", sessionHash: sessionHash)
+            else {
                 Issue.record("the right code was refused")
                 return
             }
@@ -85,8 +86,9 @@ import Testing
                 self.verification(org, customer: "cus_1"), addressHash: "addr-2", browserHash: Hex.sha256("b2"), codeHash: "hash-of-222222"
             )
             #expect(try await self.redeem(store, org, browser: "b2", code: "222222", at: self.now.addingTimeInterval(900)) == .expired)
-            #expect(try await store.purge(.emailVerifications, before: self.now.addingTimeInterval(901), batchSize: 1, maximumBatches: 5)
-                == (batches: 2, more: false))
+            #expect(
+                try await store.purge(.emailVerifications, before: self.now.addingTimeInterval(901), batchSize: 1, maximumBatches: 5)
+                    == (batches: 2, more: false))
             #expect(try await self.count(pool, "email_verifications") == 0)
         }
     }
@@ -155,8 +157,13 @@ import Testing
                 codeHash: "hash-of-123456"
             )
             #expect(try await self.redeem(store, org, browser: "last", code: "123456", dailyTries: 7) == .tooManyTries)
-            if case .redeemed = try await self.redeem(store, org, browser: "last", code: "123456", at: self.now.addingTimeInterval(86400),
-                                                      dailyTries: 7) {} else { Issue.record("the next day's right code was refused") }
+            if case .redeemed = try await self.redeem(
+                store, org, browser: "last", code: "123456", at: self.now.addingTimeInterval(86400),
+                dailyTries: 7)
+            {
+            } else {
+                Issue.record("the next day's right code was refused")
+            }
         }
     }
 
@@ -215,8 +222,9 @@ import Testing
             #expect(try await store.hit([address], windowStart: window), "refunds made room")
             #expect(try await store.hit([address, client], windowStart: window.addingTimeInterval(3600)), "a new window starts over")
             #expect(try await self.count(pool, "rate_limit_counters") == 4)
-            #expect(try await store.purge(.rateLimitCounters, before: window.addingTimeInterval(1), batchSize: 500, maximumBatches: 5)
-                == (batches: 1, more: false))
+            #expect(
+                try await store.purge(.rateLimitCounters, before: window.addingTimeInterval(1), batchSize: 500, maximumBatches: 5)
+                    == (batches: 1, more: false))
             #expect(try await self.count(pool, "rate_limit_counters") == 2, "this window's counters went; the next hour's stay")
 
             // Another connection pool on the same database (another instance) sees the same counts.
@@ -259,8 +267,9 @@ import Testing
             let org = try await self.organization(store)
             let address = "ada@example.com"
             for (index, id) in ["cus_old_active", "cus_newer_cancelled", "cus_newest_no_subscription"].enumerated() {
-                _ = try await store.upsertCustomer(organizationID: org.id, mode: .test, id: id, email: address, name: nil,
-                                                   now: self.now.addingTimeInterval(Double(index)))
+                _ = try await store.upsertCustomer(
+                    organizationID: org.id, mode: .test, id: id, email: address, name: nil,
+                    now: self.now.addingTimeInterval(Double(index)))
             }
             _ = try await store.upsertSubscription(
                 organizationID: org.id, mode: .test,
@@ -276,8 +285,9 @@ import Testing
             #expect(try await store.customer(organizationID: org.id, mode: .test, email: "bob@example.com") == nil)
             // With nothing to cancel anywhere, the newest customer.
             _ = try await store.upsertCustomer(organizationID: org.id, mode: .live, id: "cus_live_old", email: address, name: nil, now: self.now)
-            _ = try await store.upsertCustomer(organizationID: org.id, mode: .live, id: "cus_live_new", email: address, name: nil,
-                                               now: self.now.addingTimeInterval(5))
+            _ = try await store.upsertCustomer(
+                organizationID: org.id, mode: .live, id: "cus_live_new", email: address, name: nil,
+                now: self.now.addingTimeInterval(5))
             #expect(try await store.customer(organizationID: org.id, mode: .live, email: address)?.id == "cus_live_new")
             _ = try await store.upsertSubscription(
                 organizationID: org.id, mode: .test,
@@ -292,7 +302,8 @@ import Testing
     func organizationsAreFoundByVerifiedCustomDomainAndSubdomain(engine: TestEngine) async throws {
         try await TestDatabase.withPool(engine) { pool, _ in
             let store = SQLStore(pool: pool)
-            let org = Organization(id: Identifier.make("org_"), name: "Acme", subdomain: "acme", customDomain: "billing.acme.test", createdAt: self.now)
+            let org = Organization(
+                id: Identifier.make("org_"), name: "Acme", subdomain: "acme", customDomain: "billing.acme.test", createdAt: self.now)
             _ = try await store.createOrganization(org, credentials: [], onlyIfFirst: false)
             #expect(try await store.organization(host: .subdomain("acme"))?.id == org.id)
             #expect(try await store.organization(host: .customDomain("billing.acme.test")) == nil, "not before it is verified")

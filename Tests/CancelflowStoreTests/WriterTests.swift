@@ -73,7 +73,10 @@ import Testing
         try await Self.withPool { pool, _ in
             let before = pool.commitCount
             let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-                group.addTask { try await Self.holdWriter(pool, until: 20); return (0, true) }
+                group.addTask {
+                    try await Self.holdWriter(pool, until: 20)
+                    return (0, true)
+                }
                 try await waitUntil("the holder has the writer", interval: .milliseconds(1)) { pool.sessionCount >= 2 }
                 for n in 1...20 {
                     group.addTask {
@@ -107,7 +110,10 @@ import Testing
     @Test func aFailedCommitFailsEveryTransactionInTheGroupAndKeepsNothing() async throws {
         try await Self.withPool { pool, _ in
             let results = try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await Self.holdWriter(pool, until: 3); return true }
+                group.addTask {
+                    try await Self.holdWriter(pool, until: 3)
+                    return true
+                }
                 try await waitUntil("the holder has the writer", interval: .milliseconds(1)) { pool.sessionCount >= 2 }
                 for n in 1...3 {
                     group.addTask {

@@ -31,8 +31,10 @@ public final class ChildProcess: Sendable {
 
     /// Starts `executable`; with `captureOutput` its stdout (and, with `captureErrors`, its
     /// stderr) is kept (see `printed`), otherwise it goes to /dev/null.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                directory: URL? = nil, captureOutput: Bool = true, captureErrors: Bool = true) throws {
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        directory: URL? = nil, captureOutput: Bool = true, captureErrors: Bool = true
+    ) throws {
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: executable)
         self.process.arguments = arguments

@@ -17,8 +17,10 @@ public struct ProcessResult: Sendable {
 /// kills the whole group when `timeout` runs out: a browser walk whose Chromium hangs, or a
 /// grandchild that keeps the output pipe open, ends as a failed test instead of a suite that
 /// never finishes. A run that timed out has status 124 and says so in `stderr`.
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                       directory: String? = nil, timeout: Duration = .seconds(300)) async throws -> ProcessResult {
+public func runProcess(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+    directory: String? = nil, timeout: Duration = .seconds(300)
+) async throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
     process.arguments = ["--kill-after=10", String(timeout.components.seconds), executable] + arguments

@@ -21,9 +21,11 @@ public final class SMTPSink: Sendable {
         if starttls {
             let cert = self.folder.appendingPathComponent("cert.pem").path
             let key = self.folder.appendingPathComponent("key.pem").path
-            let made = try await runProcess("/usr/bin/env", [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-            ])
+            let made = try await runProcess(
+                "/usr/bin/env",
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                ])
             guard made.status == 0 else { throw TestSetupError("openssl could not make a certificate: \(made.stderr)") }
             options += ["--starttls", cert, key]
         }

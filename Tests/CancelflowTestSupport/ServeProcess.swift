@@ -25,8 +25,9 @@ public final class ServeProcess: Sendable {
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
         env.merge(environment) { $1 }
-        self.child = try ChildProcess(cancelflowBinary(), ["serve", "--port", String(self.port)] + arguments,
-                                      environment: env, directory: self.folder)
+        self.child = try ChildProcess(
+            cancelflowBinary(), ["serve", "--port", String(self.port)] + arguments,
+            environment: env, directory: self.folder)
         for _ in 0..<150 {
             if (try? await httpStatus("\(self.baseURL)/readyz")) == 200 { return }
             if self.child.hasExited { break }
@@ -57,8 +58,10 @@ public final class ServeProcess: Sendable {
 
     /// Runs `body` with a started server and always stops it afterwards, even when `body`
     /// throws; returns what `body` returned and how the server stopped.
-    public static func with<T: Sendable>(arguments: [String] = [], environment: [String: String] = [:],
-                                         _ body: (ServeProcess) async throws -> T) async throws -> (T, ChildProcess.StopResult) {
+    public static func with<T: Sendable>(
+        arguments: [String] = [], environment: [String: String] = [:],
+        _ body: (ServeProcess) async throws -> T
+    ) async throws -> (T, ChildProcess.StopResult) {
         let server = try await ServeProcess(arguments: arguments, environment: environment)
         let outcome: Result<T, any Error>
         do { outcome = .success(try await body(server)) } catch { outcome = .failure(error) }

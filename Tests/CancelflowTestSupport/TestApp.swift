@@ -59,8 +59,9 @@ public struct TestContext: Sendable {
             _ = try await self.services.store.upsertSubscription(
                 organizationID: self.organization.id,
                 mode: mode,
-                Subscription(id: subscription, customerID: id, status: .active, planName: "Pro", amount: 1200, currency: "usd",
-                             interval: .month, createdAt: now, updatedAt: now),
+                Subscription(
+                    id: subscription, customerID: id, status: .active, planName: "Pro", amount: 1200, currency: "usd",
+                    interval: .month, createdAt: now, updatedAt: now),
                 now: now
             )
         }
@@ -84,7 +85,8 @@ public func withTestApp<Result: Sendable>(
     billing: BillingProvider = .builtin,
     returnHosts: [String] = [],
     testing: TestingSetup? = nil,
-    logger: Logger = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_LOGS"] != nil ? Logger(label: "test") : Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    logger: Logger = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_LOGS"] != nil
+        ? Logger(label: "test") : Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: @Sendable @escaping (any TestClientProtocol, TestContext) async throws -> Result
 ) async throws -> Result {
     let config = try testConfiguration(configuration)

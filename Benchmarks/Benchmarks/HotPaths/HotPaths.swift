@@ -80,6 +80,8 @@ struct OneRecordStore: OrganizationStore {
     func organizationCount() async throws -> Int { 0 }
     func setCustomDomainVerified(organizationID: String, verified: Bool) async throws -> Bool { false }
     func appID(organizationID: String, mode: Mode) async throws -> String? { nil }
-    func rotateKey(organizationID: String, mode: Mode, newKeyID: String, newKeyHash: String, newKeyHint: String, now: Date,
-                   oldKeysExpireAt: Date) async throws {}
+    func rotateKey(
+        organizationID: String, mode: Mode, newKeyID: String, newKeyHash: String, newKeyHint: String, now: Date,
+        oldKeysExpireAt: Date
+    ) async throws {}
 }

@@ -239,7 +239,8 @@ public struct SMTPClient: Sendable {
             var name = value[..<open].trimmingCharacters(in: .whitespaces).filter { $0 != "\r" && $0 != "\n" }
             if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
             guard !name.isEmpty else { return bare }
-            let quoted = name.allSatisfy(\.isASCII)
+            let quoted =
+                name.allSatisfy(\.isASCII)
                 ? "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
                 : header(name)
             return "\(quoted) <\(bare)>"

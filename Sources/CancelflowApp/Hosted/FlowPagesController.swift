@@ -69,7 +69,8 @@ struct FlowPagesController: Sendable {
         do {
             let returnURL = try await action(session, context.form)
             if let outcome = try await self.flow.session(key: context.sessionKey)?.outcome {
-                context.logger.info("Cancel flow completed", metadata: ["flow_session_id": .string(session.id), "outcome": .string(outcome.rawValue)])
+                context.logger.info(
+                    "Cancel flow completed", metadata: ["flow_session_id": .string(session.id), "outcome": .string(outcome.rawValue)])
                 self.metrics.flowOutcome(outcome.rawValue)
                 if let returnURL { return Pages.redirect(returnURL) }
             }
@@ -102,21 +103,25 @@ struct FlowPagesController: Sendable {
             return self.pages.render("choose", view, status: status, formTargets: formTargets)
         case .survey:
             let reasons = flowContext.settings.surveyReasons.enumerated().map { ReasonView(index: $0, text: $1) }
-            return self.pages.render("survey", SurveyView(brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons),
-                                     status: status, formTargets: formTargets)
+            return self.pages.render(
+                "survey", SurveyView(brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons),
+                status: status, formTargets: formTargets)
         case .offer(let offer):
-            return self.pages.render("offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription),
-                                     status: status, formTargets: formTargets)
+            return self.pages.render(
+                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription),
+                status: status, formTargets: formTargets)
         case .confirm:
-            let view = ConfirmView(brand: brand, keep: keep, csrf: csrf,
-                                   summary: Pages.summary(subscription, timing: flowContext.settings.cancelTiming))
+            let view = ConfirmView(
+                brand: brand, keep: keep, csrf: csrf,
+                summary: Pages.summary(subscription, timing: flowContext.settings.cancelTiming))
             return self.pages.render("confirm", view, status: status, formTargets: formTargets)
         case .nothingToCancel:
             return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)
         case .done(let outcome):
-            let view = DoneView(brand: brand, outcome: outcome, subscription: subscription,
-                                timing: flowContext.settings.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
-                                verifyUrl: Pages.verifyURL(appID: nil))
+            let view = DoneView(
+                brand: brand, outcome: outcome, subscription: subscription,
+                timing: flowContext.settings.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
+                verifyUrl: Pages.verifyURL(appID: nil))
             return self.pages.render("done", view, status: status, formTargets: formTargets)
         }
     }

@@ -35,7 +35,8 @@ struct FlowSweeper: Service {
             do {
                 let more = try await self.retention.sweep()
                 if !more.isEmpty {
-                    self.logger.notice("Expired records left for the next sweep", metadata: ["tables": .string(more.map(\.rawValue).joined(separator: ","))])
+                    self.logger.notice(
+                        "Expired records left for the next sweep", metadata: ["tables": .string(more.map(\.rawValue).joined(separator: ","))])
                 }
             } catch {
                 self.logger.error("Deleting expired records failed", metadata: ["error": .string(String(describing: error))])

@@ -57,13 +57,15 @@ struct PageSecurity: Sendable {
     }
 
     func verifyNonceCookie(_ nonce: String) -> Cookie {
-        Cookie(name: Self.verifyNonceCookie, value: nonce, maxAge: Self.preSessionLifetime, path: "/verify",
-               secure: self.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: Self.verifyNonceCookie, value: nonce, maxAge: Self.preSessionLifetime, path: "/verify",
+            secure: self.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func verifyCookie(_ key: String) -> Cookie {
-        Cookie(name: Self.verifyCookie, value: key, maxAge: Int(VerificationService.codeLifetime), path: "/verify",
-               secure: self.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: Self.verifyCookie, value: key, maxAge: Int(VerificationService.codeLifetime), path: "/verify",
+            secure: self.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func verifyLanding(field: String?, nonce: String?, tokenHash: String) -> Bool {
@@ -81,8 +83,9 @@ struct PageSecurity: Sendable {
     }
 
     func preSessionCookie(_ nonce: String) -> Cookie {
-        Cookie(name: Self.preSessionCookie, value: nonce, maxAge: Self.preSessionLifetime, path: "/cancel",
-               secure: self.secureCookies, httpOnly: true, sameSite: .lax)
+        Cookie(
+            name: Self.preSessionCookie, value: nonce, maxAge: Self.preSessionLifetime, path: "/cancel",
+            secure: self.secureCookies, httpOnly: true, sameSite: .lax)
     }
 
     func sessionCookie(_ key: String, maxAge: Int) -> Cookie {

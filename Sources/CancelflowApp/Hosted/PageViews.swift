@@ -151,7 +151,8 @@ struct DoneView: PageView {
         switch outcome {
         case .canceled:
             self.heading = "Your subscription is cancelled"
-            self.message = timing == .periodEnd
+            self.message =
+                timing == .periodEnd
                 ? "You keep access until the end of the period you've paid for. We're sorry to see you go."
                 : "It has ended. We're sorry to see you go."
         case .paused:

@@ -26,8 +26,9 @@ struct VerificationEmails: Sendable {
                 \(name)
                 """
             let html = self.library.render(NoticeEmailView(subject: subject, brand: brand), withTemplate: "email-notice") ?? ""
-            return OutgoingEmail(message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
-                                 mode: target.mode, organizationID: target.organization.id, secrets: [], verificationID: issued.id)
+            return OutgoingEmail(
+                message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
+                mode: target.mode, organizationID: target.organization.id, secrets: [], verificationID: issued.id)
         }
         let subject = "\(issued.code) is your \(name) verification code"
         let greeting = customer.name.map { "Hi \($0)," } ?? "Hello,"
@@ -42,12 +43,14 @@ struct VerificationEmails: Sendable {
 
             \(name)
             """
-        let html = self.library.render(
-            CodeEmailView(subject: subject, brand: brand, greeting: greeting, code: issued.code), withTemplate: "email-code"
-        ) ?? ""
-        return OutgoingEmail(message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
-                             mode: target.mode, organizationID: target.organization.id,
-                             secrets: [issued.code] + (customer.name.map { [$0] } ?? []), verificationID: issued.id)
+        let html =
+            self.library.render(
+                CodeEmailView(subject: subject, brand: brand, greeting: greeting, code: issued.code), withTemplate: "email-code"
+            ) ?? ""
+        return OutgoingEmail(
+            message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
+            mode: target.mode, organizationID: target.organization.id,
+            secrets: [issued.code] + (customer.name.map { [$0] } ?? []), verificationID: issued.id)
     }
 }
 

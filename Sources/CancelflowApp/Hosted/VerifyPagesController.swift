@@ -46,7 +46,9 @@ struct VerifyPagesController: Sendable {
         guard let target = try await self.owners.target(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
         if let unavailable = self.unavailablePage(target) { return unavailable }
         let email = String((form["email"] ?? "").prefix(VerificationService.maximumAddressLength + 10))
-        guard self.pages.security.verifyEmailForm(field: form["csrf"], nonce: request.cookies[PageSecurity.verifyNonceCookie]?.value, target: target.key)
+        guard
+            self.pages.security.verifyEmailForm(
+                field: form["csrf"], nonce: request.cookies[PageSecurity.verifyNonceCookie]?.value, target: target.key)
         else {
             context.logger.notice("Refused a verification request without a valid CSRF value")
             return self.emailPage(request, target: target, email: email, error: "This page was open too long. Please try again.", status: .forbidden)
@@ -54,7 +56,8 @@ struct VerifyPagesController: Sendable {
         let outcome: VerificationService.RequestOutcome
         do {
             outcome = try await self.verification.request(
-                organizationID: target.organization.id, mode: target.mode, email: email, clientIP: self.owners.site.clientIP(request, peer: context.remoteIP)
+                organizationID: target.organization.id, mode: target.mode, email: email,
+                clientIP: self.owners.site.clientIP(request, peer: context.remoteIP)
             )
         } catch let error as CancelflowError where error.kind == .invalidRequest {
             return self.emailPage(request, target: target, email: email, error: error.message, status: .badRequest)
@@ -121,29 +124,35 @@ struct VerifyPagesController: Sendable {
         }
         let sessionKey = Base32.encode(SecureRandom.bytes(32))
         let outcome = try await self.verification.check(
-            organizationID: target.organization.id, mode: target.mode, browserKey: key, code: String((form["code"] ?? "").prefix(32)), clientIP: self.owners.site.clientIP(request, peer: context.remoteIP),
+            organizationID: target.organization.id, mode: target.mode, browserKey: key, code: String((form["code"] ?? "").prefix(32)),
+            clientIP: self.owners.site.clientIP(request, peer: context.remoteIP),
             sessionHash: Hex.sha256(sessionKey)
         )
         switch outcome {
         case .rateLimited(let retryAfter):
-            var response = self.codePage(target: target, browserKey: key, error: "Too many tries. Please wait a while (up to an hour) and try again.",
-                                         status: .tooManyRequests)
+            var response = self.codePage(
+                target: target, browserKey: key, error: "Too many tries. Please wait a while (up to an hour) and try again.",
+                status: .tooManyRequests)
             response.headers[.retryAfter] = String(retryAfter)
             return response
         case .checked(.wrongCode(let left)):
-            return self.codePage(target: target, browserKey: key,
-                                 error: "That code isn't right. You can try \(left) more time\(left == 1 ? "" : "s").", status: .badRequest)
+            return self.codePage(
+                target: target, browserKey: key,
+                error: "That code isn't right. You can try \(left) more time\(left == 1 ? "" : "s").", status: .badRequest)
         case .checked(.exhausted):
-            return self.codePage(target: target, browserKey: key,
-                                 error: "Too many wrong codes: this one no longer works. Ask for a new code.", status: .badRequest)
+            return self.codePage(
+                target: target, browserKey: key,
+                error: "Too many wrong codes: this one no longer works. Ask for a new code.", status: .badRequest)
         case .checked(.tooManyTries):
-            var response = self.codePage(target: target, browserKey: key,
-                                         error: "Too many wrong codes for this address today. Please try again tomorrow.", status: .tooManyRequests)
+            var response = self.codePage(
+                target: target, browserKey: key,
+                error: "Too many wrong codes for this address today. Please try again tomorrow.", status: .tooManyRequests)
             response.headers[.retryAfter] = String(self.verification.secondsUntilTomorrow())
             return response
         case .checked(.expired):
-            return self.codePage(target: target, browserKey: key,
-                                 error: "This code has expired or was already used. Ask for a new code.", status: .badRequest)
+            return self.codePage(
+                target: target, browserKey: key,
+                error: "This code has expired or was already used. Ask for a new code.", status: .badRequest)
         case .checked(.redeemed(let session)):
             context.logger.info("Email verified; cancel flow started", metadata: ["flow_session_id": .string(session.id)])
             var response = Pages.redirect("/flow")
@@ -160,8 +169,9 @@ struct VerifyPagesController: Sendable {
         if let existing = request.cookies[PageSecurity.verifyNonceCookie]?.value, !existing.isEmpty, existing.utf8.count <= 64 {
             nonce = existing
         }
-        let view = VerifyView(brand: target.brand, csrf: self.pages.security.emailCSRF(nonce: nonce, target: target.key), org: target.appID,
-                              email: email, error: error)
+        let view = VerifyView(
+            brand: target.brand, csrf: self.pages.security.emailCSRF(nonce: nonce, target: target.key), org: target.appID,
+            email: email, error: error)
         var response = self.pages.render("verify", view, status: status)
         response.setCookie(self.pages.security.verifyNonceCookie(nonce))
         return response
@@ -169,8 +179,9 @@ struct VerifyPagesController: Sendable {
 
     func codePage(target: VerifyTarget, browserKey: String, error: String?, status: HTTPResponse.Status) -> Response {
         let mailbox = target.mode == .test && self.mailer.mailbox != nil ? "/dev/mailbox" + target.query : nil
-        let view = VerifyCodeView(brand: target.brand, csrf: self.pages.security.codeCSRF(browserKey: browserKey), org: target.appID, error: error,
-                                  restartUrl: "/verify" + target.query, mailboxUrl: mailbox)
+        let view = VerifyCodeView(
+            brand: target.brand, csrf: self.pages.security.codeCSRF(browserKey: browserKey), org: target.appID, error: error,
+            restartUrl: "/verify" + target.query, mailboxUrl: mailbox)
         return self.pages.render("verify-code", view, status: status)
     }
 

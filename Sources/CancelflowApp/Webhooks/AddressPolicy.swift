@@ -54,11 +54,11 @@ enum AddressPolicy {
         if bytes[0..<12].allSatisfy({ $0 == 0 }), !bytes[12..<15].allSatisfy({ $0 == 0 }) { return Self.isRestrictedV4(embedded(bytes[12..<16])) }
         if bytes[0..<12] == [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0] { return Self.isRestrictedV4(embedded(bytes[12..<16])) }
         if bytes[0] == 0x20, bytes[1] == 0x02 { return Self.isRestrictedV4(embedded(bytes[2..<6])) }
-        if bytes.allSatisfy({ $0 == 0 }) { return true }                                  // ::
-        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }        // ::1
-        if bytes[0] & 0xFE == 0xFC { return true }                                         // fc00::/7
-        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }                     // fe80::/10
-        if bytes[0] == 0xFF { return true }                                                // multicast
+        if bytes.allSatisfy({ $0 == 0 }) { return true }  // ::
+        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }  // ::1
+        if bytes[0] & 0xFE == 0xFC { return true }  // fc00::/7
+        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return true }  // fe80::/10
+        if bytes[0] == 0xFF { return true }  // multicast
         return false
     }
 

@@ -73,7 +73,8 @@ public struct WebhookWorker: Service {
     @discardableResult
     public func runOnce(client: HTTPClient) async throws -> Int {
         let now = self.time.now()
-        let claims = try await self.store.claimDeliveries(worker: self.id, now: now, leaseUntil: now.addingTimeInterval(self.lease), limit: self.batch)
+        let claims = try await self.store.claimDeliveries(
+            worker: self.id, now: now, leaseUntil: now.addingTimeInterval(self.lease), limit: self.batch)
         await withTaskGroup(of: Void.self) { group in
             for claim in claims {
                 group.addTask { await self.deliver(claim, client: client) }

@@ -43,7 +43,8 @@ struct WebhooksController: Sendable {
 
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let endpoints = try await self.webhooks.endpoints(organizationID: context.identity.organizationID, mode: context.identity.mode)
-        return JSONBody.response(Self.Wrapper(json: .object([("object", .string("list")), ("data", .array(endpoints.map { Self.view($0).orderedJSON }))])))
+        return JSONBody.response(
+            Self.Wrapper(json: .object([("object", .string("list")), ("data", .array(endpoints.map { Self.view($0).orderedJSON }))])))
     }
 
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -82,10 +83,12 @@ struct WebhooksController: Sendable {
         )
         let hasMore = events.count > limit
         if hasMore { events.removeLast() }
-        return JSONBody.response(Self.Wrapper(json: .object([
-            ("object", .string("list")), ("data", .array(events.map { .raw($0.payload) })), ("hasMore", .bool(hasMore)),
-            ("nextCursor", .optional(hasMore ? events.last?.id : nil)),
-        ])))
+        return JSONBody.response(
+            Self.Wrapper(
+                json: .object([
+                    ("object", .string("list")), ("data", .array(events.map { .raw($0.payload) })), ("hasMore", .bool(hasMore)),
+                    ("nextCursor", .optional(hasMore ? events.last?.id : nil)),
+                ])))
     }
 
     @Sendable func showEvent(_ request: Request, context: APIRequestContext) async throws -> Response {
@@ -99,13 +102,17 @@ struct WebhooksController: Sendable {
             OrderedJSON.object([
                 ("id", .string(record.id)), ("endpointId", .string(record.endpointID)), ("status", .string(record.status)),
                 ("nextAttemptAt", .optional(record.status == "pending" ? record.nextAttemptAt.map(Timestamp.format) : nil)),
-                ("attempts", .array(record.attempts.map { attempt in
-                    .object([
-                        ("attemptedAt", .string(Timestamp.format(attempt.attemptedAt))), ("statusCode", .optional(attempt.statusCode)),
-                        ("latencyMs", .int(attempt.latencyMillis)), ("response", .optional(attempt.responseExcerpt)),
-                        ("error", .optional(attempt.error)),
-                    ])
-                })),
+                (
+                    "attempts",
+                    .array(
+                        record.attempts.map { attempt in
+                            .object([
+                                ("attemptedAt", .string(Timestamp.format(attempt.attemptedAt))), ("statusCode", .optional(attempt.statusCode)),
+                                ("latencyMs", .int(attempt.latencyMillis)), ("response", .optional(attempt.responseExcerpt)),
+                                ("error", .optional(attempt.error)),
+                            ])
+                        })
+                ),
             ])
         }
         return JSONBody.response(Self.Wrapper(json: .object([("object", .string("list")), ("data", .array(data))])))
