@@ -16,10 +16,12 @@ import Synchronization
 /// page that only reads was bound by waiting in line behind the one connection, not by CPU).
 /// Other processes (the CLI next to a running server) wait on the busy timeout.
 ///
-/// Every statement runs on the pool's own threads (`ThreadExecutor`): the writer's batches on one
-/// thread, reads on threads of their own, so an fsync, a checkpoint or a busy wait never holds up
-/// one of Swift's cooperative threads, which serve every request. Within a session statements
-/// run in place (no hop per statement); the hop is once per session.
+/// Every write runs on the pool's own writer thread (`ThreadExecutor`), so an fsync, a checkpoint
+/// or a busy wait never holds up one of Swift's cooperative threads, which serve every request.
+/// Within a batch statements run in place (no hop per statement); the hop is once per session.
+/// Reads stay on the calling thread: in WAL mode a read neither syncs nor waits for the writer,
+/// and measured side by side, sending them to threads of their own cost landing and exchange
+/// 10-20 % in thread hops (docs/ARCHITECTURE.md has the figures).
 ///
 /// Transactions that queue up behind a running one are committed together (group commit): the
 /// writer runs each in a savepoint of one outer transaction and commits once, so several
@@ -47,8 +49,6 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
     private let readerConnections: [DirectSQLiteConnection]
     /// The writer's thread: every batch (its statements, commit and fsync) runs there.
     private let writerThread = ThreadExecutor(name: "sqlite-writer", threads: 1)
-    /// The readers' threads, one per read connection.
-    private let readerThreads = ThreadExecutor(name: "sqlite-reader", threads: SQLiteDatabasePool.readerCount)
     /// Set once `shutdown` starts: new sessions are refused instead of reaching a closed handle.
     private let closed = Atomic<Bool>(false)
     /// The file, or nil for an in-memory database.
@@ -68,7 +68,6 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
     /// A pool dropped without `shutdown` still lets its threads go.
     deinit {
         self.writerThread.retire()
-        self.readerThreads.retire()
     }
 
     /// How hard SQLite works to keep a commit.
@@ -294,7 +293,6 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
         for reader in self.readerConnections { reader.close() }
         self.connection.close()
         self.writerThread.retire()
-        self.readerThreads.retire()
     }
 
     /// Keeps the database open until graceful shutdown (or cancellation), then closes it.

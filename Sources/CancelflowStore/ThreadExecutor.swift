@@ -15,7 +15,7 @@ import Foundation
 /// implementation, and NIO's event loops drop work sent to them once they have shut down — a
 /// task that still prefers a closed pool's threads (a write refused at shutdown) would then never
 /// resume. Here, once a pool has retired its threads, a late job runs on the global concurrent
-/// executor instead: nothing is lost, and each pool's threads are its own (a busy wait in one
+/// executor instead: nothing is lost, and each pool's thread is its own (a busy wait in one
 /// pool never holds up another's writes, which matters to tests that open many pools at once).
 final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     /// Guards `jobs` and `retired`, and wakes the threads.
