@@ -59,6 +59,28 @@ public final class DirectSQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// The SQLite library this process linked: its version number (3.37.0 is 3037000) and text.
+    public static var libraryVersion: (number: Int32, text: String) {
+        (sqlite3_libversion_number(), String(cString: sqlite3_libversion()))
+    }
+
+    /// The oldest SQLite the store's statements run on: `RETURNING` (3.35) and
+    /// `SQLITE_OPEN_EXRESCODE`, which unique-violation checks rely on (3.37).
+    public static let minimumVersion: Int32 = 3_037_000
+
+    /// Refuses a library older than `minimumVersion` with a message that says what to install,
+    /// rather than letting the first `RETURNING` fail with a syntax error.
+    public static func checkLibrary(
+        number: Int32 = DirectSQLiteConnection.libraryVersion.number, text: String = DirectSQLiteConnection.libraryVersion.text
+    ) throws {
+        guard number >= Self.minimumVersion else {
+            throw DirectSQLiteError(
+                code: SQLITE_ERROR,
+                message: "SQLite \(text) is too old: Cancelflow needs 3.37 or newer (on Debian and Ubuntu, libsqlite3-0 from a current release)"
+            )
+        }
+    }
+
     /// Opens (creating when missing) the file read-write; readers make themselves read-only
     /// with `PRAGMA query_only`, which unlike a read-only open still lets them use the WAL index.
     public init(path: String) throws {

@@ -85,6 +85,7 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
     /// promises: WAL with `synchronous=FULL` by default, so an acknowledged write survives a crash
     /// of the process or the machine.
     public static func open(path: String, synchronous: Synchronous = .full, logger: Logger) async throws -> SQLiteDatabasePool {
+        try DirectSQLiteConnection.checkLibrary()
         // Private from the start: the file, and through it the WAL and SHM SQLite derives from it.
         if !path.hasPrefix(":memory:"), !path.hasPrefix("file:") {
             try PrivateFile.create(path)

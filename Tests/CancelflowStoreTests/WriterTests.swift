@@ -177,6 +177,15 @@ import Testing
 
     /// The store's own SQLite driver (statements run in place, prepared once): every value kind
     /// round-trips, and more distinct statements than it keeps prepared still run.
+    @Test func anSQLiteLibraryTooOldForTheStoreIsRefusedByName() throws {
+        let error = #expect(throws: DirectSQLiteError.self) { try DirectSQLiteConnection.checkLibrary(number: 3_031_001, text: "3.31.1") }
+        #expect(error?.message.contains("SQLite 3.31.1 is too old") == true)
+        #expect(error?.message.contains("3.37 or newer") == true)
+        // The library this suite runs on passes, and the pool opens only after the check.
+        try DirectSQLiteConnection.checkLibrary()
+        #expect(DirectSQLiteConnection.libraryVersion.number >= DirectSQLiteConnection.minimumVersion)
+    }
+
     @Test func valuesRoundTripAndUncachedStatementsStillRun() async throws {
         try await Self.withPool { pool, _ in
             let blob = Data([0, 1, 2, 255])
