@@ -153,8 +153,8 @@ public final class SQLiteDatabasePool: DatabasePool, Service {
         }
     }
 
-    /// Writes that need no atomicity of their own still go through a (shared) transaction: one
-    /// fsync for the whole group instead of one per statement.
+    /// One transaction, as on every engine; here it may share its commit (and fsync) with the
+    /// transactions queued beside it.
     public func write<Result: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await self.transaction(body)
     }

@@ -181,7 +181,8 @@ import Testing
         let error = #expect(throws: DirectSQLiteError.self) { try DirectSQLiteConnection.checkLibrary(number: 3_031_001, text: "3.31.1") }
         #expect(error?.message.contains("SQLite 3.31.1 is too old") == true)
         #expect(error?.message.contains("3.37 or newer") == true)
-        // The library this suite runs on passes, and the pool opens only after the check.
+        // The library this suite runs on passes. (That `SQLiteDatabasePool.open` calls the check
+        // first is read from the code, not tested: no older library can be loaded here.)
         try DirectSQLiteConnection.checkLibrary()
         #expect(DirectSQLiteConnection.libraryVersion.number >= DirectSQLiteConnection.minimumVersion)
     }
