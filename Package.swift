@@ -68,10 +68,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Stripe and Paddle adapters: Core's BillingProvider over each provider's REST API.
+        .target(
+            name: "CancelflowBilling",
+            dependencies: [
+                "CancelflowCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CancelflowApp",
             dependencies: [
                 "CancelflowCore",
+                "CancelflowBilling",
                 "CancelflowAPI",
                 "CancelflowStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -108,6 +120,7 @@ let package = Package(
                 "CancelflowCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/CancelflowTestSupport",
             swiftSettings: swiftSettings

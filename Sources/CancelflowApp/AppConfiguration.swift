@@ -1,3 +1,4 @@
+import CancelflowBilling
 import CancelflowCore
 import CancelflowStore
 import Configuration
@@ -95,6 +96,12 @@ public struct AppConfiguration: Sendable {
 
     /// SQLite's `synchronous` setting: `full` (default) or `normal`.
     public var sqliteSynchronous: SQLiteDatabasePool.Synchronous
+
+    /// How long one call to a billing provider may take, retries included (seconds). Default 20.
+    public var billingTimeoutSeconds: Double
+    public var billingTimeouts: ProviderTimeouts {
+        ProviderTimeouts(attempt: min(10, self.billingTimeoutSeconds), total: self.billingTimeoutSeconds)
+    }
 
     /// How long an API-key check is remembered (seconds); revocation and rotation take effect
     /// on every instance within it. Default 5; 0 checks the database on every request.
@@ -196,6 +203,8 @@ public struct AppConfiguration: Sendable {
         guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1, self.verifyOrganizationLimit >= 1 else {
             throw .configuration("--verify-address-limit, --verify-client-limit and --verify-organization-limit must be at least 1")
         }
+        self.billingTimeoutSeconds = config.double(.billingTimeout)
+        guard (1...120).contains(self.billingTimeoutSeconds) else { throw .configuration("--billing-timeout must be between 1 and 120 seconds") }
         self.readTimeoutSeconds = config.double(.readTimeout)
         guard (1...300).contains(self.readTimeoutSeconds) else { throw .configuration("--read-timeout must be between 1 and 300 seconds") }
         self.authFailureLimit = config.int(.authFailureLimit)

@@ -1,3 +1,4 @@
+import CancelflowBilling
 import CancelflowCore
 import CancelflowStore
 import Foundation
@@ -23,6 +24,10 @@ public struct AppServices: Sendable {
     let credentialCache: CredentialCache
     /// The metrics of this service (its own registry).
     public let metrics: AppMetrics
+    /// Each organization mode's billing provider, its configuration cached like API keys.
+    public let billing: ConfiguredBillingProviders
+    /// Customers a provider confirmed at mint, shared by every mint of this instance.
+    let confirmedCustomers: ExpiringCache<Bool>
 
     /// Assembles services from parts (tests inject a clock and a pool).
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
@@ -33,6 +38,10 @@ public struct AppServices: Sendable {
         self.secret = secret
         self.credentialCache = CredentialCache(lifetime: configuration.apiKeyCacheSeconds)
         self.metrics = AppMetrics()
+        self.billing = ConfiguredBillingProviders(
+            store: self.store, box: SecretBox.billingKeys(secret), timeouts: configuration.billingTimeouts, time: time,
+            cacheLifetime: configuration.apiKeyCacheSeconds)
+        self.confirmedCustomers = ExpiringCache(lifetime: CancelLinkService.customerCheckLifetime)
         self.mailer =
             configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) }
             ?? LogMailer(mailbox: configuration.devMailbox ? DevMailbox() : nil)
@@ -48,7 +57,8 @@ public struct AppServices: Sendable {
                 perAddressPerHour: self.configuration.verifyAddressLimit,
                 perClientPerHour: self.configuration.verifyClientLimit,
                 perOrganizationPerHour: self.configuration.verifyOrganizationLimit
-            )
+            ),
+            providers: self.billing
         )
     }
 
@@ -65,7 +75,9 @@ public struct AppServices: Sendable {
             time: self.time,
             codec: CancelTokenCodec(serverSecret: self.secret),
             picker: DomainPicker(publicURL: self.configuration.publicURL, subdomainBase: self.configuration.subdomainBase),
-            events: self.events
+            events: self.events,
+            providers: self.billing,
+            confirmed: self.confirmedCustomers
         )
     }
 
@@ -83,8 +95,21 @@ public struct AppServices: Sendable {
         )
     }
 
-    /// The cancel-flow service.
-    public var flow: FlowService { FlowService(store: self.store, time: self.time, events: self.events) }
+    /// The cancel-flow service. A session's claim on its provider action outlasts the longest
+    /// provider call, so a live call is never doubled.
+    public var flow: FlowService {
+        FlowService(
+            store: self.store, time: self.time, events: self.events, providers: self.billing, idempotency: BillingIdempotency(secret: self.secret),
+            actionClaim: self.configuration.billingTimeoutSeconds * 2 + 30)
+    }
+
+    /// Which billing provider each organization mode uses.
+    public var billingAccounts: BillingAccountService {
+        let billing = self.billing
+        return BillingAccountService(store: self.store, time: self.time, box: SecretBox.billingKeys(self.secret)) { organizationID, mode in
+            billing.forget(organizationID: organizationID, mode: mode)
+        }
+    }
 
     /// How events are written for webhooks.
     public var events: any EventEncoder { WebhookEventEncoder() }
@@ -188,6 +213,7 @@ public struct CommandServices: Sendable {
     public let credentials: CredentialService
     public let links: CancelLinkService
     public let webhooks: WebhookService
+    public let billingAccounts: BillingAccountService
     /// Where "now" comes from.
     public let time: any TimeSource
 
@@ -196,6 +222,7 @@ public struct CommandServices: Sendable {
         self.credentials = services.credentials
         self.links = services.links
         self.webhooks = services.webhooks
+        self.billingAccounts = services.billingAccounts
         self.time = services.time
     }
 }

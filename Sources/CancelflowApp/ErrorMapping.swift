@@ -14,7 +14,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as CancelflowError {
-            if error.kind == .internal || error.kind == .configuration {
+            if error.kind == .internal || error.kind == .configuration || error.kind == .upstream {
                 context.logger.error("Request failed", metadata: ["error": .string(error.description)])
             }
             return html ? Self.page(for: error) : Self.response(for: error)
@@ -78,6 +78,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .unprocessable: .unprocessableContent
         case .rateLimited: .tooManyRequests
         case .timeout: .requestTimeout
+        case .upstream: .badGateway
         case .configuration, .internal: .internalServerError
         }
     }
@@ -87,7 +88,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .invalidRequest, .notFound, .conflict, .unprocessable, .timeout: "invalid_request_error"
         case .authentication: "authentication_error"
         case .rateLimited: "rate_limit_error"
-        case .configuration, .internal: "api_error"
+        case .configuration, .internal, .upstream: "api_error"
         }
     }
 

@@ -175,6 +175,10 @@ extension Setting {
         "authFailureLimit", .integer, .value("20"),
         "Failed API authentications one client address may make per minute before it is refused without a database lookup."
     )
+    static let billingTimeout = Setting(
+        "billingTimeout", .number, .value("20"),
+        "Seconds one call to a billing provider (Stripe, Paddle) may take, retries included; each try gets at most 10 of them."
+    )
     static let pagePostLimit = Setting(
         "pagePostLimit", .integer, .value("60"), "Form submissions to hosted pages one client address may make per minute."
     )
@@ -186,7 +190,7 @@ public enum Settings {
         .host, .port, .database, .publicUrl, .subdomainBase, .secretFile, .secret, .rateLimit, .rateLimitBurst, .logLevel,
         .logFormat, .metrics, .metricsAddress, .allowPrivateWebhooks, .webhookLease, .trustedProxies, .trustProxy, .smtpUrl,
         .mailFrom, .verifyAddressLimit, .verifyClientLimit, .verifyOrganizationLimit, .devMailbox, .sqliteSynchronous,
-        .apiKeyCache, .readTimeout, .authFailureLimit, .pagePostLimit,
+        .apiKeyCache, .readTimeout, .authFailureLimit, .pagePostLimit, .billingTimeout,
     ]
 
     /// The settings part of `--help`: one entry per key, with its environment variable and default.

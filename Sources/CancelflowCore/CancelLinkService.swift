@@ -16,16 +16,29 @@ public struct CancelLinkService: Sendable {
     let time: any TimeSource
     let codec: CancelTokenCodec
     let events: any EventEncoder
+    let providers: any BillingProviders
+    /// Customers a provider confirmed recently: minting for the same customer again within the
+    /// cache's lifetime does not call the provider (only confirmations are kept, so a customer
+    /// just created at the provider can be minted for at once).
+    let confirmed: ExpiringCache<Bool>
     /// The domain picker links are built with.
     public let picker: DomainPicker
 
+    /// How long a provider's confirmation that a customer exists is trusted at mint.
+    public static let customerCheckLifetime: TimeInterval = 60
+
     /// Creates the service.
-    public init(store: any CancelflowStorage, time: any TimeSource, codec: CancelTokenCodec, picker: DomainPicker, events: any EventEncoder) {
+    public init(
+        store: any CancelflowStorage, time: any TimeSource, codec: CancelTokenCodec, picker: DomainPicker, events: any EventEncoder,
+        providers: any BillingProviders, confirmed: ExpiringCache<Bool> = ExpiringCache(lifetime: CancelLinkService.customerCheckLifetime)
+    ) {
         self.store = store
         self.time = time
         self.codec = codec
         self.picker = picker
         self.events = events
+        self.providers = providers
+        self.confirmed = confirmed
     }
 
     /// What a caller asks to mint.
@@ -92,11 +105,7 @@ public struct CancelLinkService: Sendable {
         let returnURL = try request.returnURL.map {
             try Self.validateReturnURL($0, allowlist: organization.returnURLAllowlist, mode: mode)
         }
-        if organization.billingProvider == .builtin {
-            try await self.checkBuiltinCustomer(organization: organization, mode: mode, request: request)
-        }
-        // Stripe and Paddle customers are checked against the provider when the page loads:
-        // minting must not depend on a third party being reachable.
+        try await self.checkCustomer(organization: organization, mode: mode, request: request, now: now)
 
         let (token, hash) = self.codec.mint()
         let link = CancelLink(
@@ -178,24 +187,18 @@ public struct CancelLinkService: Sendable {
         }
     }
 
-    private func checkBuiltinCustomer(organization: Organization, mode: Mode, request: MintRequest) async throws {
-        guard try await self.store.customer(organizationID: organization.id, mode: mode, id: request.customerID) != nil else {
-            throw CancelflowError.notFound(
-                "customer_not_found",
-                "No customer with that id exists in \(mode.rawValue) mode.",
-                param: "customerId"
-            )
+    /// The customer (and subscription) must exist at the organization's provider. A provider
+    /// that cannot be reached fails the mint (502): a link to a customer nobody could check would
+    /// only fail later, in front of the customer.
+    private func checkCustomer(organization: Organization, mode: Mode, request: MintRequest, now: Date) async throws {
+        let provider = try await self.providers.provider(for: organization, mode: mode)
+        // The built-in store is the database itself: nothing to save by caching.
+        let cacheKey = "\(organization.id):\(mode.rawValue):\(request.customerID):\(request.subscriptionID ?? "")"
+        if provider.kind != .builtin, self.confirmed.value(cacheKey, now: now) != nil { return }
+        if let refusal = try await provider.checkMint(reference: request.customerID, subscriptionID: request.subscriptionID) {
+            throw refusal
         }
-        if let subscriptionID = request.subscriptionID {
-            let subscription = try await self.store.subscription(organizationID: organization.id, mode: mode, id: subscriptionID)
-            guard let subscription, subscription.customerID == request.customerID else {
-                throw CancelflowError.notFound(
-                    "subscription_not_found",
-                    "No subscription with that id belongs to this customer.",
-                    param: "subscriptionId"
-                )
-            }
-        }
+        if provider.kind != .builtin { self.confirmed.store(true, cacheKey, now: now) }
     }
 
     /// Checks an identifier the merchant passes (customer or subscription id).

@@ -13,6 +13,8 @@ public struct CancelflowError: Error, Sendable, Equatable, CustomStringConvertib
         /// The client took too long to send its request (408).
         case timeout
         case configuration
+        /// A service we depend on (a billing provider) failed or refused (502).
+        case upstream
         case `internal`
     }
 

@@ -35,7 +35,7 @@ public struct CredentialService: Sendable {
         name: String,
         subdomain: String? = nil,
         customDomain: String? = nil,
-        billingProvider: BillingProvider = .builtin,
+        billingProvider: BillingProviderKind = .builtin,
         returnURLAllowlist: [String] = []
     ) async throws -> CreatedOrganization {
         try await self.createOrganization(
@@ -59,7 +59,7 @@ public struct CredentialService: Sendable {
         name: String,
         subdomain: String?,
         customDomain: String?,
-        billingProvider: BillingProvider,
+        billingProvider: BillingProviderKind,
         returnURLAllowlist: [String],
         onlyIfFirst: Bool
     ) async throws -> CreatedOrganization? {

@@ -132,14 +132,16 @@ public struct VerificationService: Sendable {
     let store: any VerificationStore
     let time: any TimeSource
     let limits: Limits
+    let providers: any BillingProviders
     let codeKey: SymmetricKey
     let addressKey: SymmetricKey
 
     /// Creates the service.
-    public init(store: any VerificationStore, time: any TimeSource, secret: ServerSecret, limits: Limits) {
+    public init(store: any VerificationStore, time: any TimeSource, secret: ServerSecret, limits: Limits, providers: any BillingProviders) {
         self.store = store
         self.time = time
         self.limits = limits
+        self.providers = providers
         self.codeKey = secret.derivedKey(purpose: "verification-code-v1")
         self.addressKey = secret.derivedKey(purpose: "verification-address-v1")
     }
@@ -180,7 +182,8 @@ public struct VerificationService: Sendable {
     /// Asks for a code for an address: counts the request against the limits, finds the
     /// customer and makes a code, but stores nothing yet. The same statements run whether or not
     /// the address is a customer's.
-    public func request(organizationID: String, mode: Mode, email: String, clientIP: String) async throws -> RequestOutcome {
+    public func request(organization: Organization, mode: Mode, email: String, clientIP: String) async throws -> RequestOutcome {
+        let organizationID = organization.id
         let address = try Self.normalizedAddress(email)
         let now = self.time.now()
         let addressHash = Self.hash(address, key: self.addressKey)
@@ -202,7 +205,18 @@ public struct VerificationService: Sendable {
             windowStart: windowStart
         )
         guard within else { return .rateLimited(retryAfter: Self.secondsLeft(in: windowStart, length: Self.window, now: now)) }
-        let customer = try await self.store.customer(organizationID: organizationID, mode: mode, email: address)
+        // The provider is asked about every address alike. If it cannot answer, the hits on the
+        // address and the organization are given back (nothing was sent) and the caller shows the
+        // same "try again later" whatever the address.
+        let customer: Customer?
+        do {
+            customer = try await self.providers.provider(for: organization, mode: mode).customerReference(email: address)
+        } catch {
+            for bucket in [addressBucket, organizationBucket] {
+                try? await self.store.refund(bucketKey: bucket, windowStart: windowStart)
+            }
+            throw error
+        }
         let id = Identifier.make("ev_")
         let code = Self.makeCode()
         let browserKey = Base32.encode(SecureRandom.bytes(32))

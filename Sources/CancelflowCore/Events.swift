@@ -16,7 +16,7 @@ public enum DomainEvent: Sendable {
     case linkExchanged(CancelLink)
     case linkConsumed(CancelLink)
     case linkRevoked(CancelLink)
-    case flowCompleted(FlowSession, offerAccepted: Bool, metadata: [String: String])
+    case flowCompleted(FlowSession, offerAccepted: Bool, metadata: [String: String], billing: BillingReceipt?)
     case ping
 
     /// The event's type.

@@ -253,10 +253,12 @@ public protocol FlowStore: Sendable {
     func flowSession(sessionHash: String) async throws -> FlowSession?
     /// Records progress on an open session (subscription choice, survey, offer declined).
     func updateFlowSession(_ session: FlowSession) async throws
-    /// Ends an open session with an outcome and applies the subscription change, in one
-    /// transaction; false when the session had already ended.
+    /// Ends an open session with an outcome and applies the built-in subscription change, in one
+    /// transaction; false when the session had already ended. With `providerActed` the session's
+    /// provider action is marked done in the same transaction, and the session ends even if it
+    /// expired meanwhile (the provider has acted; the record must say so).
     func completeFlowSession(
-        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?,
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, providerActed: Bool,
         events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws -> Bool
     /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.

@@ -12,12 +12,23 @@ public struct FlowService: Sendable {
     let store: any CancelflowStorage
     let time: any TimeSource
     let events: any EventEncoder
+    let providers: any BillingProviders
+    let idempotency: BillingIdempotency
+    /// How long a request may hold a session's provider action before another may take it over:
+    /// longer than a provider call can take, so a live call is never doubled.
+    let actionClaim: TimeInterval
 
     /// Creates the service.
-    public init(store: any CancelflowStorage, time: any TimeSource, events: any EventEncoder) {
+    public init(
+        store: any CancelflowStorage, time: any TimeSource, events: any EventEncoder, providers: any BillingProviders,
+        idempotency: BillingIdempotency, actionClaim: TimeInterval = 120
+    ) {
         self.store = store
         self.time = time
         self.events = events
+        self.providers = providers
+        self.idempotency = idempotency
+        self.actionClaim = actionClaim
     }
 
     /// Exchanges a link for a new flow session, emitting `cancel_link.exchanged` (and
@@ -56,6 +67,8 @@ public struct FlowService: Sendable {
         public var customer: Customer?
         /// The subscriptions in play: the one named, or the customer's cancelable ones.
         public var subscriptions: [Subscription]
+        /// Where they live.
+        public var provider: any BillingProvider
     }
 
     /// The next thing the customer is asked.
@@ -74,9 +87,8 @@ public struct FlowService: Sendable {
         case done(FlowOutcome)
     }
 
-    /// The customer and subscriptions a link (or session) is about. Built-in billing reads the
-    /// pushed data; Stripe and Paddle adapters are not built yet, so their pages say the
-    /// subscription cannot be loaded rather than pretend.
+    /// The customer and subscriptions a link (or session) is about, read fresh from the
+    /// organization's billing provider.
     public func context(organizationID: String, mode: Mode, customerID: String, subscriptionID: String?) async throws -> Context {
         guard let organization = try await self.store.organization(id: organizationID) else {
             throw CancelflowError.notFound("organization_not_found", "The organization no longer exists.")
@@ -86,23 +98,17 @@ public struct FlowService: Sendable {
 
     /// The same, for a caller that has the organization already (one query fewer).
     public func context(organization: Organization, mode: Mode, customerID: String, subscriptionID: String?) async throws -> Context {
-        let organizationID = organization.id
-        let settings = try await self.store.flowSettings(organizationID: organizationID)
-        guard organization.billingProvider == .builtin else {
-            throw CancelflowError(
-                .internal,
-                code: "billing_provider_unavailable",
-                message: "The \(organization.billingProvider.rawValue) adapter is not available in this build."
-            )
-        }
-        let customer = try await self.store.customer(organizationID: organizationID, mode: mode, id: customerID)
-        var subscriptions = try await self.store.subscriptions(organizationID: organizationID, mode: mode, customerID: customerID)
+        let settings = try await self.store.flowSettings(organizationID: organization.id)
+        let provider = try await self.providers.provider(for: organization, mode: mode)
+        let found = try await provider.customer(reference: customerID)
+        var subscriptions = found?.subscriptions ?? []
         if let subscriptionID {
             subscriptions = subscriptions.filter { $0.id == subscriptionID }
         } else {
             subscriptions = subscriptions.filter { $0.status.isCancelable && !$0.cancelAtPeriodEnd }
         }
-        return Context(organization: organization, settings: settings, customer: customer, subscriptions: subscriptions)
+        return Context(
+            organization: organization, settings: settings, customer: found?.customer, subscriptions: subscriptions, provider: provider)
     }
 
     /// The context of a session.
@@ -124,7 +130,9 @@ public struct FlowService: Sendable {
         }
         guard subscription.status.isCancelable, !subscription.cancelAtPeriodEnd else { return .nothingToCancel }
         if session.surveyReason == nil { return .survey }
-        if !session.offerDeclined, context.settings.offer.applies(to: subscription) { return .offer(context.settings.offer) }
+        if !session.offerDeclined, context.provider.supports(context.settings.offer, on: subscription) {
+            return .offer(context.settings.offer)
+        }
         return .confirm
     }
 
@@ -165,6 +173,7 @@ public struct FlowService: Sendable {
     /// Accepts or declines the offer; accepting carries it out and ends the flow.
     public func decideOffer(_ session: FlowSession, accept: Bool) async throws {
         let context = try await self.openContext(session)
+        if try await self.settlePendingAction(session, context: context) != nil { return }
         guard case .offer(let offer) = self.step(for: session, context: context),
             let subscription = self.subscription(of: session, context: context)
         else {
@@ -176,15 +185,16 @@ public struct FlowService: Sendable {
             try await self.store.updateFlowSession(session)
             return
         }
-        let now = self.time.now()
         var session = session
         session.subscriptionID = subscription.id
         try await self.store.updateFlowSession(session)
         switch offer {
         case .pause(let months):
-            try await self.finish(session, .paused, change: .pause(until: Self.adding(months: months, to: now)))
+            try await self.carryOut(session, context: context, subscription: subscription) { start in
+                .pause(months: months, resumesAt: Self.adding(months: months, to: start))
+            }
         case .discount(let percent, let months):
-            try await self.finish(session, .discounted, change: .discount(percent: percent, until: Self.adding(months: months, to: now)))
+            try await self.carryOut(session, context: context, subscription: subscription) { _ in .discount(percent: percent, months: months) }
         case .none:
             throw CancelflowError.invalid("offer_unavailable", "There is no offer to answer at this step.")
         }
@@ -193,19 +203,82 @@ public struct FlowService: Sendable {
     /// Cancels the subscription, as the organization's timing says.
     public func confirmCancellation(_ session: FlowSession) async throws {
         let context = try await self.openContext(session)
+        if try await self.settlePendingAction(session, context: context) != nil { return }
         guard self.step(for: session, context: context) == .confirm, let subscription = self.subscription(of: session, context: context) else {
             throw CancelflowError.invalid("not_ready", "Answer the earlier steps first.")
         }
         var session = session
         session.subscriptionID = subscription.id
         try await self.store.updateFlowSession(session)
-        try await self.finish(session, .canceled, change: .cancel(timing: context.settings.cancelTiming))
+        let action: BillingAction = context.settings.cancelTiming == .periodEnd ? .cancelAtPeriodEnd : .cancelNow
+        try await self.carryOut(session, context: context, subscription: subscription) { _ in action }
+    }
+
+    /// Ends a session whose earlier try at the provider did take effect although the answer
+    /// never came back (a timeout): the subscription, read fresh, already shows the change.
+    /// Returns the outcome the session ended with, if it did. Pages call it before showing a
+    /// step, so the customer sees the outcome rather than "nothing to cancel".
+    public func settlePendingAction(_ session: FlowSession, context: Context) async throws -> FlowOutcome? {
+        guard context.provider.kind != .builtin, session.outcome == nil,
+            let attempt = try await self.store.billingAction(sessionID: session.id), attempt.status != .succeeded,
+            let action = BillingAction(fingerprint: attempt.action, start: attempt.createdAt),
+            let subscription = context.subscriptions.first(where: { $0.id == attempt.subscriptionID }),
+            try await context.provider.isApplied(action, to: subscription)
+        else { return nil }
+        let receipt = BillingReceipt(provider: context.provider.kind, objectID: subscription.id, action: action.name)
+        // Another request may be settling it at the same moment; either way it has ended.
+        _ = try await self.complete(session, action.outcome, change: nil, billing: receipt, providerActed: true)
+        return action.outcome
+    }
+
+    /// Carries an action out at the provider and ends the session with it. The built-in
+    /// provider's change is written in the same transaction as the outcome. An external
+    /// provider is called first, under a claim only one request at a time can hold and with an
+    /// idempotency key that stays the same across retries; if it fails, the failure is recorded,
+    /// the session stays open on the same step, and the customer can try again.
+    func carryOut(
+        _ session: FlowSession, context: Context, subscription: Subscription, action makeAction: (_ start: Date) -> BillingAction
+    ) async throws {
+        let now = self.time.now()
+        let provider = context.provider
+        if provider.kind == .builtin {
+            let action = makeAction(now)
+            let receipt = BillingReceipt(provider: .builtin, objectID: subscription.id, action: action.name)
+            try await self.finish(session, action.outcome, change: BuiltinBillingProvider.change(for: action, now: now), billing: receipt)
+            return
+        }
+        let provisional = makeAction(now)
+        let claim = BillingAttempt(
+            sessionID: session.id, organizationID: session.organizationID, mode: session.mode, provider: provider.kind,
+            subscriptionID: subscription.id, action: provisional.fingerprint, status: .pending, attempts: 1, lastError: nil,
+            createdAt: Millis.date(Millis.from(now)))
+        guard let claimed = try await self.store.claimBillingAction(claim, now: now, claimUntil: now.addingTimeInterval(self.actionClaim)) else {
+            throw CancelflowError(
+                .conflict, code: "action_in_progress",
+                message: "We're still working on your last request. Wait a few seconds, then reload this page.")
+        }
+        let action = makeAction(claimed.createdAt)
+        let request = BillingActionRequest(
+            action: action, subscription: subscription,
+            idempotencyKey: self.idempotency.key(sessionID: session.id, subscriptionID: subscription.id, action: action),
+            surveyReason: session.surveyReason, surveyComment: session.surveyComment)
+        let receipt: BillingReceipt
+        do {
+            receipt = try await provider.apply(request)
+        } catch {
+            let code = (error as? CancelflowError)?.code ?? "unexpected_error"
+            try? await self.store.failBillingAction(sessionID: session.id, error: code, now: self.time.now())
+            if let error = error as? CancelflowError, error.kind == .upstream { throw error }
+            throw BillingErrors.refused(provider.kind, "the request failed.")
+        }
+        try await self.finish(session, action.outcome, change: nil, billing: receipt, providerActed: true)
     }
 
     /// The customer keeps the subscription; nothing changes.
     public func keep(_ session: FlowSession) async throws {
-        _ = try await self.openContext(session)
-        try await self.finish(session, .kept, change: nil)
+        let context = try await self.openContext(session)
+        if try await self.settlePendingAction(session, context: context) != nil { return }
+        try await self.finish(session, .kept, change: nil, billing: nil)
     }
 
     /// Marks undecided sessions that ran out as abandoned.
@@ -215,7 +288,7 @@ public struct FlowService: Sendable {
         return try await self.store.abandonExpiredFlowSessions(now: now) { session, metadata in
             [
                 encoder.outbox(
-                    .flowCompleted(session, offerAccepted: false, metadata: metadata),
+                    .flowCompleted(session, offerAccepted: false, metadata: metadata, billing: nil),
                     organizationID: session.organizationID, mode: session.mode, at: now)
             ]
         }
@@ -228,23 +301,35 @@ public struct FlowService: Sendable {
         return try await self.context(for: session)
     }
 
-    func finish(_ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?) async throws {
-        let now = self.time.now()
-        let encoder = self.events
-        let accepted = outcome == .paused || outcome == .discounted
-        let completed = try await self.store.completeFlowSession(id: session.id, outcome: outcome, now: now, change: change) { session, metadata in
-            [
-                encoder.outbox(
-                    .flowCompleted(session, offerAccepted: accepted, metadata: metadata),
-                    organizationID: session.organizationID, mode: session.mode, at: now)
-            ]
-        }
-        guard completed else {
+    func finish(
+        _ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?, billing: BillingReceipt?, providerActed: Bool = false
+    ) async throws {
+        guard try await self.complete(session, outcome, change: change, billing: billing, providerActed: providerActed) else {
             throw CancelflowError.invalid("session_closed", "This cancel session has ended.")
         }
     }
 
-    static func adding(months: Int, to date: Date) -> Date {
+    /// Ends the session; false when it had already ended. Once a provider has acted, the session
+    /// ends with that outcome even if it expired during the call: the record must say what the
+    /// provider did.
+    func complete(
+        _ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?, billing: BillingReceipt?, providerActed: Bool
+    ) async throws -> Bool {
+        let now = self.time.now()
+        let encoder = self.events
+        let accepted = outcome == .paused || outcome == .discounted
+        return try await self.store.completeFlowSession(
+            id: session.id, outcome: outcome, now: now, change: change, providerActed: providerActed
+        ) { session, metadata in
+            [
+                encoder.outbox(
+                    .flowCompleted(session, offerAccepted: accepted, metadata: metadata, billing: billing),
+                    organizationID: session.organizationID, mode: session.mode, at: now)
+            ]
+        }
+    }
+
+    public static func adding(months: Int, to date: Date) -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return calendar.date(byAdding: .month, value: months, to: date) ?? date.addingTimeInterval(Double(months) * 30 * 86400)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where an organization's subscriptions live and where cancellations are carried out.
-public enum BillingProvider: String, Sendable, Codable, CaseIterable {
+public enum BillingProviderKind: String, Sendable, Codable, CaseIterable {
     /// Customers and subscriptions are pushed to Cancelflow over its own API.
     case builtin
     /// Stripe Billing.
@@ -23,7 +23,7 @@ public struct Organization: Sendable, Equatable {
     /// Whether the operator confirmed the custom domain points here; links use it only then.
     public var customDomainVerified: Bool
     /// Where subscriptions live.
-    public var billingProvider: BillingProvider
+    public var billingProvider: BillingProviderKind
     /// The default lifetime of dashboard- and CLI-generated links (seed: "Session link expiration").
     public var sessionLinkExpiration: TimeInterval
     /// Hosts (or origins) that a link's `returnUrl` may point to.
@@ -45,7 +45,7 @@ public struct Organization: Sendable, Equatable {
         subdomain: String? = nil,
         customDomain: String? = nil,
         customDomainVerified: Bool = false,
-        billingProvider: BillingProvider = .builtin,
+        billingProvider: BillingProviderKind = .builtin,
         sessionLinkExpiration: TimeInterval = Organization.defaultSessionLinkExpiration,
         returnURLAllowlist: [String] = [],
         createdAt: Date
@@ -136,6 +136,9 @@ public struct Subscription: Sendable, Equatable {
     public var discountPercent: Int?
     /// When that discount ends.
     public var discountEndsAt: Date?
+    /// The provider's id of the discount on the subscription (a Stripe coupon, a Paddle
+    /// discount), when it has one.
+    public var discountID: String?
     /// When it was first pushed.
     public var createdAt: Date
     /// When it was last pushed.

@@ -158,4 +158,4 @@ public protocol IdempotencyStore: Sendable {
 
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
-    & VerificationStore
+    & VerificationStore & BillingAccountStore & BillingActionStore

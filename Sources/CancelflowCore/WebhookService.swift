@@ -11,18 +11,18 @@ public protocol WebhookURLPolicy: Sendable {
 /// Seals endpoint signing secrets for storage: they must be readable again to sign, so they are
 /// encrypted (AES-GCM) under a key derived from the server secret rather than hashed.
 public struct WebhookSecrets: Sendable {
-    let key: SymmetricKey
+    let box: SecretBox
 
     public init(secret: ServerSecret) {
-        self.key = secret.derivedKey(purpose: "webhook-endpoint-secret-v1")
+        self.box = SecretBox(secret: secret, purpose: "webhook-endpoint-secret-v1")
     }
 
     public func seal(_ secret: String) throws -> [UInt8] {
-        Array(try AES.GCM.seal(Array(secret.utf8), using: self.key).combined ?? Data())
+        try self.box.seal(secret)
     }
 
     public func open(_ sealed: [UInt8]) throws -> String {
-        String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: self.key), as: UTF8.self)
+        try self.box.open(sealed)
     }
 }
 

@@ -105,7 +105,7 @@ extension SQLStore: FlowStore {
     }
 
     public func completeFlowSession(
-        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?,
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, providerActed: Bool,
         events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
     ) async throws -> Bool {
         let nowMillis = Millis.from(now)
@@ -115,7 +115,7 @@ extension SQLStore: FlowStore {
             var update = SQLQueryString(
                 "UPDATE flow_sessions SET outcome = \(bind: outcome.rawValue), outcome_at = \(bind: nowMillis) WHERE id = \(bind: id) AND outcome IS NULL"
             )
-            if outcome != .abandoned {
+            if outcome != .abandoned && !providerActed {
                 update.appendInterpolation(unsafeRaw: " AND expires_at > ")
                 update.appendInterpolation(bind: nowMillis)
             }
@@ -123,6 +123,14 @@ extension SQLStore: FlowStore {
             guard let row = try await db.raw(update).first() else { return false }
             let completed = try Self.decodeFlowSession(row)
             try await Self.writeOutbox(events(completed, try await Self.linkMetadata(completed, db: db)), db: db)
+            if providerActed {
+                try await db.raw(
+                    """
+                    UPDATE billing_actions SET status = 'succeeded', last_error = NULL, updated_at = \(bind: nowMillis)
+                    WHERE flow_session_id = \(bind: id)
+                    """
+                ).run()
+            }
             guard let change, let subscriptionID = try row.decode(column: "subscription_id", as: String?.self) else { return true }
             let organizationID = try row.decode(column: "organization_id", as: String.self)
             let mode = try row.decode(column: "mode", as: String.self)

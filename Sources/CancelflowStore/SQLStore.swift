@@ -186,7 +186,7 @@ extension SQLStore: OrganizationStore {
             subdomain: try row.decode(column: "subdomain", as: String?.self),
             customDomain: try row.decode(column: "custom_domain", as: String?.self),
             customDomainVerified: try row.decode(column: "custom_domain_verified", as: Bool.self),
-            billingProvider: BillingProvider(rawValue: provider) ?? .builtin,
+            billingProvider: BillingProviderKind(rawValue: provider) ?? .builtin,
             sessionLinkExpiration: TimeInterval(try row.decode(column: "session_link_expiration_seconds", as: Int64.self)),
             returnURLAllowlist: try JSONCoding.decode([String].self, from: row.decode(column: "return_url_allowlist", as: String.self)),
             createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self))

@@ -8,7 +8,7 @@ import Foundation
 struct Orgs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage organizations.",
-        subcommands: [Create.self, VerifyDomain.self, ConfigureFlow.self]
+        subcommands: [Create.self, VerifyDomain.self, ConfigureFlow.self, ConfigureBilling.self]
     )
 
     /// `cancelflow orgs create`
@@ -19,7 +19,7 @@ struct Orgs: AsyncParsableCommand {
         @Option(help: "The organization's name.") var name: String
         @Option(help: "Its subdomain label under --subdomain-base.") var subdomain: String?
         @Option(help: "Its own domain for hosted pages (used once verified).") var customDomain: String?
-        @Option(help: "Billing provider: builtin, stripe or paddle.") var billing: BillingProvider = .builtin
+        @Option(help: "Billing provider: builtin, stripe or paddle.") var billing: BillingProviderKind = .builtin
         @Option(help: "A host allowed as returnUrl; repeat for more.") var returnHost: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
@@ -106,6 +106,77 @@ extension Orgs {
                         cancelTiming: settings.cancelTiming.rawValue, brandColor: settings.brandColor, logoUrl: settings.logoURL))
             } else {
                 print("Cancel-flow settings of \(self.org) saved.")
+            }
+        }
+    }
+}
+
+extension Orgs {
+    /// `cancelflow orgs configure-billing`: which billing provider a mode uses, and its key.
+    struct ConfigureBilling: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the billing provider of an organization's test or live mode.",
+            discussion: """
+                The provider's API key is read from --secret-key-file, or else from standard input (never from the \
+                command line, where other users and shell history could see it). It is stored encrypted under the \
+                server secret and shown afterwards only as its prefix and last four characters. Leave standard input \
+                empty to keep the key already stored for the same provider.
+                """
+        )
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "Organization id.") var org: String
+        @Option(help: "test or live.") var mode: Mode
+        @Option(help: "builtin, stripe or paddle.") var provider: BillingProviderKind
+        @Option(help: "A file holding the provider's API key (Stripe sk_/rk_ key, Paddle API key).") var secretKeyFile: String?
+        @Option(help: "The provider's API address, for a local stand-in or a staging proxy (default: the provider's own).")
+        var apiBase: String?
+        @Option(help: "Stripe only: pause_collection behavior, mark_uncollectible (default), keep_as_draft or void.")
+        var pauseBehavior: String?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        struct Output: Encodable {
+            let organizationId: String
+            let mode: String
+            let provider: String
+            let key: String?
+            let apiBase: String?
+        }
+
+        func run() async throws {
+            var key: String?
+            if self.provider != .builtin {
+                if let path = self.secretKeyFile {
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw CancelflowError.configuration("could not read the key file \(path)")
+                    }
+                    key = String(decoding: data, as: UTF8.self)
+                } else if isatty(STDIN_FILENO) == 0 {
+                    key = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                }
+                key = key?.trimmingCharacters(in: .whitespacesAndNewlines)
+                if key?.isEmpty == true { key = nil }
+            }
+            var behavior: StripePauseBehavior?
+            if let text = self.pauseBehavior {
+                guard let value = StripePauseBehavior(rawValue: text) else {
+                    throw CancelflowError.configuration("--pause-behavior must be mark_uncollectible, keep_as_draft or void")
+                }
+                behavior = value
+            }
+            let change = BillingAccountService.Change(provider: self.provider, secretKey: key, apiBase: self.apiBase, pauseBehavior: behavior)
+            let account = try await withServices(self.options) { services in
+                try await services.billingAccounts.configure(organizationID: self.org, mode: self.mode, change)
+            }
+            if self.json {
+                try printJSON(
+                    Output(
+                        organizationId: account.organizationID, mode: account.mode.rawValue, provider: account.provider.rawValue,
+                        key: account.keyHint, apiBase: account.apiBase))
+            } else {
+                let key = account.keyHint.map { ", key \($0)" } ?? ""
+                let base = account.apiBase.map { " at \($0)" } ?? ""
+                print("\(self.org) \(self.mode.rawValue) mode: \(account.provider.rawValue)\(key)\(base).")
             }
         }
     }

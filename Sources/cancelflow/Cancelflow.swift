@@ -115,4 +115,4 @@ func printJSON<Value: Encodable>(_ value: Value) throws {
 }
 
 extension Mode: ExpressibleByArgument {}
-extension BillingProvider: ExpressibleByArgument {}
+extension BillingProviderKind: ExpressibleByArgument {}

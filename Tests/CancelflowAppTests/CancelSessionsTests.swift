@@ -204,15 +204,22 @@ import Testing
         }
     }
 
+    /// A Stripe or Paddle mode without a key cannot check the customer, so it mints nothing and
+    /// says what to configure.
     @Test(arguments: TestEngine.allCases)
-    func stripeAndPaddleOrganizationsDeferTheCustomerCheck(engine: TestEngine) async throws {
-        for provider in [BillingProvider.stripe, .paddle] {
+    func providerModesWithoutAKeyRefuseToMint(engine: TestEngine) async throws {
+        for provider in [BillingProviderKind.stripe, .paddle] {
             try await withTestApp(engine, billing: provider) { client, ctx in
                 // Paddle scopes by subscription: the subscription id goes in customerId (seed).
                 let id = provider == .paddle ? "sub_01h8paddle" : "cus_stripe123"
                 let response = try await client.mint(ctx, customer: id)
-                #expect(response.status == .created, "\(provider)")
-                #expect(response.json["customerId"] as? String == id)
+                #expect(response.status == .badGateway, "\(provider)")
+                #expect(response.error["code"] as? String == "billing_provider_not_configured")
+                #expect((response.error["message"] as? String)?.contains("configure-billing") == true)
+                let count = try await ctx.services.pool.withConnection { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM cancel_links").first()?.decode(column: "n", as: Int.self)
+                }
+                #expect(count == 0)
             }
         }
     }

@@ -136,6 +136,64 @@ import FoundationNetworking
         }
     }
 
+    /// `orgs configure-billing` reads the provider key from a file or standard input, never the
+    /// command line; refuses a key of the other mode; and never prints the key back.
+    @Test func billingKeysComeFromAFileOrStandardInput() async throws {
+        try await TestDatabase.withPool(.sqlite) { pool, location in
+            guard case .sqlite(let path) = location else { return }
+            let database = "sqlite:\(path)"
+            let org = try Self.json(try await self.run(["orgs", "create", "--name", "Acme", "--json"], database: database))
+            let orgID = try #require(org["id"] as? String)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("billing-key-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let keyFile = folder.appendingPathComponent("stripe.key").path
+            let secret = "sk_test_51Hsecretsecretsecret4242"
+            try (secret + "\n").write(toFile: keyFile, atomically: true, encoding: .utf8)
+
+            let fromFile = try await self.run(
+                [
+                    "orgs", "configure-billing", "--org", orgID, "--mode", "test", "--provider", "stripe", "--secret-key-file", keyFile,
+                    "--api-base", "http://127.0.0.1:12111", "--json",
+                ], database: database)
+            #expect(fromFile.status == 0, "\(fromFile.stderr)")
+            let shown = try Self.json(fromFile)
+            #expect(shown["key"] as? String == "sk_test_…4242")
+            #expect(shown["apiBase"] as? String == "http://127.0.0.1:12111")
+            #expect(!fromFile.stdout.contains(secret) && !fromFile.stderr.contains(secret))
+
+            // Standard input; a live key for test mode is refused and changes nothing.
+            let binary = cancelflowBinary()
+            let common = "--database '\(database)' --secret '\(self.secret)' --public-url https://links.test"
+            let wrongMode = try await runProcess(
+                "/bin/sh",
+                [
+                    "-c",
+                    "printf 'sk_live_51Hlivelivelive9999' | '\(binary)' orgs configure-billing --org \(orgID) --mode test --provider stripe \(common)",
+                ])
+            #expect(wrongMode.status != 0)
+            #expect(wrongMode.stderr.contains("live-mode Stripe key"), "\(wrongMode.stderr)")
+            #expect(!wrongMode.stderr.contains("sk_live_51Hlivelivelive9999"))
+            let paddle = try await runProcess(
+                "/bin/sh",
+                [
+                    "-c",
+                    "printf 'pdl_sdbx_apikey_01abc7777' | '\(binary)' orgs configure-billing --org \(orgID) --mode test --provider paddle \(common) --json",
+                ])
+            #expect(paddle.status == 0, "\(paddle.stderr)")
+            #expect(try Self.json(paddle)["key"] as? String == "pdl_sdbx_apikey_…7777")
+
+            let account = try await SQLStore(pool: pool).billingAccount(organizationID: orgID, mode: .test)
+            #expect(account?.provider == .paddle)
+            #expect(account?.apiBase == nil, "a new provider starts from its own API address")
+            // A key on the command line is not an option at all.
+            let argv = try await self.run(
+                ["orgs", "configure-billing", "--org", orgID, "--mode", "live", "--provider", "stripe", "--secret-key", "sk_live_x"],
+                database: database)
+            #expect(argv.status != 0)
+        }
+    }
+
     @Test func postgresRequiresASharedSecret() async throws {
         let result = try await runProcess(
             cancelflowBinary(), ["migrate", "--database", "postgres://u@127.0.0.1:1/x"],

@@ -160,6 +160,11 @@ import Testing
 
     /// Flag over environment over `.env` over the default, through the real executable.
     @Test func configurationPrecedence() async throws {
+        // The CLI cannot push a built-in customer, so the links are for a customer at a Stripe
+        // stand-in.
+        let stripe = try await BillingStandIn(.stripe)
+        defer { stripe.stop() }
+        let (customer, _) = try await BillingProviderTests.seedStripe(stripe, plans: [])
         try await withTemporaryFolder("cancelflow-config") { folder in
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CANCELFLOW_") }
             let created = try await runProcess(
@@ -167,9 +172,18 @@ import Testing
                 environment: environment, directory: folder.path)
             #expect(created.status == 0, "\(created.stderr)")
             let org = try #require((try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])?["id"] as? String)
+            let keyFile = folder.appendingPathComponent("stripe.key")
+            try stripe.key.write(to: keyFile, atomically: true, encoding: .utf8)
+            let configured = try await runProcess(
+                cancelflowBinary(),
+                [
+                    "orgs", "configure-billing", "--org", org, "--mode", "test", "--provider", "stripe", "--secret-key-file", keyFile.path,
+                    "--api-base", stripe.base,
+                ], environment: environment, directory: folder.path)
+            #expect(configured.status == 0, "\(configured.stderr)")
             func linkURL(flag: Bool) async throws -> String {
                 let arguments =
-                    ["links", "create", "--org", org, "--mode", "test", "--customer", "cus_1", "--json"]
+                    ["links", "create", "--org", org, "--mode", "test", "--customer", customer, "--json"]
                     + (flag ? ["--public-url", "https://flag.test"] : [])
                 let result = try await runProcess(cancelflowBinary(), arguments, environment: environment, directory: folder.path)
                 #expect(result.status == 0, "\(result.stderr)")

@@ -82,7 +82,7 @@ public struct TestContext: Sendable {
 public func withTestApp<Result: Sendable>(
     _ engine: TestEngine,
     configuration: [String: ConfigContent] = [:],
-    billing: BillingProvider = .builtin,
+    billing: BillingProviderKind = .builtin,
     returnHosts: [String] = [],
     testing: TestingSetup? = nil,
     logger: Logger = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_LOGS"] != nil

@@ -78,14 +78,32 @@ struct FlowPagesController: Sendable {
         } catch let error as CancelflowError where error.kind == .invalidRequest {
             let current = try await self.flow.session(key: context.sessionKey) ?? session
             return try await self.page(for: current, logger: context.logger, error: error.message, status: .badRequest)
+        } catch let error as CancelflowError where error.kind == .upstream || error.kind == .conflict {
+            // The provider failed (or another click is still being carried out): nothing was
+            // done, the session is where it was, and the customer can try again from this page.
+            context.logger.error(
+                "Billing provider action failed", metadata: ["flow_session_id": .string(session.id), "error": .string(error.code)])
+            let message =
+                error.kind == .conflict
+                ? error.message : "We couldn't complete that just now. Nothing has changed yet; please try again in a moment."
+            let current = try await self.flow.session(key: context.sessionKey) ?? session
+            return try await self.page(
+                for: current, logger: context.logger, error: message, status: error.kind == .conflict ? .conflict : .badGateway)
         }
     }
 
     /// Renders the page of the session's current step.
     func page(for session: FlowSession, logger: Logger, error: String?, status: HTTPResponse.Status) async throws -> Response {
-        let flowContext: FlowService.Context
+        var session = session
+        var flowContext: FlowService.Context
         do {
             flowContext = try await self.flow.context(for: session)
+            // An earlier try at the provider that took effect without our hearing back: show
+            // its outcome, not the step before it.
+            if let outcome = try await self.flow.settlePendingAction(session, context: flowContext) {
+                session.outcome = outcome
+                flowContext = try await self.flow.context(for: session)
+            }
         } catch let error as CancelflowError {
             return self.pages.problem(error, organization: nil, logger: logger)
         }
@@ -108,12 +126,12 @@ struct FlowPagesController: Sendable {
                 status: status, formTargets: formTargets)
         case .offer(let offer):
             return self.pages.render(
-                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription),
+                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription, error: error),
                 status: status, formTargets: formTargets)
         case .confirm:
             let view = ConfirmView(
                 brand: brand, keep: keep, csrf: csrf,
-                summary: Pages.summary(subscription, timing: flowContext.settings.cancelTiming))
+                summary: Pages.summary(subscription, timing: flowContext.settings.cancelTiming), error: error)
             return self.pages.render("confirm", view, status: status, formTargets: formTargets)
         case .nothingToCancel:
             return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)

@@ -100,6 +100,7 @@ extension OfferView: MustacheParent {
         case "headline": self.headline
         case "detail": self.detail
         case "acceptLabel": self.acceptLabel
+        case "error": self.error
         default: nil
         }
     }
@@ -112,6 +113,7 @@ extension ConfirmView: MustacheParent {
         case "keep": self.keep
         case "csrf": self.csrf
         case "summary": self.summary
+        case "error": self.error
         default: nil
         }
     }

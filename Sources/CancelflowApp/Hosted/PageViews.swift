@@ -106,11 +106,13 @@ struct OfferView: PageView {
     let headline: String
     let detail: String
     let acceptLabel: String
+    let error: String?
 
-    init(brand: BrandView, keep: KeepView, csrf: String, offer: RetentionOffer, subscription: Subscription?) {
+    init(brand: BrandView, keep: KeepView, csrf: String, offer: RetentionOffer, subscription: Subscription?, error: String? = nil) {
         self.brand = brand
         self.keep = keep
         self.csrf = csrf
+        self.error = error
         switch offer {
         case .pause(let months):
             self.headline = "Pause for \(months) month\(months == 1 ? "" : "s") instead?"
@@ -133,6 +135,7 @@ struct ConfirmView: PageView {
     let keep: KeepView
     let csrf: String
     let summary: String
+    var error: String? = nil
 }
 
 struct NothingView: PageView {

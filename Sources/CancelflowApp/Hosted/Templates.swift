@@ -138,6 +138,7 @@ enum Templates {
           <input type="hidden" name="csrf" value="{{csrf}}">
           <button type="submit" name="decision" value="accept" class="primary">{{acceptLabel}}</button>
           <button type="submit" name="decision" value="decline" class="secondary">No thanks, continue to cancel</button>
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         </form>
         {{/body}}
         {{/layout}}
@@ -151,6 +152,7 @@ enum Templates {
         <p>{{summary}}</p>
         <form method="post" action="/flow/confirm">
           <input type="hidden" name="csrf" value="{{csrf}}">
+          {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <button type="submit" class="danger">Cancel my subscription</button>
         </form>
         {{/body}}

@@ -35,7 +35,6 @@ struct VerifyPagesController: Sendable {
         guard let target = try await self.owners.target(request, context, appID: request.uri.queryParameters["org"].map(String.init)) else {
             return self.unknownVerifyPage()
         }
-        if let unavailable = self.unavailablePage(target) { return unavailable }
         return self.emailPage(request, target: target, email: nil, error: nil, status: .ok)
     }
 
@@ -44,7 +43,6 @@ struct VerifyPagesController: Sendable {
         var request = request
         let form = try await FormBody.read(&request, within: self.readTimeout)
         guard let target = try await self.owners.target(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
-        if let unavailable = self.unavailablePage(target) { return unavailable }
         let email = String((form["email"] ?? "").prefix(VerificationService.maximumAddressLength + 10))
         guard
             self.pages.security.verifyEmailForm(
@@ -56,11 +54,17 @@ struct VerifyPagesController: Sendable {
         let outcome: VerificationService.RequestOutcome
         do {
             outcome = try await self.verification.request(
-                organizationID: target.organization.id, mode: target.mode, email: email,
+                organization: target.organization, mode: target.mode, email: email,
                 clientIP: self.owners.site.clientIP(request, peer: context.remoteIP)
             )
         } catch let error as CancelflowError where error.kind == .invalidRequest {
             return self.emailPage(request, target: target, email: email, error: error.message, status: .badRequest)
+        } catch let error as CancelflowError where error.kind == .upstream {
+            // The same answer for every address: it says nothing about whether one is a customer.
+            context.logger.error("Billing provider lookup failed", metadata: ["error": .string(error.code)])
+            return self.emailPage(
+                request, target: target, email: email,
+                error: "We couldn't check your subscription just now. Please try again in a few minutes.", status: .badGateway)
         }
         let issued: VerificationService.Issued
         switch outcome {
@@ -183,20 +187,6 @@ struct VerifyPagesController: Sendable {
             brand: target.brand, csrf: self.pages.security.codeCSRF(browserKey: browserKey), org: target.appID, error: error,
             restartUrl: "/verify" + target.query, mailboxUrl: mailbox)
         return self.pages.render("verify-code", view, status: status)
-    }
-
-    /// Stripe and Paddle customers are looked up by email through their adapters, which this
-    /// build does not have: rather than answer every address "no subscription", say the page
-    /// cannot help yet (the same for every address, so it tells nothing about any of them).
-    func unavailablePage(_ target: VerifyTarget) -> Response? {
-        guard target.organization.billingProvider != .builtin else { return nil }
-        return self.pages.problemPage(
-            heading: "We can't confirm your email here yet",
-            message: "Please use the link in the emails from \(target.organization.name), or contact them to manage your subscription.",
-            retryURL: nil,
-            status: .serviceUnavailable,
-            brand: target.brand
-        )
     }
 
     func unknownVerifyPage() -> Response {

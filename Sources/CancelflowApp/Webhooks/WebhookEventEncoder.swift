@@ -5,14 +5,14 @@ import Foundation
 /// The wire form of events: `{"id": "evt_…", "type", "createdAt", "livemode", "data": {…}}`.
 /// Link events carry the cancel session as the API shows it (never the token or URL) with its
 /// metadata; `cancel_flow.completed` carries the outcome, the survey answers, whether an offer
-/// was accepted, the subscription and how the customer arrived.
+/// was accepted, the subscription, how the customer arrived and what the billing provider did.
 struct WebhookEventEncoder: EventEncoder {
     func envelope(for event: DomainEvent, id: String, mode: Mode, createdAt: Date) -> String {
         let data: OrderedJSON
         switch event {
         case .linkCreated(let link), .linkExchanged(let link), .linkConsumed(let link), .linkRevoked(let link):
             data = cancelSessionBody(link, now: createdAt).orderedJSON
-        case .flowCompleted(let session, let offerAccepted, let metadata):
+        case .flowCompleted(let session, let offerAccepted, let metadata, let billing):
             data = .object([
                 ("flowSessionId", .string(session.id)),
                 ("cancelSessionId", .optional(session.linkID)),
@@ -23,6 +23,13 @@ struct WebhookEventEncoder: EventEncoder {
                 ("survey", .object([("reason", .optional(session.surveyReason)), ("comment", .optional(session.surveyComment))])),
                 ("via", .string(session.entry.rawValue)),
                 ("completedAt", .optional(session.outcomeAt.map(Timestamp.format))),
+                // What the billing provider was asked to do and did; null when nothing changed.
+                (
+                    "billing",
+                    billing.map {
+                        .object([("provider", .string($0.provider.rawValue)), ("objectId", .string($0.objectID)), ("action", .string($0.action))])
+                    } ?? .null
+                ),
                 ("metadata", .sortedMap(metadata)),
             ])
         case .ping:

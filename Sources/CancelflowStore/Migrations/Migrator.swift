@@ -20,6 +20,7 @@ public struct Migrator: Sendable {
         .cancelFlow,
         .webhooks,
         .emailVerification,
+        .billing,
     ]
 
     let pool: any DatabasePool

@@ -1,0 +1,286 @@
+import Crypto
+import Foundation
+
+/// What the cancel flow does to a subscription at its end.
+public enum BillingAction: Sendable, Equatable {
+    /// Cancel when the paid period ends.
+    case cancelAtPeriodEnd
+    /// Cancel at once.
+    case cancelNow
+    /// Stop billing for some months; billing resumes at `resumesAt`.
+    case pause(months: Int, resumesAt: Date)
+    /// A percentage off for some months.
+    case discount(percent: Int, months: Int)
+
+    /// The stable text form recorded with the attempt and sent in `cancel_flow.completed`.
+    public var name: String {
+        switch self {
+        case .cancelAtPeriodEnd: "cancel_at_period_end"
+        case .cancelNow: "cancel_now"
+        case .pause: "pause"
+        case .discount: "discount"
+        }
+    }
+
+    /// The text form with its parameters, part of the idempotency key: a different action on
+    /// the same session is a different request.
+    public var fingerprint: String {
+        switch self {
+        case .cancelAtPeriodEnd, .cancelNow: self.name
+        case .pause(let months, _): "pause:\(months)"
+        case .discount(let percent, let months): "discount:\(percent):\(months)"
+        }
+    }
+}
+
+/// A customer as a billing provider knows them, with their subscriptions (newest first).
+public struct BillingCustomer: Sendable, Equatable {
+    public var customer: Customer
+    public var subscriptions: [Subscription]
+
+    public init(customer: Customer, subscriptions: [Subscription]) {
+        self.customer = customer
+        self.subscriptions = subscriptions
+    }
+}
+
+/// One action for a provider to carry out.
+public struct BillingActionRequest: Sendable {
+    /// What to do.
+    public var action: BillingAction
+    /// The subscription, as read fresh for this step.
+    public var subscription: Subscription
+    /// Derived from the flow session and the action: the provider sees the same key however
+    /// often the step is retried, so a provider that honours it (Stripe) never acts twice.
+    public var idempotencyKey: String
+    /// The survey answer, for providers with a place for it (Stripe's `cancellation_details`).
+    public var surveyReason: String?
+    /// The survey's free text.
+    public var surveyComment: String?
+
+    public init(action: BillingAction, subscription: Subscription, idempotencyKey: String, surveyReason: String?, surveyComment: String?) {
+        self.action = action
+        self.subscription = subscription
+        self.idempotencyKey = idempotencyKey
+        self.surveyReason = surveyReason
+        self.surveyComment = surveyComment
+    }
+}
+
+/// What a provider did, reported in `cancel_flow.completed`.
+public struct BillingReceipt: Sendable, Equatable {
+    /// Which provider acted.
+    public var provider: BillingProviderKind
+    /// The provider's object that changed (the subscription).
+    public var objectID: String
+    /// What was done (`BillingAction.name`).
+    public var action: String
+
+    public init(provider: BillingProviderKind, objectID: String, action: String) {
+        self.provider = provider
+        self.objectID = objectID
+        self.action = action
+    }
+}
+
+/// Where a merchant's customers and subscriptions live and where the flow's outcome is carried
+/// out. The built-in provider reads the data the merchant pushes; Stripe and Paddle are called
+/// over their APIs. Every read is fresh: the flow shows the subscription as it is at the provider
+/// on each page.
+public protocol BillingProvider: Sendable {
+    /// Which provider this is.
+    var kind: BillingProviderKind { get }
+    /// The customer a link's `customerId` names, with their subscriptions; nil when the provider
+    /// has no such customer. (For Paddle the reference is a subscription id, per the seed, or a
+    /// `ctm_` customer id for flows started by email.)
+    func customer(reference: String) async throws -> BillingCustomer?
+    /// The customer with this (lower-cased) email address, for email verification; nil when none.
+    /// Of several, the one with the newest cancelable subscription.
+    func customerReference(email: String) async throws -> Customer?
+    /// Whether a link may be minted for `reference` (and, if given, that subscription of it):
+    /// nil when it may, else the error to answer with.
+    func checkMint(reference: String, subscriptionID: String?) async throws -> CancelflowError?
+    /// Whether the provider can make this offer on this subscription.
+    func supports(_ offer: RetentionOffer, on subscription: Subscription) -> Bool
+    /// Whether an action's effect is already on the subscription: a step retried after a timeout
+    /// whose request did reach the provider completes without acting again.
+    func isApplied(_ action: BillingAction, to subscription: Subscription) async throws -> Bool
+    /// Carries the action out at the provider. The built-in provider does nothing here: its change
+    /// is written in the same transaction that ends the flow session (`SubscriptionChange`).
+    func apply(_ request: BillingActionRequest) async throws -> BillingReceipt
+}
+
+extension BillingProvider {
+    public func supports(_ offer: RetentionOffer, on subscription: Subscription) -> Bool {
+        offer.applies(to: subscription)
+    }
+
+    public func isApplied(_ action: BillingAction, to subscription: Subscription) async throws -> Bool {
+        switch action {
+        case .cancelAtPeriodEnd: subscription.cancelAtPeriodEnd || subscription.status == .canceled
+        case .cancelNow: subscription.status == .canceled
+        case .pause: subscription.status == .paused || subscription.pauseResumesAt != nil
+        case .discount(let percent, _): subscription.discountPercent == percent
+        }
+    }
+
+    public func checkMint(reference: String, subscriptionID: String?) async throws -> CancelflowError? {
+        guard let found = try await self.customer(reference: reference) else { return BillingErrors.customerNotFound }
+        if let subscriptionID, !found.subscriptions.contains(where: { $0.id == subscriptionID }) {
+            return BillingErrors.subscriptionNotFound
+        }
+        return nil
+    }
+}
+
+/// Finds the provider of an organization's mode.
+public protocol BillingProviders: Sendable {
+    /// The provider configured for the organization's mode (the built-in one unless configured).
+    func provider(for organization: Organization, mode: Mode) async throws -> any BillingProvider
+}
+
+/// The errors every provider answers with, so the API and the pages say the same thing whoever
+/// the provider is.
+public enum BillingErrors {
+    public static let customerNotFound = CancelflowError.notFound(
+        "customer_not_found", "No customer with that id exists at the billing provider in this mode.", param: "customerId")
+    public static let subscriptionNotFound = CancelflowError.notFound(
+        "subscription_not_found", "No subscription with that id belongs to this customer.", param: "subscriptionId")
+
+    /// The provider refused our credentials.
+    public static func authenticationFailed(_ provider: BillingProviderKind) -> CancelflowError {
+        CancelflowError(
+            .upstream, code: "billing_provider_auth_failed",
+            message: "\(provider.displayName) refused the API key configured for this mode; configure a valid key.")
+    }
+
+    /// The provider did not answer usefully in time (or at all).
+    public static func unavailable(_ provider: BillingProviderKind, _ detail: String) -> CancelflowError {
+        CancelflowError(.upstream, code: "billing_provider_unavailable", message: "\(provider.displayName) could not be reached: \(detail)")
+    }
+
+    /// The provider answered with an error we cannot do anything about.
+    public static func refused(_ provider: BillingProviderKind, _ detail: String) -> CancelflowError {
+        CancelflowError(.upstream, code: "billing_provider_error", message: "\(provider.displayName) refused the request: \(detail)")
+    }
+
+    /// A mode whose provider needs a key that was never configured.
+    public static func notConfigured(_ provider: BillingProviderKind, mode: Mode) -> CancelflowError {
+        CancelflowError(
+            .upstream, code: "billing_provider_not_configured",
+            message:
+                "This organization's \(mode.rawValue) mode uses \(provider.displayName) but has no API key configured (cancelflow orgs configure-billing)."
+        )
+    }
+}
+
+extension BillingProviderKind {
+    /// The provider's name as people write it.
+    public var displayName: String {
+        switch self {
+        case .builtin: "The built-in billing store"
+        case .stripe: "Stripe"
+        case .paddle: "Paddle"
+        }
+    }
+}
+
+/// Derives the provider idempotency key of a session's action: a MAC under the server secret, so
+/// the key tells the provider nothing and cannot be predicted from the session id.
+public struct BillingIdempotency: Sendable {
+    let key: SymmetricKey
+
+    public init(secret: ServerSecret) {
+        self.key = secret.derivedKey(purpose: "billing-idempotency-v1")
+    }
+
+    public func key(sessionID: String, subscriptionID: String, action: BillingAction) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(sessionID):\(subscriptionID):\(action.fingerprint)".utf8), using: self.key)
+        return "cf_" + Hex.encode(Array(mac).prefix(24))
+    }
+}
+
+/// How far a session's provider action got.
+public enum BillingAttemptStatus: String, Sendable, Equatable {
+    /// A request holds the claim and is talking to the provider (or died doing so; the claim lapses).
+    case pending
+    /// The provider refused or could not be reached; the customer may try again.
+    case failed
+    /// Done, and the session ended with it.
+    case succeeded
+}
+
+/// The record of a flow session's call to its provider: there is at most one per session, so two
+/// clicks of the final button cannot both act, and a failure is kept for the operator.
+public struct BillingAttempt: Sendable, Equatable {
+    public var sessionID: String
+    public var organizationID: String
+    public var mode: Mode
+    public var provider: BillingProviderKind
+    public var subscriptionID: String
+    /// `BillingAction.fingerprint` of what is being done.
+    public var action: String
+    public var status: BillingAttemptStatus
+    /// How many times it was claimed.
+    public var attempts: Int
+    /// The error code of the last failure (never a provider's message, which may quote input).
+    public var lastError: String?
+    /// When this action was first tried: a pause's resume date counts from here, so a retry sends
+    /// the provider the same parameters under the same idempotency key.
+    public var createdAt: Date
+
+    public init(
+        sessionID: String, organizationID: String, mode: Mode, provider: BillingProviderKind, subscriptionID: String, action: String,
+        status: BillingAttemptStatus, attempts: Int, lastError: String?, createdAt: Date
+    ) {
+        self.sessionID = sessionID
+        self.organizationID = organizationID
+        self.mode = mode
+        self.provider = provider
+        self.subscriptionID = subscriptionID
+        self.action = action
+        self.status = status
+        self.attempts = attempts
+        self.lastError = lastError
+        self.createdAt = createdAt
+    }
+}
+
+/// Flow sessions' provider actions.
+public protocol BillingActionStore: Sendable {
+    /// Claims a session's provider action: records it, or takes over one that failed or whose
+    /// claim lapsed before `now` (replacing its action, and its start when the action differs).
+    /// Nil when another request holds a live claim or the action already succeeded.
+    func claimBillingAction(_ attempt: BillingAttempt, now: Date, claimUntil: Date) async throws -> BillingAttempt?
+    /// A session's provider action, if it has one.
+    func billingAction(sessionID: String) async throws -> BillingAttempt?
+    /// Records a failed try with its error code.
+    func failBillingAction(sessionID: String, error: String, now: Date) async throws
+}
+
+extension BillingAction {
+    /// Reads `fingerprint` back; a pause resumes `months` after `start`.
+    public init?(fingerprint: String, start: Date) {
+        let parts = fingerprint.split(separator: ":").map(String.init)
+        switch parts.first {
+        case "cancel_at_period_end" where parts.count == 1: self = .cancelAtPeriodEnd
+        case "cancel_now" where parts.count == 1: self = .cancelNow
+        case "pause" where parts.count == 2:
+            guard let months = Int(parts[1]) else { return nil }
+            self = .pause(months: months, resumesAt: FlowService.adding(months: months, to: start))
+        case "discount" where parts.count == 3:
+            guard let percent = Int(parts[1]), let months = Int(parts[2]) else { return nil }
+            self = .discount(percent: percent, months: months)
+        default: return nil
+        }
+    }
+
+    /// The flow outcome the action stands for.
+    public var outcome: FlowOutcome {
+        switch self {
+        case .cancelAtPeriodEnd, .cancelNow: .canceled
+        case .pause: .paused
+        case .discount: .discounted
+        }
+    }
+}

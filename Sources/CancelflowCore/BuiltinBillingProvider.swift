@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+
+/// The built-in provider: customers and subscriptions the merchant pushes over `/v1/customers`.
+/// Its changes are not made here but in the transaction that ends the flow session
+/// (`SubscriptionChange`), so the outcome and the change are never apart.
+public struct BuiltinBillingProvider: BillingProvider {
+    let store: any BillingDataStore & VerificationStore
+    let organizationID: String
+    let mode: Mode
+
+    public init(store: any BillingDataStore & VerificationStore, organizationID: String, mode: Mode) {
+        self.store = store
+        self.organizationID = organizationID
+        self.mode = mode
+    }
+
+    public var kind: BillingProviderKind { .builtin }
+
+    public func customer(reference: String) async throws -> BillingCustomer? {
+        guard let customer = try await self.store.customer(organizationID: self.organizationID, mode: self.mode, id: reference) else {
+            return nil
+        }
+        let subscriptions = try await self.store.subscriptions(organizationID: self.organizationID, mode: self.mode, customerID: reference)
+        return BillingCustomer(customer: customer, subscriptions: subscriptions)
+    }
+
+    public func customerReference(email: String) async throws -> Customer? {
+        try await self.store.customer(organizationID: self.organizationID, mode: self.mode, email: email)
+    }
+
+    /// Two indexed reads, without loading every subscription: this runs on every mint.
+    public func checkMint(reference: String, subscriptionID: String?) async throws -> CancelflowError? {
+        guard try await self.store.customer(organizationID: self.organizationID, mode: self.mode, id: reference) != nil else {
+            return CustomerService.customerNotFound(self.mode)
+        }
+        if let subscriptionID {
+            let subscription = try await self.store.subscription(organizationID: self.organizationID, mode: self.mode, id: subscriptionID)
+            guard let subscription, subscription.customerID == reference else { return BillingErrors.subscriptionNotFound }
+        }
+        return nil
+    }
+
+    public func apply(_ request: BillingActionRequest) async throws -> BillingReceipt {
+        BillingReceipt(provider: .builtin, objectID: request.subscription.id, action: request.action.name)
+    }
+
+    /// The change `apply` leaves to the flow's own transaction.
+    public static func change(for action: BillingAction, now: Date) -> SubscriptionChange {
+        switch action {
+        case .cancelAtPeriodEnd: .cancel(timing: .periodEnd)
+        case .cancelNow: .cancel(timing: .immediately)
+        case .pause(_, let resumesAt): .pause(until: resumesAt)
+        case .discount(let percent, let months): .discount(percent: percent, until: FlowService.adding(months: months, to: now))
+        }
+    }
+}
+
+/// Values kept in memory for a while, shared by every request of an instance: provider
+/// configuration and mint-time customer checks, so the hot path does not reach the database or a
+/// provider on every request. Another instance's change is seen within `lifetime`.
+public final class ExpiringCache<Value: Sendable>: Sendable {
+    struct Entry {
+        let value: Value
+        let storedAt: Date
+    }
+
+    public let lifetime: TimeInterval
+    let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init(lifetime: TimeInterval, capacity: Int = 10_000) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    public func value(_ key: String, now: Date) -> Value? {
+        guard self.lifetime > 0 else { return nil }
+        return self.entries.withLock { entries in
+            guard let entry = entries[key] else { return nil }
+            let age = now.timeIntervalSince(entry.storedAt)
+            guard age >= 0, age < self.lifetime else {
+                entries[key] = nil
+                return nil
+            }
+            return entry.value
+        }
+    }
+
+    public func store(_ value: Value, _ key: String, now: Date) {
+        guard self.lifetime > 0 else { return }
+        self.entries.withLock { entries in
+            if entries.count >= self.capacity {
+                let oldest = entries.sorted { $0.value.storedAt < $1.value.storedAt }.prefix(self.capacity / 2).map(\.key)
+                for key in oldest { entries[key] = nil }
+            }
+            entries[key] = Entry(value: value, storedAt: now)
+        }
+    }
+
+    public func remove(prefix: String) {
+        self.entries.withLock { entries in
+            for key in entries.keys where key.hasPrefix(prefix) { entries[key] = nil }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import CancelflowCore
+import CancelflowStore
+import CancelflowTestSupport
+import Foundation
+import Testing
+
+/// Billing accounts and flow sessions' provider actions, on SQLite and on PostgreSQL.
+@Suite struct BillingStoreTests {
+    let contract = StoreContractTests()
+    var now: Date { self.contract.now }
+
+    /// A flow session to hang a provider action on.
+    func session(_ store: SQLStore) async throws -> (Organization, FlowSession) {
+        let (org, _) = try await self.contract.makeOrganization(store)
+        let link = self.contract.link(org)
+        try await store.insertLink(link, tokenHash: "hash-\(link.id)", events: [])
+        let exchanged = try await store.exchangeLink(
+            tokenHash: "hash-\(link.id)", now: self.now, sessionHash: "session-\(link.id)", sessionID: Identifier.make("fs_"),
+            sessionExpiresAt: self.now.addingTimeInterval(3600), events: { _ in [] })
+        return (org, try #require(exchanged).1)
+    }
+
+    func attempt(_ org: Organization, _ session: FlowSession, action: String = "cancel_at_period_end", at date: Date) -> BillingAttempt {
+        BillingAttempt(
+            sessionID: session.id, organizationID: org.id, mode: .test, provider: .stripe, subscriptionID: "sub_1", action: action,
+            status: .pending, attempts: 1, lastError: nil, createdAt: date)
+    }
+
+    /// One claim at a time; a failed or lapsed one can be taken over; a success never again.
+    @Test(arguments: TestEngine.allCases)
+    func aProviderActionIsClaimedByOneRequestAtATime(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let (org, session) = try await self.session(store)
+            let first = try #require(
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now), now: self.now, claimUntil: self.now + 60))
+            #expect(first.status == .pending && first.attempts == 1)
+            #expect(
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 1), now: self.now + 1, claimUntil: self.now + 61) == nil)
+
+            try await store.failBillingAction(sessionID: session.id, error: "billing_provider_unavailable", now: self.now + 2)
+            let failed = try #require(try await store.billingAction(sessionID: session.id))
+            #expect(failed.status == .failed && failed.lastError == "billing_provider_unavailable")
+            let retried = try #require(
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 3), now: self.now + 3, claimUntil: self.now + 63))
+            #expect(retried.attempts == 2)
+            #expect(retried.createdAt == self.now, "the same action keeps its first start (a pause's resume date counts from it)")
+
+            // A claim whose request died lapses.
+            #expect(
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 4), now: self.now + 62, claimUntil: self.now + 200)
+                    == nil)
+            let lapsed = try #require(
+                try await store.claimBillingAction(
+                    self.attempt(org, session, action: "pause:2", at: self.now + 64), now: self.now + 64, claimUntil: self.now + 124))
+            #expect(lapsed.attempts == 3)
+            #expect(lapsed.action == "pause:2")
+            #expect(lapsed.createdAt == self.now + 64, "a different action starts afresh")
+
+            let completed = try await store.completeFlowSession(
+                id: session.id, outcome: .paused, now: self.now + 65, change: nil, providerActed: true, events: { _, _ in [] })
+            #expect(completed)
+            #expect(try await store.billingAction(sessionID: session.id)?.status == .succeeded)
+            #expect(
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 500), now: self.now + 500, claimUntil: self.now + 560)
+                    == nil)
+            try await store.failBillingAction(sessionID: session.id, error: "late", now: self.now + 501)
+            #expect(try await store.billingAction(sessionID: session.id)?.status == .succeeded, "a late failure does not undo a success")
+        }
+    }
+
+    /// Of several concurrent claims exactly one wins.
+    @Test(arguments: TestEngine.allCases)
+    func concurrentClaimsHaveOneWinner(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let (org, session) = try await self.session(store)
+            let now = self.now
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await store.claimBillingAction(self.attempt(org, session, at: now), now: now, claimUntil: now + 60) != nil
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(wins == 1)
+        }
+    }
+
+    /// A session that expired while its provider call ran still ends with what the provider did.
+    @Test(arguments: TestEngine.allCases)
+    func aProviderOutcomeIsRecordedEvenPastTheSessionsExpiry(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let (_, session) = try await self.session(store)
+            let late = session.expiresAt + 5
+            #expect(
+                !(try await store.completeFlowSession(id: session.id, outcome: .canceled, now: late, change: nil, providerActed: false) { _, _ in [] })
+            )
+            #expect(
+                try await store.completeFlowSession(id: session.id, outcome: .canceled, now: late, change: nil, providerActed: true) { _, _ in [] })
+            #expect(
+                !(try await store.completeFlowSession(id: session.id, outcome: .kept, now: late, change: nil, providerActed: true) { _, _ in [] }))
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func billingAccountsRoundTripPerMode(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let (org, _) = try await self.contract.makeOrganization(store)
+            #expect(try await store.billingAccount(organizationID: org.id, mode: .test) == nil)
+            let account = BillingAccount(
+                organizationID: org.id, mode: .test, provider: .stripe, sealedKey: [1, 2, 3, 250], keyHint: "sk_test_…4242",
+                apiBase: "http://127.0.0.1:1", pauseBehavior: .void, updatedAt: self.now)
+            try await store.setBillingAccount(account)
+            #expect(try await store.billingAccount(organizationID: org.id, mode: .test) == account)
+            #expect(try await store.billingAccount(organizationID: org.id, mode: .live) == nil)
+            var replaced = account
+            replaced.provider = .builtin
+            replaced.sealedKey = nil
+            replaced.keyHint = nil
+            replaced.apiBase = nil
+            try await store.setBillingAccount(replaced)
+            #expect(try await store.billingAccount(organizationID: org.id, mode: .test) == replaced)
+        }
+    }
+}
