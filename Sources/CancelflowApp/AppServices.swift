@@ -84,8 +84,8 @@ public struct AppServices: Sendable {
     /// Organizations' own settings: lookup, custom domain, flow settings.
     public var organizations: OrganizationService { OrganizationService(store: self.store, time: self.time) }
 
-    /// The built-in billing provider's customers and subscriptions.
-    public var customers: CustomerService { CustomerService(store: self.store, time: self.time) }
+    /// Customers and subscriptions: read from each mode's provider, pushed for the built-in one.
+    public var customers: CustomerService { CustomerService(store: self.store, time: self.time, providers: self.billing) }
 
     /// Webhook endpoints and the event log.
     public var webhooks: WebhookService {

@@ -3,7 +3,8 @@ import CancelflowCore
 import Foundation
 import Hummingbird
 
-/// `/v1/customers`: the built-in billing provider's data, pushed by the merchant.
+/// `/v1/customers`: a customer and their subscriptions as the mode's billing provider has them;
+/// for the built-in provider, pushed by the merchant here.
 struct CustomersController: Sendable {
     let customers: CustomerService
     /// How long a client has to send a request body.

@@ -1,14 +1,36 @@
 import Foundation
 
-/// The built-in billing provider's customers and subscriptions, which the merchant pushes
-/// through the API. Every rule on their fields lives here.
+/// Customers and subscriptions as the API shows them: read from the mode's billing provider,
+/// and, for the built-in provider, pushed by the merchant. Every rule on the pushed fields lives
+/// here.
 public struct CustomerService: Sendable {
-    let store: any BillingDataStore
+    let store: any BillingDataStore & OrganizationStore
     let time: any TimeSource
+    let providers: any BillingProviders
 
-    public init(store: any BillingDataStore, time: any TimeSource) {
+    public init(store: any BillingDataStore & OrganizationStore, time: any TimeSource, providers: any BillingProviders) {
         self.store = store
         self.time = time
+        self.providers = providers
+    }
+
+    func provider(organizationID: String, mode: Mode) async throws -> any BillingProvider {
+        guard let organization = try await self.store.organization(id: organizationID) else {
+            throw CancelflowError.notFound("organization_not_found", "No organization \(organizationID).")
+        }
+        return try await self.providers.provider(for: organization, mode: mode)
+    }
+
+    /// Only the built-in provider's data is pushed: a Stripe or Paddle mode's customers live
+    /// there, and a pushed copy would disagree with them.
+    func requireBuiltin(organizationID: String, mode: Mode) async throws {
+        let kind = try await self.provider(organizationID: organizationID, mode: mode).kind
+        guard kind == .builtin else {
+            throw CancelflowError(
+                .conflict, code: "customers_managed_by_provider",
+                message:
+                    "This mode's customers and subscriptions live at \(kind.displayName) and are read from there; they cannot be pushed.")
+        }
     }
 
     /// A customer with their subscriptions.
@@ -46,6 +68,7 @@ public struct CustomerService: Sendable {
     /// Creates or updates a customer (the address is kept lower-cased).
     public func upsertCustomer(organizationID: String, mode: Mode, id: String, email: String?, name: String?) async throws -> Customer {
         try CancelLinkService.validateIdentifier(id, param: "customerId")
+        try await self.requireBuiltin(organizationID: organizationID, mode: mode)
         if let email {
             guard email.count <= 254, Self.looksLikeEmail(email) else {
                 throw CancelflowError.invalid("parameter_invalid", "email must be an email address.", param: "email")
@@ -89,6 +112,7 @@ public struct CustomerService: Sendable {
         if let planName = input.planName, planName.count > 200 {
             throw CancelflowError.invalid("parameter_too_long", "planName must be at most 200 characters.", param: "planName")
         }
+        try await self.requireBuiltin(organizationID: organizationID, mode: mode)
         var periodEnd: Date?
         switch input.currentPeriodEnd {
         case .absent: periodEnd = nil
@@ -122,13 +146,13 @@ public struct CustomerService: Sendable {
         return stored
     }
 
-    /// A customer and their subscriptions; `customer_not_found` when there is none.
+    /// A customer and their subscriptions, from the mode's provider (for Paddle, a `sub_…`
+    /// reference answers its customer with that one subscription); `customer_not_found` when
+    /// there is none.
     public func customer(organizationID: String, mode: Mode, id: String) async throws -> CustomerRecord {
-        guard let customer = try await self.store.customer(organizationID: organizationID, mode: mode, id: id) else {
-            throw Self.customerNotFound(mode)
-        }
-        let subscriptions = try await self.store.subscriptions(organizationID: organizationID, mode: mode, customerID: id)
-        return CustomerRecord(customer: customer, subscriptions: subscriptions)
+        let provider = try await self.provider(organizationID: organizationID, mode: mode)
+        guard let found = try await provider.customer(reference: id) else { throw Self.customerNotFound(mode) }
+        return CustomerRecord(customer: found.customer, subscriptions: found.subscriptions)
     }
 
     static func customerNotFound(_ mode: Mode) -> CancelflowError {

@@ -258,6 +258,37 @@ import Testing
         }
     }
 
+    /// `/v1/customers` shows a Stripe customer as Stripe has them, and refuses pushes: a pushed
+    /// copy would disagree with the provider.
+    @Test(arguments: TestEngine.allCases)
+    func theCustomersAPIReadsFromTheProviderAndRefusesPushes(engine: TestEngine) async throws {
+        let stripe = try await BillingStandIn(.stripe)
+        defer { stripe.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, stripe)
+            let (customer, subscriptions) = try await Self.seedStripe(stripe, plans: [("pro-monthly", "Pro Monthly", 1500, "month")])
+            let shown = try await client.execute(uri: "/v1/customers/\(customer)", method: .get, headers: ctx.headers())
+            #expect(shown.status == .ok, "\(shown.text)")
+            #expect(shown.json["email"] as? String == "jane@example.com")
+            let subscription = try #require((shown.json["subscriptions"] as? [[String: Any]])?.first)
+            #expect(subscription["id"] as? String == subscriptions[0])
+            #expect(subscription["planName"] as? String == "Pro Monthly")
+            #expect(subscription["amount"] as? Int == 1500)
+            #expect(subscription["currency"] as? String == "usd")
+            #expect(subscription["interval"] as? String == "month")
+            #expect(subscription["status"] as? String == "active")
+            #expect(subscription["currentPeriodEnd"] as? String != nil)
+            let pushed = try await client.execute(
+                uri: "/v1/customers/\(customer)", method: .put, headers: ctx.headers(), body: jsonBody(["email": "x@example.com"]))
+            #expect(pushed.status == .conflict)
+            #expect(pushed.error["code"] as? String == "customers_managed_by_provider")
+            let missing = try await client.execute(uri: "/v1/customers/cus_nobody", method: .get, headers: ctx.headers())
+            #expect(missing.error["code"] as? String == "customer_not_found")
+            // Test mode's provider says nothing about live mode, which stays built-in.
+            #expect(try await client.execute(uri: "/v1/customers/\(customer)", method: .get, headers: ctx.headers(.live)).status == .notFound)
+        }
+    }
+
     // MARK: - Failures
 
     /// A key the provider refuses, a 429 then success, a timeout and an unreadable answer, at
