@@ -8,7 +8,10 @@ import Testing
 
     /// Starts `serve` on a fresh database, runs a walk script against it with the first
     /// organization's test keys, and returns what the script printed and the server logged.
-    static func walk(_ script: String, engine: TestEngine, shots: String) async throws -> (result: ProcessResult, log: String, exit: Int32?) {
+    static func walk(
+        _ script: String, engine: TestEngine, shots: String,
+        prepare: @escaping @Sendable (ServeProcess, _ databaseArguments: [String]) async throws -> [String: String] = { _, _ in [:] }
+    ) async throws -> (result: ProcessResult, log: String, exit: Int32?) {
         try await TestDatabase.withPool(engine) { _, location in
             var arguments: [String] = []
             if case .postgres(let url) = location {
@@ -17,6 +20,7 @@ import Testing
             let (result, stopped) = try await ServeProcess.with(arguments: arguments) { server in
                 // The first start prints the first organization's test keys.
                 let (appID, apiKey) = try await server.testCredentials()
+                let extra = try await prepare(server, arguments)
                 return try await runProcess(
                     "/usr/bin/env",
                     ["python3", Self.root.appendingPathComponent("Tests/browser/\(script)").path],
@@ -25,7 +29,7 @@ import Testing
                         "CANCELFLOW_APP_ID": appID,
                         "CANCELFLOW_API_KEY": apiKey,
                         "SCREENSHOT_DIR": shots,
-                    ],
+                    ].merging(extra) { $1 },
                     timeout: .seconds(240)
                 )
             }
@@ -58,6 +62,37 @@ import Testing
         for step in ["v1-expired", "v2-email", "v3-code", "v4-mailbox", "v5-survey", "v6-done"] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(step).png"), "\(step)")
         }
+        #expect(exit == 0)
+    }
+
+    /// The billing providers issue's "done means", in a browser: an organization on Stripe (a
+    /// localstripe stand-in, configured with the real command), a customer with two
+    /// subscriptions who picks one and cancels it at the period end.
+    @Test(arguments: TestEngine.allCases)
+    func aStripeCustomerPicksASubscriptionAndCancelsItInChromium(engine: TestEngine) async throws {
+        let stripe = try await BillingStandIn(.stripe)
+        defer { stripe.stop() }
+        let shots = Self.root.appendingPathComponent("test-output/browser-stripe/\(engine)").path
+        let (result, log, exit) = try await Self.walk("stripe_walk.py", engine: engine, shots: shots) { server, databaseArguments in
+            let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
+            let keyFile = server.folder.appendingPathComponent("stripe.key")
+            try stripe.key.write(to: keyFile, atomically: true, encoding: .utf8)
+            // In the server's folder, so that on SQLite it finds the same database and secret.
+            let configured = try await runProcess(
+                cancelflowBinary(),
+                [
+                    "orgs", "configure-billing", "--org", organization, "--mode", "test", "--provider", "stripe", "--secret-key-file",
+                    keyFile.path, "--api-base", stripe.base,
+                ] + databaseArguments, directory: server.folder.path)
+            #expect(configured.status == 0, "\(configured.stderr)")
+            return ["STRIPE_BASE": stripe.base, "STRIPE_KEY": stripe.key]
+        }
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
+        #expect(result.stdout.contains(#""ok": true"#))
+        for step in ["s1-landing", "s2-choose", "s3-confirm", "s4-done"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(step).png"), "\(step)")
+        }
+        #expect(!log.contains(stripe.key), "the provider key is never logged")
         #expect(exit == 0)
     }
 
