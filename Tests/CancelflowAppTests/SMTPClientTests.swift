@@ -9,6 +9,11 @@ import Glibc
 
 /// The SMTP client against a real SMTP server (aiosmtpd) on loopback.
 @Suite struct SMTPClientTests {
+    /// The exchanges below are not about speed: a loaded two-core machine (browsers and servers
+    /// of other suites starting at once) once kept the sink from answering within the client's
+    /// default 15 seconds. The timeout itself is tested apart, with a server that never answers.
+    static let patient: Duration = .seconds(90)
+
     static let message = EmailMessage(
         from: "Acme <no-reply@acme.test>",
         to: "ada@example.com",
@@ -20,7 +25,7 @@ import Glibc
     @Test func aMessageArrivesWithATextAndAnHTMLPart() async throws {
         let sink = try await SMTPSink()
         defer { sink.stop() }
-        try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)")).send(Self.message)
+        try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)", timeout: Self.patient)).send(Self.message)
         let received = try #require(sink.messages.first)
 
         #expect(received.contains("To: ada@example.com"))
@@ -34,11 +39,11 @@ import Glibc
         let sink = try await SMTPSink(starttls: true, auth: "mailer:s3cret")
         defer { sink.stop() }
         let url = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)?starttls=required&verify=false"
-        try await SMTPClient(configuration: try SMTPConfiguration(url: url)).send(Self.message)
+        try await SMTPClient(configuration: try SMTPConfiguration(url: url, timeout: Self.patient)).send(Self.message)
         #expect(sink.messages.count == 1)
         let wrong = "smtp://mailer:nope@127.0.0.1:\(sink.port)?starttls=required&verify=false"
         do {
-            try await SMTPClient(configuration: try SMTPConfiguration(url: wrong)).send(Self.message)
+            try await SMTPClient(configuration: try SMTPConfiguration(url: wrong, timeout: Self.patient)).send(Self.message)
             Issue.record("a wrong password must fail")
         } catch let error as SMTPError {
             #expect(error == .rejected(code: 535, reply: "5.7.8 Authentication credentials invalid", during: "the login"))
@@ -48,7 +53,7 @@ import Glibc
         let verifying = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)?starttls=required"
         let loginsBefore = sink.logins.count
         do {
-            try await SMTPClient(configuration: try SMTPConfiguration(url: verifying)).send(Self.message)
+            try await SMTPClient(configuration: try SMTPConfiguration(url: verifying, timeout: Self.patient)).send(Self.message)
             Issue.record("a self-signed certificate must not be accepted")
         } catch {
             // (NIO reports the refused certificate as the channel closing under the client.)
@@ -65,15 +70,17 @@ import Glibc
         let sink = try await SMTPSink(auth: "mailer:s3cret")
         defer { sink.stop() }
         let url = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)"
-        await #expect(throws: SMTPError.tlsUnavailable) { try await SMTPClient(configuration: try SMTPConfiguration(url: url)).send(Self.message) }
+        await #expect(throws: SMTPError.tlsUnavailable) {
+            try await SMTPClient(configuration: try SMTPConfiguration(url: url, timeout: Self.patient)).send(Self.message)
+        }
         let opportunistic = "smtp://mailer:s3cret@127.0.0.1:\(sink.port)?starttls=opportunistic"
         await #expect(throws: SMTPError.tlsUnavailable) {
-            try await SMTPClient(configuration: try SMTPConfiguration(url: opportunistic)).send(Self.message)
+            try await SMTPClient(configuration: try SMTPConfiguration(url: opportunistic, timeout: Self.patient)).send(Self.message)
         }
         #expect(sink.logins.isEmpty, "no login reached the server")
         #expect(sink.messages.isEmpty)
         // The explicit opt-out, for a loopback test server.
-        try await SMTPClient(configuration: try SMTPConfiguration(url: url + "?starttls=never")).send(Self.message)
+        try await SMTPClient(configuration: try SMTPConfiguration(url: url + "?starttls=never", timeout: Self.patient)).send(Self.message)
         #expect(sink.logins == ["plain"])
         #expect(sink.messages.count == 1)
     }
@@ -82,7 +89,9 @@ import Glibc
         let sink = try await SMTPSink()
         defer { sink.stop() }
         let url = "smtp://127.0.0.1:\(sink.port)?starttls=required"
-        await #expect(throws: SMTPError.tlsUnavailable) { try await SMTPClient(configuration: try SMTPConfiguration(url: url)).send(Self.message) }
+        await #expect(throws: SMTPError.tlsUnavailable) {
+            try await SMTPClient(configuration: try SMTPConfiguration(url: url, timeout: Self.patient)).send(Self.message)
+        }
         #expect(sink.messages.isEmpty)
     }
 
@@ -90,7 +99,7 @@ import Glibc
         let sink = try await SMTPSink(reject: "ada@example.com")
         defer { sink.stop() }
         do {
-            try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)")).send(Self.message)
+            try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(sink.port)", timeout: Self.patient)).send(Self.message)
             Issue.record("the send should have failed")
         } catch let error as SMTPError {
             guard case .rejected(let code, _, let step) = error else {
@@ -106,7 +115,7 @@ import Glibc
     @Test func aServerThatIsDownOrSilentFailsInTime() async throws {
         let closed = try freePort()
         await #expect(throws: SMTPError.self) {
-            try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(closed)")).send(Self.message)
+            try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(closed)", timeout: Self.patient)).send(Self.message)
         }
         // A socket that accepts connections but never greets.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -24,6 +24,10 @@ public final class BillingStandIn: Sendable {
     public var base: String { "http://127.0.0.1:\(self.port)" }
 
     public init(_ kind: Kind, key: String? = nil) async throws {
+        // A stand-in's start costs about a second of CPU (Python importing aiohttp and
+        // localstripe); a suite starting a dozen at once on two cores starved everything else.
+        await Self.starts.acquire()
+        defer { Task { await Self.starts.release() } }
         self.kind = kind
         let key =
             key ?? (kind == .stripe ? "sk_test_standin_\(UUID().uuidString.prefix(8))" : "pdl_sdbx_apikey_standin\(UUID().uuidString.prefix(8))")
@@ -45,6 +49,8 @@ public final class BillingStandIn: Sendable {
         }
         throw TestSetupError("the \(script) stand-in did not start; scripts/test installs localstripe and paddle-python-sdk")
     }
+
+    static let starts = StartLimiter(limit: 2)
 
     public static var folder: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("billing").path + "/"
@@ -105,5 +111,33 @@ public final class BillingStandIn: Sendable {
         let (status, _) = try await self.call(
             .POST, "/_test/faults", json: ["method": method, "path_prefix": pathPrefix, "responses": responses], authorized: false)
         guard status == 200 else { throw TestSetupError("the stand-in refused the fault (\(status))") }
+    }
+}
+
+/// At most `limit` holders at a time; the others wait in order.
+actor StartLimiter {
+    let limit: Int
+    var holders = 0
+    var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func acquire() async {
+        if self.holders < self.limit {
+            self.holders += 1
+            return
+        }
+        await withCheckedContinuation { self.waiting.append($0) }
+    }
+
+    func release() {
+        if self.waiting.isEmpty {
+            self.holders -= 1
+        } else {
+            // The slot passes straight to the next waiter.
+            self.waiting.removeFirst().resume()
+        }
     }
 }
