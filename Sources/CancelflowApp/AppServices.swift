@@ -95,19 +95,22 @@ public struct AppServices: Sendable {
         )
     }
 
-    /// The cancel-flow service. A session's claim on its provider action outlasts the longest
-    /// provider call, so a live call is never doubled.
+    /// The cancel-flow service.
     public var flow: FlowService {
         FlowService(
             store: self.store, time: self.time, events: self.events, providers: self.billing, idempotency: BillingIdempotency(secret: self.secret),
-            actionClaim: self.configuration.billingTimeoutSeconds * 2 + 30)
+            // A discount is up to three calls (find, create, apply), each within the timeout.
+            actionDeadline: self.configuration.billingTimeoutSeconds * 3 + 5)
     }
 
     /// Which billing provider each organization mode uses.
     public var billingAccounts: BillingAccountService {
         let billing = self.billing
+        let confirmed = self.confirmedCustomers
         return BillingAccountService(store: self.store, time: self.time, box: SecretBox.billingKeys(self.secret)) { organizationID, mode in
+            // This instance sees the change at once; others within their caches' lifetimes.
             billing.forget(organizationID: organizationID, mode: mode)
+            confirmed.remove(prefix: "\(organizationID):\(mode.rawValue):")
         }
     }
 

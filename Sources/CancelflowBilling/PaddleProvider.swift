@@ -62,11 +62,17 @@ public struct PaddleProvider: BillingProvider {
         return offer.applies(to: subscription)
     }
 
+    /// A billing period is `frequency` months or years; weekly and daily plans (no interval
+    /// here) cannot take a discount counted in months.
     static func intervals(months: Int, subscription: Subscription) -> Int? {
-        switch subscription.interval {
-        case .year: months % 12 == 0 ? months / 12 : nil
-        case .month, nil: months
-        }
+        let period =
+            switch subscription.interval {
+            case .month: subscription.intervalCount
+            case .year: 12 * subscription.intervalCount
+            case nil: 0
+            }
+        guard period > 0, months % period == 0 else { return nil }
+        return months / period
     }
 
     public func apply(_ request: BillingActionRequest) async throws -> BillingReceipt {
@@ -178,8 +184,10 @@ public struct PaddleProvider: BillingProvider {
         subscription.canceledAt = object.isoDate("canceled_at")
         if let discount = object.object("discount") {
             subscription.discountID = discount.string("id")
+            subscription.discountStartsAt = discount.isoDate("starts_at")
             subscription.discountEndsAt = discount.isoDate("ends_at")
         }
+        subscription.intervalCount = max(1, cycle.int("frequency") ?? 1)
         return subscription
     }
 

@@ -69,18 +69,35 @@ struct ProviderHTTP: Sendable {
             var retryAfter: Duration?
             var retry: Bool
             do {
-                let response = try await self.client.execute(request, timeout: .nanoseconds(Int64(perTry.inNanoseconds)))
-                // Answers are small JSON documents; anything larger is not one we want.
-                let bytes = try await response.body.collect(upTo: 4 << 20)
-                let reply = Reply(status: Int(response.status.code), body: Data(bytes.readableBytesView))
+                // The whole exchange, body included, within the try's time: AsyncHTTPClient's
+                // own deadline stops at the response head, and a provider that trickles its
+                // body must not hold a session's claim past its end.
+                let client = self.client
+                let prepared = request
+                let exchange: @Sendable () async throws -> (Int, HTTPHeaders, ByteBuffer) = {
+                    let response = try await client.execute(prepared, timeout: .nanoseconds(Int64(perTry.inNanoseconds)))
+                    // Answers are small JSON documents; anything larger is not one we want.
+                    let body = try await response.body.collect(upTo: 4 << 20)
+                    return (Int(response.status.code), response.headers, body)
+                }
+                let (status, headers, bytes) = try await Deadline.run(
+                    within: perTry, onTimeout: { HTTPClientError.deadlineExceeded }, exchange)
+                let reply = Reply(status: status, body: Data(bytes.readableBytesView))
+                // Stripe says whether a retry can help; a 500 it stored under the idempotency
+                // key would only be replayed.
+                let advice = headers.first(name: "stripe-should-retry")
                 switch reply.status {
                 case 429:
                     failure = "it asked us to slow down (HTTP 429)."
-                    retry = true
-                    retryAfter = response.headers.first(name: "retry-after").flatMap(Double.init).map { .milliseconds(Int64(min($0, 5) * 1000)) }
+                    retry = advice != "false"
+                    retryAfter = headers.first(name: "retry-after").flatMap(Double.init).map { .milliseconds(Int64(min($0, 5) * 1000)) }
                 case 500...599:
                     failure = "it failed (HTTP \(reply.status))."
-                    retry = safeToRetry
+                    retry = advice.map { $0 == "true" } ?? safeToRetry
+                case 409 where advice == "true":
+                    // Stripe: the same idempotency key is still being processed.
+                    failure = "it was still working on the same request."
+                    retry = true
                 default:
                     return reply
                 }

@@ -77,13 +77,12 @@ public struct StripeProvider: BillingProvider {
         return BillingReceipt(provider: .stripe, objectID: id, action: request.action.name)
     }
 
-    public func isApplied(_ action: BillingAction, to subscription: Subscription) async throws -> Bool {
-        switch action {
-        case .discount(let percent, let months): subscription.discountID == Self.couponID(percent: percent, months: months)
-        case .cancelAtPeriodEnd: subscription.cancelAtPeriodEnd || subscription.status == .canceled
-        case .cancelNow: subscription.status == .canceled
-        case .pause: subscription.status == .paused
-        }
+    /// Our coupon, applied since the try began; the rest as `BillingMatching` reads it (Stripe
+    /// stamps `canceled_at` when a cancellation is requested, and `resumes_at` is what we sent).
+    public func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) async throws -> Bool {
+        guard case .discount(let percent, let months) = action else { return BillingMatching.isApplied(action, to: subscription, since: since) }
+        return subscription.discountID == Self.couponID(percent: percent, months: months)
+            && (subscription.discountStartsAt.map { $0 >= since - 60 } ?? true)
     }
 
     // MARK: - Pieces
@@ -149,6 +148,7 @@ public struct StripeProvider: BillingProvider {
         let plan = item.object("plan") ?? object.object("plan") ?? [:]
         let created = object.unixDate("created") ?? Date(timeIntervalSince1970: 0)
         let pause = object.object("pause_collection")
+        let recurring = price.object("recurring")
         var status: SubscriptionStatus =
             switch object.string("status") {
             case "active": .active
@@ -166,7 +166,7 @@ public struct StripeProvider: BillingProvider {
             planName: price.string("nickname") ?? plan.string("nickname") ?? price.object("product")?.string("name"),
             amount: price.int("unit_amount") ?? plan.int("amount"),
             currency: (price.string("currency") ?? plan.string("currency"))?.lowercased(),
-            interval: BillingInterval(rawValue: price.object("recurring")?.string("interval") ?? plan.string("interval") ?? ""),
+            interval: BillingInterval(rawValue: recurring?.string("interval") ?? plan.string("interval") ?? ""),
             currentPeriodEnd: item.unixDate("current_period_end") ?? object.unixDate("current_period_end"),
             createdAt: created,
             updatedAt: created
@@ -174,6 +174,7 @@ public struct StripeProvider: BillingProvider {
         subscription.cancelAtPeriodEnd = object.bool("cancel_at_period_end") == true || (object.int("cancel_at") != nil && status != .canceled)
         subscription.canceledAt = object.unixDate("canceled_at")
         subscription.pauseResumesAt = pause?.unixDate("resumes_at")
+        subscription.intervalCount = max(1, recurring?.int("interval_count") ?? plan.int("interval_count") ?? 1)
         // `discounts` holds ids unless expanded (the lists above expand it); the older singular
         // `discount` is the object. Later API versions move the coupon under `source`.
         let discount = object.objects("discounts").first ?? object.object("discount")
@@ -181,6 +182,7 @@ public struct StripeProvider: BillingProvider {
             subscription.discountID = coupon.string("id")
             subscription.discountPercent = coupon.int("percent_off")
             subscription.discountEndsAt = discount?.unixDate("end")
+            subscription.discountStartsAt = discount?.unixDate("start")
         }
         return subscription
     }
@@ -200,6 +202,14 @@ public struct StripeProvider: BillingProvider {
     }
 
     func write(_ method: HTTPMethod, _ path: String, _ form: [(String, String)], idempotencyKey: String) async throws -> JSONObject? {
+        if method == .DELETE {
+            // Stripe reads a DELETE's parameters from the query and ignores idempotency keys on
+            // it; deleting twice cannot cancel twice, so a retry is safe anyway.
+            var url = self.base + path
+            if !form.isEmpty { url += "?" + String(decoding: FormEncoding.encode(form), as: UTF8.self) }
+            let reply = try await self.http.send(.DELETE, url, headers: self.headers, body: nil, safeToRetry: true)
+            return try self.check(reply, notFoundIsNil: false)
+        }
         let reply = try await self.send(method, path, body: FormEncoding.encode(form), idempotencyKey: idempotencyKey)
         return try self.check(reply, notFoundIsNil: false)
     }

@@ -95,16 +95,19 @@ public protocol BillingProvider: Sendable {
     /// `ctm_` customer id for flows started by email.)
     func customer(reference: String) async throws -> BillingCustomer?
     /// The customer with this (lower-cased) email address, for email verification; nil when none.
-    /// Of several, the one with the newest cancelable subscription.
+    /// Of several, the first the provider lists (the newest, for Stripe; for the built-in store,
+    /// the one with the newest cancelable subscription).
     func customerReference(email: String) async throws -> Customer?
     /// Whether a link may be minted for `reference` (and, if given, that subscription of it):
     /// nil when it may, else the error to answer with.
     func checkMint(reference: String, subscriptionID: String?) async throws -> CancelflowError?
     /// Whether the provider can make this offer on this subscription.
     func supports(_ offer: RetentionOffer, on subscription: Subscription) -> Bool
-    /// Whether an action's effect is already on the subscription: a step retried after a timeout
-    /// whose request did reach the provider completes without acting again.
-    func isApplied(_ action: BillingAction, to subscription: Subscription) async throws -> Bool
+    /// Whether an action's effect is on the subscription and was made at or after `since` (when
+    /// the session first tried it): a step retried after a timeout whose request did reach the
+    /// provider completes without acting again, and a change someone made earlier (a discount
+    /// from a flow months ago) is not taken for this one.
+    func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) async throws -> Bool
     /// Carries the action out at the provider. The built-in provider does nothing here: its change
     /// is written in the same transaction that ends the flow session (`SubscriptionChange`).
     func apply(_ request: BillingActionRequest) async throws -> BillingReceipt
@@ -115,13 +118,8 @@ extension BillingProvider {
         offer.applies(to: subscription)
     }
 
-    public func isApplied(_ action: BillingAction, to subscription: Subscription) async throws -> Bool {
-        switch action {
-        case .cancelAtPeriodEnd: subscription.cancelAtPeriodEnd || subscription.status == .canceled
-        case .cancelNow: subscription.status == .canceled
-        case .pause: subscription.status == .paused || subscription.pauseResumesAt != nil
-        case .discount(let percent, _): subscription.discountPercent == percent
-        }
+    public func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) async throws -> Bool {
+        BillingMatching.isApplied(action, to: subscription, since: since)
     }
 
     public func checkMint(reference: String, subscriptionID: String?) async throws -> CancelflowError? {
@@ -130,6 +128,28 @@ extension BillingProvider {
             return BillingErrors.subscriptionNotFound
         }
         return nil
+    }
+}
+
+/// The common reading of "is this action's effect on the subscription, made since then". A
+/// timestamp the provider does not give is not held against the match.
+public enum BillingMatching {
+    /// Clocks differ a little between us and the provider.
+    static let skew: TimeInterval = 60
+
+    public static func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) -> Bool {
+        let recent = { (date: Date?) in date.map { $0 >= since - Self.skew } ?? true }
+        switch action {
+        case .cancelAtPeriodEnd:
+            return (subscription.cancelAtPeriodEnd || subscription.status == .canceled) && recent(subscription.canceledAt)
+        case .cancelNow:
+            return subscription.status == .canceled && recent(subscription.canceledAt)
+        case .pause(_, let resumesAt):
+            guard subscription.status == .paused || subscription.pauseResumesAt != nil else { return false }
+            return subscription.pauseResumesAt.map { abs($0.timeIntervalSince(resumesAt)) <= Self.skew } ?? true
+        case .discount(let percent, _):
+            return subscription.discountPercent == percent && recent(subscription.discountStartsAt)
+        }
     }
 }
 
@@ -164,6 +184,21 @@ public enum BillingErrors {
         CancelflowError(.upstream, code: "billing_provider_error", message: "\(provider.displayName) refused the request: \(detail)")
     }
 
+    /// A try without a clear answer, as the customer hears it.
+    public static func unconfirmed(_ provider: BillingProviderKind) -> CancelflowError {
+        CancelflowError(
+            .upstream, code: "billing_provider_unconfirmed",
+            message:
+                "\(provider.displayName) did not confirm the change in time. We'll check what happened before doing anything more; please try again in a minute."
+        )
+    }
+
+    /// Whether an error means the provider refused, so nothing changed (rather than an answer
+    /// that never came, after which the change may have been made).
+    public static func isDefiniteRefusal(_ error: CancelflowError) -> Bool {
+        ["billing_provider_error", "billing_provider_auth_failed", "subscription_not_found", "customer_not_found"].contains(error.code)
+    }
+
     /// A mode whose provider needs a key that was never configured.
     public static func notConfigured(_ provider: BillingProviderKind, mode: Mode) -> CancelflowError {
         CancelflowError(
@@ -194,8 +229,12 @@ public struct BillingIdempotency: Sendable {
         self.key = secret.derivedKey(purpose: "billing-idempotency-v1")
     }
 
-    public func key(sessionID: String, subscriptionID: String, action: BillingAction) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(sessionID):\(subscriptionID):\(action.fingerprint)".utf8), using: self.key)
+    /// One key per try (`attempt`): retries within a try (HTTP-level, after a timeout) reuse it,
+    /// so the provider replays rather than repeats; a new try comes only after the earlier one
+    /// was found not to have taken effect, and Stripe replays a stored 500 to a reused key.
+    public func key(sessionID: String, subscriptionID: String, action: BillingAction, attempt: Int) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("\(sessionID):\(subscriptionID):\(action.fingerprint):\(attempt)".utf8), using: self.key)
         return "cf_" + Hex.encode(Array(mac).prefix(24))
     }
 }
@@ -204,8 +243,12 @@ public struct BillingIdempotency: Sendable {
 public enum BillingAttemptStatus: String, Sendable, Equatable {
     /// A request holds the claim and is talking to the provider (or died doing so; the claim lapses).
     case pending
-    /// The provider refused or could not be reached; the customer may try again.
+    /// The provider refused, so nothing changed; the customer may try again at once.
     case failed
+    /// No clear answer (a timeout, a 5xx, an unreadable reply): the change may have been made.
+    /// Nothing may be tried until the claim's quiet period is over and the subscription, read
+    /// back, shows the change was not made.
+    case unknown
     /// Done, and the session ended with it.
     case succeeded
 }
@@ -228,11 +271,14 @@ public struct BillingAttempt: Sendable, Equatable {
     /// When this action was first tried: a pause's resume date counts from here, so a retry sends
     /// the provider the same parameters under the same idempotency key.
     public var createdAt: Date
+    /// Until when the current claim (or an unknown try's quiet period) holds.
+    public var claimedUntil: Date
 
     public init(
         sessionID: String, organizationID: String, mode: Mode, provider: BillingProviderKind, subscriptionID: String, action: String,
-        status: BillingAttemptStatus, attempts: Int, lastError: String?, createdAt: Date
+        status: BillingAttemptStatus, attempts: Int, lastError: String?, createdAt: Date, claimedUntil: Date
     ) {
+        self.claimedUntil = claimedUntil
         self.sessionID = sessionID
         self.organizationID = organizationID
         self.mode = mode
@@ -248,14 +294,23 @@ public struct BillingAttempt: Sendable, Equatable {
 
 /// Flow sessions' provider actions.
 public protocol BillingActionStore: Sendable {
-    /// Claims a session's provider action: records it, or takes over one that failed or whose
-    /// claim lapsed before `now` (replacing its action, and its start when the action differs).
-    /// Nil when another request holds a live claim or the action already succeeded.
+    /// Claims a session's provider action: records it, or takes over one that failed, or one
+    /// pending or unknown whose claim ran out before `now` (replacing its action, and its start
+    /// when the action differs). Nil when another request holds a live claim, an unknown try is
+    /// in its quiet period, or the action already succeeded.
     func claimBillingAction(_ attempt: BillingAttempt, now: Date, claimUntil: Date) async throws -> BillingAttempt?
     /// A session's provider action, if it has one.
     func billingAction(sessionID: String) async throws -> BillingAttempt?
-    /// Records a failed try with its error code.
-    func failBillingAction(sessionID: String, error: String, now: Date) async throws
+    /// Records the end of try number `attempt` without success: `failed`, or `unknown` with a
+    /// claim until `quietUntil`. A try that is no longer the current one changes nothing.
+    func failBillingAction(
+        sessionID: String, attempt: Int, error: String, status: BillingAttemptStatus, now: Date, quietUntil: Date
+    ) async throws
+    /// Marks a try that the subscription shows was not made as `failed`, so it may be retried.
+    func dismissBillingAction(sessionID: String, attempt: Int, now: Date) async throws
+    /// Expired, undecided sessions whose provider action is unsettled (pending or unknown, its
+    /// claim run out): the sweeper reads each back before abandoning.
+    func unsettledExpiredSessions(now: Date, limit: Int) async throws -> [FlowSession]
 }
 
 extension BillingAction {

@@ -100,7 +100,8 @@ public struct BillingAccountService: Sendable {
         /// The API key; required for Stripe and Paddle unless one is already stored for the same
         /// provider (then the stored one is kept).
         public var secretKey: String?
-        /// A stand-in's or a staging proxy's address; nil for the provider's real API.
+        /// A stand-in's or a staging proxy's address. Nil keeps the stored one when the provider
+        /// stays the same (else the provider's real API); an empty string returns to the real API.
         public var apiBase: String?
         /// Stripe only.
         public var pauseBehavior: StripePauseBehavior?
@@ -137,9 +138,11 @@ public struct BillingAccountService: Sendable {
                     "secret_key_missing", "\(change.provider.displayName) needs an API key for \(mode.rawValue) mode.", param: "secretKey")
             }
             if let base = change.apiBase {
-                account.apiBase = try Self.checkAPIBase(base, mode: mode)
+                account.apiBase = base.isEmpty ? nil : try Self.checkAPIBase(base, mode: mode)
+            } else if let existing, existing.provider == change.provider {
+                account.apiBase = existing.apiBase
             }
-        } else if change.secretKey != nil || change.apiBase != nil {
+        } else if change.secretKey != nil || !(change.apiBase ?? "").isEmpty {
             throw CancelflowError.invalid(
                 "parameter_unexpected", "The built-in provider takes no API key or API base.",
                 param: change.secretKey != nil ? "secretKey" : "apiBase")
@@ -163,7 +166,7 @@ public struct BillingAccountService: Sendable {
 
     /// A test-mode organization must not act on live billing data, nor live mode on test data:
     /// keys whose prefix names the other mode are refused. (Paddle's older keys carry no prefix
-    /// and cannot be told apart; they are accepted.)
+    /// and cannot be told apart; they are accepted in either mode.)
     static func checkKey(_ key: String, provider: BillingProviderKind, mode: Mode) throws {
         guard key.count <= 500, key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw CancelflowError.invalid("secret_key_invalid", "The API key must be printable ASCII without spaces.", param: "secretKey")

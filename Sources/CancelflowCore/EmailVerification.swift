@@ -205,16 +205,15 @@ public struct VerificationService: Sendable {
             windowStart: windowStart
         )
         guard within else { return .rateLimited(retryAfter: Self.secondsLeft(in: windowStart, length: Self.window, now: now)) }
-        // The provider is asked about every address alike. If it cannot answer, the hits on the
-        // address and the organization are given back (nothing was sent) and the caller shows the
-        // same "try again later" whatever the address.
+        // The provider is asked about every address alike. If it cannot answer, the address's
+        // hit is given back (nothing was sent to it) and the caller shows the same "try again
+        // later" whatever the address. The organization's hit stays: each request still cost a
+        // call to the merchant's provider, and the organization's budget is what bounds those.
         let customer: Customer?
         do {
             customer = try await self.providers.provider(for: organization, mode: mode).customerReference(email: address)
         } catch {
-            for bucket in [addressBucket, organizationBucket] {
-                try? await self.store.refund(bucketKey: bucket, windowStart: windowStart)
-            }
+            try? await self.store.refund(bucketKey: addressBucket, windowStart: windowStart)
             throw error
         }
         let id = Identifier.make("ev_")

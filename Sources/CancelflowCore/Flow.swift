@@ -262,8 +262,10 @@ public protocol FlowStore: Sendable {
         events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws -> Bool
     /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.
+    /// A session whose provider action is unsettled (pending or unknown) is left open until it
+    /// expired before `settleBefore`.
     func abandonExpiredFlowSessions(
-        now: Date, events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
+        now: Date, settleBefore: Date, events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws
         -> Int
 }

@@ -14,21 +14,29 @@ public struct FlowService: Sendable {
     let events: any EventEncoder
     let providers: any BillingProviders
     let idempotency: BillingIdempotency
-    /// How long a request may hold a session's provider action before another may take it over:
-    /// longer than a provider call can take, so a live call is never doubled.
-    let actionClaim: TimeInterval
+    /// The longest one provider action may take, all its calls together; it is cut off then.
+    let actionDeadline: TimeInterval
+    /// How long a request holds a session's provider action: longer than the action can take,
+    /// so a live call is never doubled.
+    var actionClaim: TimeInterval { self.actionDeadline + 30 }
+    /// After a try with no clear answer, how long before anything may be tried again: a request
+    /// the provider is still working on lands meanwhile, and the read-back then sees it.
+    public static let quietPeriod: TimeInterval = 60
+    /// How long after its expiry a session with an unsettled provider action is kept open for
+    /// the sweeper to read it back, before it is abandoned anyway.
+    public static let settleWindow: TimeInterval = 24 * 3600
 
     /// Creates the service.
     public init(
         store: any CancelflowStorage, time: any TimeSource, events: any EventEncoder, providers: any BillingProviders,
-        idempotency: BillingIdempotency, actionClaim: TimeInterval = 120
+        idempotency: BillingIdempotency, actionDeadline: TimeInterval = 60
     ) {
         self.store = store
         self.time = time
         self.events = events
         self.providers = providers
         self.idempotency = idempotency
-        self.actionClaim = actionClaim
+        self.actionDeadline = actionDeadline
     }
 
     /// Exchanges a link for a new flow session, emitting `cancel_link.exchanged` (and
@@ -217,14 +225,21 @@ public struct FlowService: Sendable {
     /// Ends a session whose earlier try at the provider did take effect although the answer
     /// never came back (a timeout): the subscription, read fresh, already shows the change.
     /// Returns the outcome the session ended with, if it did. Pages call it before showing a
-    /// step, so the customer sees the outcome rather than "nothing to cancel".
+    /// step, so the customer sees the outcome rather than "nothing to cancel". A try with no
+    /// clear answer whose quiet period is over and whose change is not there is marked failed,
+    /// so that it may be tried again.
     public func settlePendingAction(_ session: FlowSession, context: Context) async throws -> FlowOutcome? {
         guard context.provider.kind != .builtin, session.outcome == nil,
             let attempt = try await self.store.billingAction(sessionID: session.id), attempt.status != .succeeded,
             let action = BillingAction(fingerprint: attempt.action, start: attempt.createdAt),
-            let subscription = context.subscriptions.first(where: { $0.id == attempt.subscriptionID }),
-            try await context.provider.isApplied(action, to: subscription)
+            let subscription = context.subscriptions.first(where: { $0.id == attempt.subscriptionID })
         else { return nil }
+        guard try await context.provider.isApplied(action, to: subscription, since: attempt.createdAt) else {
+            if attempt.status == .unknown || attempt.status == .pending, attempt.claimedUntil < self.time.now() {
+                try await self.store.dismissBillingAction(sessionID: session.id, attempt: attempt.attempts, now: self.time.now())
+            }
+            return nil
+        }
         let receipt = BillingReceipt(provider: context.provider.kind, objectID: subscription.id, action: action.name)
         // Another request may be settling it at the same moment; either way it has ended.
         _ = try await self.complete(session, action.outcome, change: nil, billing: receipt, providerActed: true)
@@ -233,9 +248,11 @@ public struct FlowService: Sendable {
 
     /// Carries an action out at the provider and ends the session with it. The built-in
     /// provider's change is written in the same transaction as the outcome. An external
-    /// provider is called first, under a claim only one request at a time can hold and with an
-    /// idempotency key that stays the same across retries; if it fails, the failure is recorded,
-    /// the session stays open on the same step, and the customer can try again.
+    /// provider is called first, under a claim only one request at a time can hold, with an
+    /// idempotency key per try, and within `actionDeadline`. A refusal is recorded as `failed`
+    /// (nothing changed; try again). No clear answer is recorded as `unknown`: nothing more is
+    /// tried until the quiet period is over and the subscription, read back, shows whether the
+    /// change was made.
     func carryOut(
         _ session: FlowSession, context: Context, subscription: Subscription, action makeAction: (_ start: Date) -> BillingAction
     ) async throws {
@@ -251,27 +268,40 @@ public struct FlowService: Sendable {
         let claim = BillingAttempt(
             sessionID: session.id, organizationID: session.organizationID, mode: session.mode, provider: provider.kind,
             subscriptionID: subscription.id, action: provisional.fingerprint, status: .pending, attempts: 1, lastError: nil,
-            createdAt: Millis.date(Millis.from(now)))
+            createdAt: Millis.date(Millis.from(now)), claimedUntil: now.addingTimeInterval(self.actionClaim))
         guard let claimed = try await self.store.claimBillingAction(claim, now: now, claimUntil: now.addingTimeInterval(self.actionClaim)) else {
-            throw CancelflowError(
-                .conflict, code: "action_in_progress",
-                message: "We're still working on your last request. Wait a few seconds, then reload this page.")
+            throw Self.inProgress(provider.kind)
         }
         let action = makeAction(claimed.createdAt)
         let request = BillingActionRequest(
             action: action, subscription: subscription,
-            idempotencyKey: self.idempotency.key(sessionID: session.id, subscriptionID: subscription.id, action: action),
+            idempotencyKey: self.idempotency.key(sessionID: session.id, subscriptionID: subscription.id, action: action, attempt: claimed.attempts),
             surveyReason: session.surveyReason, surveyComment: session.surveyComment)
         let receipt: BillingReceipt
         do {
-            receipt = try await provider.apply(request)
+            let kind = provider.kind
+            receipt = try await Deadline.run(
+                within: .milliseconds(Int64(self.actionDeadline * 1000)),
+                onTimeout: { BillingErrors.unavailable(kind, "no answer in time.") },
+                { try await provider.apply(request) })
         } catch {
-            let code = (error as? CancelflowError)?.code ?? "unexpected_error"
-            try? await self.store.failBillingAction(sessionID: session.id, error: code, now: self.time.now())
-            if let error = error as? CancelflowError, error.kind == .upstream { throw error }
-            throw BillingErrors.refused(provider.kind, "the request failed.")
+            let failure = (error as? CancelflowError) ?? BillingErrors.unavailable(provider.kind, "the request failed.")
+            let definite = BillingErrors.isDefiniteRefusal(failure)
+            let failedAt = self.time.now()
+            try? await self.store.failBillingAction(
+                sessionID: session.id, attempt: claimed.attempts, error: failure.code, status: definite ? .failed : .unknown, now: failedAt,
+                quietUntil: failedAt.addingTimeInterval(Self.quietPeriod))
+            throw definite ? failure : BillingErrors.unconfirmed(provider.kind)
         }
         try await self.finish(session, action.outcome, change: nil, billing: receipt, providerActed: true)
+    }
+
+    static func inProgress(_ provider: BillingProviderKind) -> CancelflowError {
+        CancelflowError(
+            .conflict, code: "action_in_progress",
+            message:
+                "We're still confirming your last request with \(provider.displayName). Nothing more will be done until that is settled; please reload this page in a minute."
+        )
     }
 
     /// The customer keeps the subscription; nothing changes.
@@ -281,11 +311,24 @@ public struct FlowService: Sendable {
         try await self.finish(session, .kept, change: nil, billing: nil)
     }
 
-    /// Marks undecided sessions that ran out as abandoned.
+    /// Marks undecided sessions that ran out as abandoned. First, expired sessions whose provider
+    /// action never got a clear answer are read back: one whose change was made ends with that
+    /// outcome, so nothing the provider did is reported as abandoned. Those the provider cannot
+    /// answer for now stay open, for up to `settleWindow` after expiry.
     public func abandonExpired() async throws -> Int {
         let now = self.time.now()
+        for session in try await self.store.unsettledExpiredSessions(now: now, limit: 100) {
+            do {
+                let context = try await self.context(for: session)
+                _ = try await self.settlePendingAction(session, context: context)
+            } catch {
+                // The provider cannot say now; the next sweep asks again.
+                continue
+            }
+        }
         let encoder = self.events
-        return try await self.store.abandonExpiredFlowSessions(now: now) { session, metadata in
+        return try await self.store.abandonExpiredFlowSessions(now: now, settleBefore: now.addingTimeInterval(-Self.settleWindow)) {
+            session, metadata in
             [
                 encoder.outbox(
                     .flowCompleted(session, offerAccepted: false, metadata: metadata, billing: nil),

@@ -139,6 +139,11 @@ public struct Subscription: Sendable, Equatable {
     /// The provider's id of the discount on the subscription (a Stripe coupon, a Paddle
     /// discount), when it has one.
     public var discountID: String?
+    /// When that discount started (or starts).
+    public var discountStartsAt: Date?
+    /// How many `interval`s one billing period is (Paddle's `frequency`, Stripe's
+    /// `interval_count`); 1 for the built-in provider.
+    public var intervalCount: Int = 1
     /// When it was first pushed.
     public var createdAt: Date
     /// When it was last pushed.

@@ -48,9 +48,9 @@ extension SQLStore: BillingActionStore {
     public func claimBillingAction(_ attempt: BillingAttempt, now: Date, claimUntil: Date) async throws -> BillingAttempt? {
         let nowMillis = Millis.from(now)
         return try await self.pool.write { db in
-            // One statement decides who may call the provider: a new action, or one that failed,
-            // or one whose claim lapsed (its request died). A live claim or a success is left
-            // alone and nothing comes back.
+            // One statement decides who may call the provider: a new action, one the provider
+            // refused, or one whose claim ran out (its request died, or an unknown try's quiet
+            // period is over). A live claim or a success is left alone and nothing comes back.
             try await db.raw(
                 """
                 INSERT INTO billing_actions (flow_session_id, organization_id, mode, provider, subscription_id, action, status, attempts,
@@ -65,7 +65,7 @@ extension SQLStore: BillingActionStore {
                     action = excluded.action, subscription_id = excluded.subscription_id, provider = excluded.provider,
                     updated_at = excluded.updated_at
                 WHERE billing_actions.status = 'failed'
-                    OR (billing_actions.status = 'pending' AND billing_actions.claimed_until < \(bind: nowMillis))
+                    OR (billing_actions.status IN ('pending', 'unknown') AND billing_actions.claimed_until < \(bind: nowMillis))
                 RETURNING *
                 """
             ).first().map(Self.decodeBillingAttempt)
@@ -78,14 +78,44 @@ extension SQLStore: BillingActionStore {
         }
     }
 
-    public func failBillingAction(sessionID: String, error: String, now: Date) async throws {
+    public func failBillingAction(
+        sessionID: String, attempt: Int, error: String, status: BillingAttemptStatus, now: Date, quietUntil: Date
+    ) async throws {
+        try await self.pool.write { db in
+            // Only the try that holds the claim: a late answer to an older one changes nothing.
+            try await db.raw(
+                """
+                UPDATE billing_actions SET status = \(bind: status.rawValue), last_error = \(bind: error),
+                    claimed_until = \(bind: Millis.from(status == .unknown ? quietUntil : now)), updated_at = \(bind: Millis.from(now))
+                WHERE flow_session_id = \(bind: sessionID) AND status = 'pending' AND attempts = \(bind: Int64(attempt))
+                """
+            ).run()
+        }
+    }
+
+    public func dismissBillingAction(sessionID: String, attempt: Int, now: Date) async throws {
         try await self.pool.write { db in
             try await db.raw(
                 """
-                UPDATE billing_actions SET status = 'failed', last_error = \(bind: error), updated_at = \(bind: Millis.from(now))
-                WHERE flow_session_id = \(bind: sessionID) AND status = 'pending'
+                UPDATE billing_actions SET status = 'failed', updated_at = \(bind: Millis.from(now))
+                WHERE flow_session_id = \(bind: sessionID) AND status IN ('pending', 'unknown') AND attempts = \(bind: Int64(attempt))
+                    AND claimed_until < \(bind: Millis.from(now))
                 """
             ).run()
+        }
+    }
+
+    public func unsettledExpiredSessions(now: Date, limit: Int) async throws -> [FlowSession] {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.read { db in
+            try await db.raw(
+                """
+                SELECT flow_sessions.* FROM flow_sessions JOIN billing_actions ON billing_actions.flow_session_id = flow_sessions.id
+                WHERE flow_sessions.outcome IS NULL AND flow_sessions.expires_at <= \(bind: nowMillis)
+                    AND billing_actions.status IN ('pending', 'unknown') AND billing_actions.claimed_until < \(bind: nowMillis)
+                ORDER BY flow_sessions.expires_at LIMIT \(bind: Int64(limit))
+                """
+            ).all().map(Self.decodeFlowSession)
         }
     }
 
@@ -100,7 +130,8 @@ extension SQLStore: BillingActionStore {
             status: BillingAttemptStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed,
             attempts: Int(try row.decode(column: "attempts", as: Int64.self)),
             lastError: try row.decode(column: "last_error", as: String?.self),
-            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self))
+            createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
+            claimedUntil: Millis.date(try row.decode(column: "claimed_until", as: Int64.self))
         )
     }
 }

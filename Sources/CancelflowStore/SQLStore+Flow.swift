@@ -160,14 +160,19 @@ extension SQLStore: FlowStore {
     }
 
     public func abandonExpiredFlowSessions(
-        now: Date, events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
+        now: Date, settleBefore: Date, events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
     ) async throws -> Int {
         let nowMillis = Millis.from(now)
         return try await self.pool.transaction { db in
+            // A session whose provider action has no clear answer yet may still turn out to have
+            // been carried out: it is not abandoned while the sweeper can read it back.
             let rows = try await db.raw(
                 """
                 UPDATE flow_sessions SET outcome = 'abandoned', outcome_at = expires_at
                 WHERE outcome IS NULL AND expires_at <= \(bind: nowMillis)
+                    AND (expires_at <= \(bind: Millis.from(settleBefore)) OR NOT EXISTS (
+                        SELECT 1 FROM billing_actions WHERE billing_actions.flow_session_id = flow_sessions.id
+                            AND billing_actions.status IN ('pending', 'unknown')))
                 RETURNING *
                 """
             ).all()

@@ -129,7 +129,10 @@ extension Orgs {
         @Option(help: "test or live.") var mode: Mode
         @Option(help: "builtin, stripe or paddle.") var provider: BillingProviderKind
         @Option(help: "A file holding the provider's API key (Stripe sk_/rk_ key, Paddle API key).") var secretKeyFile: String?
-        @Option(help: "The provider's API address, for a local stand-in or a staging proxy (default: the provider's own).")
+        @Option(
+            help:
+                "The provider's API address, for a local stand-in or a staging proxy; kept when configuring the same provider again, '' for the provider's own."
+        )
         var apiBase: String?
         @Option(help: "Stripe only: pause_collection behavior, mark_uncollectible (default), keep_as_draft or void.")
         var pauseBehavior: String?

@@ -323,7 +323,8 @@ import Testing
             #expect(garbled.status == .badGateway)
             #expect(garbled.error["code"] as? String == "billing_provider_unavailable")
 
-            try await stripe.fault(method: "GET", pathPrefix: "/v1/customers/", [["status": 500], ["status": 500], ["status": 500], ["status": 500]])
+            // More 500s than the retries within the deadline can use up.
+            try await stripe.fault(method: "GET", pathPrefix: "/v1/customers/", Array(repeating: ["status": 500], count: 30))
             let down = try await client.mint(ctx, customer: customer)
             #expect(down.error["code"] as? String == "billing_provider_unavailable")
 
@@ -350,7 +351,7 @@ import Testing
             try await stripe.fault(method: "POST", pathPrefix: "/v1/subscriptions/", [["status": 400]])
             let failed = try await browser.post("/flow/confirm")
             #expect(failed.status == .badGateway)
-            #expect(failed.text.contains("Nothing has changed yet"))
+            #expect(failed.text.contains("Nothing has changed"))
             #expect(failed.text.contains("Confirm cancellation"), "the same step, ready to try again")
             let recorded = try #require(try await Self.attempt(ctx, browser))
             #expect(recorded.status == .failed)
@@ -366,7 +367,9 @@ import Testing
             _ = try await browser.post("/flow/confirm")
             let writes = try await stripe.writes(pathContaining: "/v1/subscriptions/")
             #expect(writes.count == 2, "the refused one and the one that worked")
-            #expect(Set(writes.compactMap { $0["idempotency_key"] as? String }).count == 1, "one key for the step, however often it is tried")
+            // Each try has its own key: after a refusal, a retry is a new request (Stripe would
+            // replay a stored error to the old key).
+            #expect(Set(writes.compactMap { $0["idempotency_key"] as? String }).count == 2)
             #expect(try await Self.completedEvents(ctx).count == 1)
         }
     }
@@ -387,6 +390,8 @@ import Testing
             try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["delay": 5]])
             let timedOut = try await browser.post("/flow/confirm")
             #expect(timedOut.status == .badGateway)
+            #expect(timedOut.text.contains("did not confirm the change in time"), "\(timedOut.text)")
+            #expect(try await Self.attempt(ctx, browser)?.status == .unknown)
             // The stand-in finishes the cancellation after its delay.
             try await waitUntil("the stand-in has scheduled the cancellation", timeout: .seconds(15)) {
                 (try await Self.paddleSubscription(paddle, subscription)["scheduled_change"] as? [String: Any])?["action"] as? String == "cancel"
@@ -398,6 +403,131 @@ import Testing
             #expect(try await CancelFlowTests.session(ctx, browser)?.outcome == .canceled)
             #expect(try await Self.attempt(ctx, browser)?.status == .succeeded)
             #expect(try await Self.completedEvents(ctx).count == 1)
+        }
+    }
+
+    /// No clear answer (a 5xx from Paddle, which takes no idempotency key): nothing more is tried
+    /// during the quiet period, not even by a retry; afterwards the subscription is read back,
+    /// shows nothing was done, and the retry acts once.
+    @Test(arguments: TestEngine.allCases)
+    func anUnconfirmedTryWaitsForItsQuietPeriodThenIsReadBack(engine: TestEngine) async throws {
+        let paddle = try await BillingStandIn(.paddle)
+        defer { paddle.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, paddle)
+            try await CancelFlowTests.setFlow(ctx, offer: .none, timing: .immediately)
+            let (_, subscription) = try await Self.seedPaddle(paddle)
+            let browser = try await Self.start(client, ctx, customer: subscription)
+            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["status": 500]])
+            let first = try await browser.post("/flow/confirm")
+            #expect(first.status == .badGateway)
+            #expect(try await Self.attempt(ctx, browser)?.status == .unknown)
+            let early = try await browser.post("/flow/confirm")
+            #expect(early.status == .conflict)
+            #expect(early.text.contains("still confirming your last request"))
+            #expect(try await paddle.writes().count == 1, "nothing tried during the quiet period")
+            ctx.time.advance(by: FlowService.quietPeriod + 1)
+            #expect(try await browser.post("/flow/confirm").status == .seeOther)
+            #expect(try await Self.paddleSubscription(paddle, subscription)["status"] as? String == "canceled")
+            #expect(try await paddle.writes().count == 2)
+            let attempt = try #require(try await Self.attempt(ctx, browser))
+            #expect(attempt.status == .succeeded && attempt.attempts == 2)
+            let billing = (try await Self.completedEvents(ctx).first?["data"] as? [String: Any])?["billing"] as? [String: Any]
+            #expect(billing?["action"] as? String == "cancel_now")
+        }
+    }
+
+    /// A session that expires with an unconfirmed try is read back by the sweeper: the change
+    /// that did land is reported as the outcome, not as abandoned; one that did not is abandoned.
+    @Test(arguments: TestEngine.allCases)
+    func theSweeperReadsBackUnconfirmedTriesBeforeAbandoning(engine: TestEngine) async throws {
+        let paddle = try await BillingStandIn(.paddle)
+        defer { paddle.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, paddle)
+            try await CancelFlowTests.setFlow(ctx, offer: .none)
+            let (_, landed) = try await Self.seedPaddle(paddle)
+            let (_, lost) = try await Self.seedPaddle(paddle, email: "other@example.com")
+            let landedBrowser = try await Self.start(client, ctx, customer: landed)
+            let lostBrowser = try await Self.start(client, ctx, customer: lost)
+            for browser in [landedBrowser, lostBrowser] {
+                #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            }
+            try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/\(landed)", [["delay": 5]])
+            try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/\(lost)", [["status": 503]])
+            #expect(try await landedBrowser.post("/flow/confirm").status == .badGateway)
+            #expect(try await lostBrowser.post("/flow/confirm").status == .badGateway)
+            try await waitUntil("the delayed cancellation landed", timeout: .seconds(15)) {
+                (try await Self.paddleSubscription(paddle, landed)["scheduled_change"] as? [String: Any])?["action"] as? String == "cancel"
+            }
+            // The customers never come back.
+            ctx.time.advance(by: FlowService.sessionLifetime + 1)
+            _ = try await ctx.services.flow.abandonExpired()
+            #expect(try await CancelFlowTests.session(ctx, landedBrowser)?.outcome == .canceled)
+            #expect(try await CancelFlowTests.session(ctx, lostBrowser)?.outcome == .abandoned)
+            let events = try await Self.completedEvents(ctx).compactMap { $0["data"] as? [String: Any] }
+            let landedEvent = try #require(events.first { $0["subscriptionId"] as? String == landed })
+            #expect(landedEvent["outcome"] as? String == "canceled")
+            #expect((landedEvent["billing"] as? [String: Any])?["action"] as? String == "cancel_at_period_end")
+            #expect(events.first { $0["subscriptionId"] as? String == lost }?["outcome"] as? String == "abandoned")
+            #expect(try await paddle.writes().count == 2, "nothing was tried again")
+        }
+    }
+
+    /// Stripe's other two actions: a pause (collection paused, resuming after the offer's
+    /// months) and an immediate cancellation (DELETE, the survey in its query).
+    @Test(arguments: TestEngine.allCases)
+    func stripePausesAndCancelsAtOnce(engine: TestEngine) async throws {
+        let stripe = try await BillingStandIn(.stripe)
+        defer { stripe.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, stripe)
+            let (customer, subscriptions) = try await Self.seedStripe(
+                stripe, plans: [("pro-monthly", "Pro Monthly", 1500, "month"), ("team-monthly", "Team Monthly", 4500, "month")])
+            try await CancelFlowTests.setFlow(ctx, offer: .pause(months: 2))
+            let pausing = try await Self.start(client, ctx, customer: customer, subscription: subscriptions[0])
+            #expect(try await pausing.post("/flow/survey", ["reason": "I'm not using it enough"]).status == .seeOther)
+            #expect(try await pausing.post("/flow/offer", ["decision": "accept"]).status == .seeOther)
+            let paused = try await Self.stripeSubscription(stripe, subscriptions[0])
+            let collection = try #require(paused["pause_collection"] as? [String: Any], "\(paused)")
+            #expect(collection["behavior"] as? String == "mark_uncollectible")
+            let expected = FlowService.adding(months: 2, to: ctx.time.now()).timeIntervalSince1970
+            #expect(abs((collection["resumes_at"] as? Double ?? 0) - expected) < 2)
+
+            try await CancelFlowTests.setFlow(ctx, offer: .none, timing: .immediately)
+            let canceling = try await Self.start(client, ctx, customer: customer, subscription: subscriptions[1])
+            #expect(try await canceling.post("/flow/survey", ["reason": "I'm switching to another product"]).status == .seeOther)
+            #expect(try await canceling.post("/flow/confirm").status == .seeOther)
+            let canceled = try await Self.stripeSubscription(stripe, subscriptions[1])
+            #expect(canceled["status"] as? String == "canceled")
+            #expect((canceled["cancellation_details"] as? [String: Any])?["feedback"] as? String == "switched_service")
+            let delete = try #require(try await stripe.writes(pathContaining: subscriptions[1]).first)
+            #expect(delete["method"] as? String == "DELETE")
+            #expect((delete["query"] as? String)?.contains("cancellation_details") == true)
+            let actions = try await Self.completedEvents(ctx).compactMap { ($0["data"] as? [String: Any])?["billing"] as? [String: Any] }
+            #expect(Set(actions.compactMap { $0["action"] as? String }) == ["pause", "cancel_now"])
+        }
+    }
+
+    /// Paddle: a 429 on a write is retried (it was not processed); an immediate cancellation.
+    @Test(arguments: TestEngine.allCases)
+    func paddleRetriesA429AndCancelsAtOnce(engine: TestEngine) async throws {
+        let paddle = try await BillingStandIn(.paddle)
+        defer { paddle.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, paddle)
+            try await CancelFlowTests.setFlow(ctx, offer: .none, timing: .immediately)
+            let (_, subscription) = try await Self.seedPaddle(paddle)
+            let browser = try await Self.start(client, ctx, customer: subscription)
+            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["status": 429, "retry_after": 1]])
+            #expect(try await browser.post("/flow/confirm").status == .seeOther)
+            let canceled = try await Self.paddleSubscription(paddle, subscription)
+            #expect(canceled["status"] as? String == "canceled")
+            let writes = try await paddle.writes()
+            #expect(writes.count == 2)
+            #expect(writes.allSatisfy { ($0["body"] as? String)?.contains("immediately") == true })
         }
     }
 
@@ -454,7 +584,8 @@ import Testing
     }
 
     /// Paddle counts a discount in billing periods: on a yearly plan only whole years can be
-    /// offered, so a 3-month discount is not offered there, and a 12-month one is one period.
+    /// offered, so a 3-month discount is not offered there, and a 12-month one is one period; on
+    /// a monthly plan 3 months are 3 periods.
     @Test(arguments: TestEngine.allCases)
     func paddleDiscountsCountBillingPeriods(engine: TestEngine) async throws {
         let paddle = try await BillingStandIn(.paddle)
@@ -477,6 +608,14 @@ import Testing
             #expect(discount["type"] as? String == "percentage")
             let subscription = try await Self.paddleSubscription(paddle, yearly)
             #expect((subscription["discount"] as? [String: Any])?["id"] as? String == discount["id"] as? String)
+
+            let (_, monthly) = try await Self.seedPaddle(paddle, email: "monthly@example.com")
+            try await CancelFlowTests.setFlow(ctx, offer: .discount(percent: 20, months: 3))
+            let monthlyBrowser = try await Self.start(client, ctx, customer: monthly)
+            #expect(try await monthlyBrowser.post("/flow/survey", ["reason": "It's too expensive"]).status == .seeOther)
+            #expect(try await monthlyBrowser.post("/flow/offer", ["decision": "accept"]).status == .seeOther)
+            let three = try await paddle.call(.GET, "/discounts?code=CANCELFLOW20OFF3X").body["data"] as? [[String: Any]]
+            #expect(three?.first?["maximum_recurring_intervals"] as? Int == 3)
         }
     }
 
@@ -514,9 +653,11 @@ import Testing
             let accounts = ctx.services.billingAccounts
             let org = ctx.organization.id
             for (mode, key) in [(Mode.test, "sk_live_abcdefgh12345678"), (.live, "sk_test_abcdefgh12345678"), (.live, "pk_live_notasecret")] {
-                await #expect(throws: CancelflowError.self) {
+                let error = await #expect(throws: CancelflowError.self) {
                     try await accounts.configure(organizationID: org, mode: mode, .init(provider: .stripe, secretKey: key, apiBase: nil))
                 }
+                #expect(error?.code == "secret_key_mode_mismatch")
+                #expect(error?.message.contains(key) == false, "the key is not repeated back")
             }
             await #expect(throws: CancelflowError.self) {
                 try await accounts.configure(
@@ -538,11 +679,22 @@ import Testing
             }
             #expect(stored.count == 1)
             #expect(!stored.joined().contains(secret) && !stored.joined().contains("abcdefghijklmnop"))
+            // What is stored is sealed: it opens only with the server secret's billing key, and
+            // its bytes do not hold the key.
+            let sealed = try #require(try await ctx.services.store.billingAccount(organizationID: org, mode: .live)?.sealedKey)
+            #expect(!String(decoding: sealed, as: UTF8.self).contains("abcdefghijklmnop"))
+            #expect(try SecretBox.billingKeys(ctx.services.secret).open(sealed) == secret)
+            #expect(throws: (any Error).self) { try SecretBox(secret: ctx.services.secret, purpose: "webhook-endpoint-secret-v1").open(sealed) }
             // Changing only the API base keeps the stored key.
             let kept = try await accounts.configure(
                 organizationID: org, mode: .live, .init(provider: .stripe, secretKey: nil, apiBase: "https://stripe-proxy.example.com/"))
             #expect(kept.keyHint == "sk_live_…9876")
             #expect(kept.apiBase == "https://stripe-proxy.example.com")
+            // Configuring again without an API base keeps it; an empty one returns to Stripe's own.
+            let again = try await accounts.configure(organizationID: org, mode: .live, .init(provider: .stripe, secretKey: nil, apiBase: nil))
+            #expect(again.apiBase == "https://stripe-proxy.example.com")
+            let reset = try await accounts.configure(organizationID: org, mode: .live, .init(provider: .stripe, secretKey: nil, apiBase: ""))
+            #expect(reset.apiBase == nil)
         }
     }
 

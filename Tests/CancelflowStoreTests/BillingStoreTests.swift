@@ -23,7 +23,7 @@ import Testing
     func attempt(_ org: Organization, _ session: FlowSession, action: String = "cancel_at_period_end", at date: Date) -> BillingAttempt {
         BillingAttempt(
             sessionID: session.id, organizationID: org.id, mode: .test, provider: .stripe, subscriptionID: "sub_1", action: action,
-            status: .pending, attempts: 1, lastError: nil, createdAt: date)
+            status: .pending, attempts: 1, lastError: nil, createdAt: date, claimedUntil: date + 60)
     }
 
     /// One claim at a time; a failed or lapsed one can be taken over; a success never again.
@@ -38,33 +38,51 @@ import Testing
             #expect(
                 try await store.claimBillingAction(self.attempt(org, session, at: self.now + 1), now: self.now + 1, claimUntil: self.now + 61) == nil)
 
-            try await store.failBillingAction(sessionID: session.id, error: "billing_provider_unavailable", now: self.now + 2)
+            // A late answer to an older try changes nothing.
+            try await store.failBillingAction(
+                sessionID: session.id, attempt: 7, error: "late", status: .failed, now: self.now + 2, quietUntil: self.now + 2)
+            #expect(try await store.billingAction(sessionID: session.id)?.status == .pending)
+            try await store.failBillingAction(
+                sessionID: session.id, attempt: 1, error: "billing_provider_error", status: .failed, now: self.now + 2, quietUntil: self.now + 2)
             let failed = try #require(try await store.billingAction(sessionID: session.id))
-            #expect(failed.status == .failed && failed.lastError == "billing_provider_unavailable")
+            #expect(failed.status == .failed && failed.lastError == "billing_provider_error")
             let retried = try #require(
                 try await store.claimBillingAction(self.attempt(org, session, at: self.now + 3), now: self.now + 3, claimUntil: self.now + 63))
             #expect(retried.attempts == 2)
             #expect(retried.createdAt == self.now, "the same action keeps its first start (a pause's resume date counts from it)")
 
+            // No clear answer: nothing may be tried during the quiet period, not even another
+            // action; then it may.
+            try await store.failBillingAction(
+                sessionID: session.id, attempt: 2, error: "billing_provider_unavailable", status: .unknown, now: self.now + 4,
+                quietUntil: self.now + 34)
+            #expect(try await store.billingAction(sessionID: session.id)?.status == .unknown)
+            #expect(
+                try await store.claimBillingAction(
+                    self.attempt(org, session, action: "cancel_now", at: self.now + 5), now: self.now + 5, claimUntil: self.now + 65) == nil)
+            let afterQuiet = try #require(
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 35), now: self.now + 35, claimUntil: self.now + 95))
+            #expect(afterQuiet.attempts == 3)
             // A claim whose request died lapses.
             #expect(
-                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 4), now: self.now + 62, claimUntil: self.now + 200)
+                try await store.claimBillingAction(self.attempt(org, session, at: self.now + 40), now: self.now + 40, claimUntil: self.now + 200)
                     == nil)
             let lapsed = try #require(
                 try await store.claimBillingAction(
-                    self.attempt(org, session, action: "pause:2", at: self.now + 64), now: self.now + 64, claimUntil: self.now + 124))
-            #expect(lapsed.attempts == 3)
+                    self.attempt(org, session, action: "pause:2", at: self.now + 96), now: self.now + 96, claimUntil: self.now + 156))
+            #expect(lapsed.attempts == 4)
             #expect(lapsed.action == "pause:2")
-            #expect(lapsed.createdAt == self.now + 64, "a different action starts afresh")
+            #expect(lapsed.createdAt == self.now + 96, "a different action starts afresh")
 
             let completed = try await store.completeFlowSession(
-                id: session.id, outcome: .paused, now: self.now + 65, change: nil, providerActed: true, events: { _, _ in [] })
+                id: session.id, outcome: .paused, now: self.now + 97, change: nil, providerActed: true, events: { _, _ in [] })
             #expect(completed)
             #expect(try await store.billingAction(sessionID: session.id)?.status == .succeeded)
             #expect(
                 try await store.claimBillingAction(self.attempt(org, session, at: self.now + 500), now: self.now + 500, claimUntil: self.now + 560)
                     == nil)
-            try await store.failBillingAction(sessionID: session.id, error: "late", now: self.now + 501)
+            try await store.failBillingAction(
+                sessionID: session.id, attempt: 4, error: "late", status: .unknown, now: self.now + 501, quietUntil: self.now + 561)
             #expect(try await store.billingAction(sessionID: session.id)?.status == .succeeded, "a late failure does not undo a success")
         }
     }
@@ -102,6 +120,30 @@ import Testing
                 try await store.completeFlowSession(id: session.id, outcome: .canceled, now: late, change: nil, providerActed: true) { _, _ in [] })
             #expect(
                 !(try await store.completeFlowSession(id: session.id, outcome: .kept, now: late, change: nil, providerActed: true) { _, _ in [] }))
+        }
+    }
+
+    /// The sweeper leaves an expired session open while its provider action has no clear answer
+    /// (for up to the settle window), lists it for reading back, and abandons the rest.
+    @Test(arguments: TestEngine.allCases)
+    func unsettledSessionsAreNotAbandonedUntilReadBack(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let (org, session) = try await self.session(store)
+            let (_, plain) = try await self.session(store)
+            _ = try await store.claimBillingAction(self.attempt(org, session, at: self.now), now: self.now, claimUntil: self.now + 60)
+            try await store.failBillingAction(
+                sessionID: session.id, attempt: 1, error: "billing_provider_unavailable", status: .unknown, now: self.now + 1,
+                quietUntil: self.now + 61)
+            let late = session.expiresAt + 10
+            #expect(try await store.unsettledExpiredSessions(now: late, limit: 10).map(\.id) == [session.id])
+            #expect(try await store.abandonExpiredFlowSessions(now: late, settleBefore: late - 86400) { _, _ in [] } == 1, "only the plain one")
+            #expect(try await store.flowSession(sessionHash: "session-\(plain.linkID!)")?.outcome == .abandoned)
+            #expect(try await store.flowSession(sessionHash: "session-\(session.linkID!)")?.outcome == nil)
+            // Read back as not done: it may be abandoned now.
+            try await store.dismissBillingAction(sessionID: session.id, attempt: 1, now: late)
+            #expect(try await store.unsettledExpiredSessions(now: late, limit: 10).isEmpty)
+            #expect(try await store.abandonExpiredFlowSessions(now: late, settleBefore: late - 86400) { _, _ in [] } == 1)
         }
     }
 

@@ -83,9 +83,10 @@ struct FlowPagesController: Sendable {
             // done, the session is where it was, and the customer can try again from this page.
             context.logger.error(
                 "Billing provider action failed", metadata: ["flow_session_id": .string(session.id), "error": .string(error.code)])
+            // A refusal changed nothing; an unconfirmed try or one still running says so itself.
             let message =
-                error.kind == .conflict
-                ? error.message : "We couldn't complete that just now. Nothing has changed yet; please try again in a moment."
+                error.kind == .conflict || error.code == "billing_provider_unconfirmed"
+                ? error.message : "We couldn't complete that just now. Nothing has changed; please try again in a moment."
             let current = try await self.flow.session(key: context.sessionKey) ?? session
             return try await self.page(
                 for: current, logger: context.logger, error: message, status: error.kind == .conflict ? .conflict : .badGateway)
