@@ -98,6 +98,8 @@ from localstripe.errors import UserError
 from localstripe.resources import (Coupon, List, Store, StripeObject, Subscription,
                                    SubscriptionItem, random_id)
 
+from standin_faults import parse_faults, take_fault
+
 # localstripe pickles its whole store to one shared file on every write; tests running in
 # parallel must not share or leave state behind.
 Store.dump_to_disk = lambda self: None
@@ -469,35 +471,6 @@ def fault_response(request, fault):
     return response
 
 
-def take_fault(request):
-    for index, fault in enumerate(State.faults):
-        if (fault['method'] in (None, request.method)
-                and request.path.startswith(fault['path_prefix'])):
-            return State.faults.pop(index)['response']
-    return None
-
-
-def parse_faults(body):
-    """Validates a POST /_test/faults body, so a typo fails the test that made it."""
-    if not isinstance(body, dict) or not isinstance(body.get('responses'), list):
-        raise ValueError('expected {"method"?, "path_prefix"?, "responses": [...]}')
-    method, prefix = body.get('method'), body.get('path_prefix', '')
-    if (method is not None and not isinstance(method, str)) or not isinstance(prefix, str):
-        raise ValueError('method and path_prefix must be strings')
-    for response in body['responses']:
-        kinds = {'status', 'delay', 'malformed'} & set(response)
-        extra = set(response) - {'status', 'delay', 'malformed', 'body', 'retry_after'}
-        if len(kinds) != 1 or extra:
-            raise ValueError(f'each response needs exactly one of status/delay/malformed: '
-                             f'{response}')
-        if 'status' in response and not isinstance(response['status'], int):
-            raise ValueError(f'status must be an integer: {response}')
-        if 'delay' in response and not isinstance(response['delay'], (int, float)):
-            raise ValueError(f'delay must be a number of seconds: {response}')
-    return [{'method': method and method.upper(), 'path_prefix': prefix, 'response': response}
-            for response in body['responses']]
-
-
 async def test_control(request):
     route = (request.method, request.path)
     if route == ('GET', '/_test/calls'):
@@ -570,7 +543,7 @@ async def idempotent_dispatch(request, handler, delay, key, body):
 async def serve_v1(request, handler, body):
     if State.key is not None and request.headers.get('Authorization') != f'Bearer {State.key}':
         return invalid_key_response(request)
-    fault = take_fault(request) or {}
+    fault = take_fault(State.faults, request.method, request.path) or {}
     if fault.get('malformed'):
         return web.Response(status=200, text='{"id": ', content_type='application/json')
     if 'status' in fault:

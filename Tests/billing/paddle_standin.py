@@ -93,6 +93,8 @@ from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from standin_faults import parse_faults, take_fault
+
 # Paddle ids are a prefix plus a lowercase ULID (Crockford base32, time first).
 ULID_ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'
 SUBSCRIPTION_STATUSES = ('active', 'canceled', 'past_due', 'paused', 'trialing')
@@ -678,35 +680,6 @@ def route(request):
 
 # --- Faults, calls and authentication -------------------------------------------------------
 
-def parse_faults(body):
-    """Validates a POST /_test/faults body, so a typo fails the test that made it."""
-    if not isinstance(body, dict) or not isinstance(body.get('responses'), list):
-        raise ValueError('expected {"method"?, "path_prefix"?, "responses": [...]}')
-    method, prefix = body.get('method'), body.get('path_prefix', '')
-    if (method is not None and not isinstance(method, str)) or not isinstance(prefix, str):
-        raise ValueError('method and path_prefix must be strings')
-    for response in body['responses']:
-        kinds = {'status', 'delay', 'malformed'} & set(response)
-        extra = set(response) - {'status', 'delay', 'malformed', 'body', 'retry_after'}
-        if len(kinds) != 1 or extra:
-            raise ValueError(f'each response needs exactly one of status/delay/malformed: '
-                             f'{response}')
-        if 'status' in response and not isinstance(response['status'], int):
-            raise ValueError(f'status must be an integer: {response}')
-        if 'delay' in response and not isinstance(response['delay'], (int, float)):
-            raise ValueError(f'delay must be a number of seconds: {response}')
-    return [{'method': method and method.upper(), 'path_prefix': prefix, 'response': response}
-            for response in body['responses']]
-
-
-def take_fault(request):
-    for index, fault in enumerate(State.faults):
-        if (fault['method'] in (None, request.method)
-                and request.path.startswith(fault['path_prefix'])):
-            return State.faults.pop(index)['response']
-    return None
-
-
 def fault_error(status):
     type_, code, detail = FAULT_ERRORS.get(status) or (
         ('api_error', 'internal_error', FAULT_ERRORS[500][2]) if status >= 500
@@ -784,7 +757,7 @@ class Handler(BaseHTTPRequestHandler):
                                 'authorization': self.headers.get('Authorization'),
                                 'body': raw})
             authenticate(self)
-            fault = take_fault(self) or {}
+            fault = take_fault(State.faults, self.method, self.path) or {}
         if fault.get('malformed'):
             return 200, '{"id": ', 'application/json'
         if 'status' in fault:
