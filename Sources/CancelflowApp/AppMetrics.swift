@@ -62,6 +62,14 @@ public final class AppMetrics: Sendable {
         Counter(label: "cancelflow_webhook_attempts_total", dimensions: [("result", result)], factory: self.factory).increment()
     }
 
+    /// One HTTP exchange with a billing provider (see `ProviderCallObserver` for the results).
+    func billingCall(provider: BillingProviderKind, result: String, duration: Duration) {
+        let dimensions = [("provider", provider.rawValue), ("result", result)]
+        Counter(label: "cancelflow_billing_calls_total", dimensions: dimensions, factory: self.factory).increment()
+        Timer(label: "cancelflow_billing_call_duration_seconds", dimensions: [("provider", provider.rawValue)], factory: self.factory)
+            .record(duration: duration)
+    }
+
     /// The exposition text, with the gauges read now: the webhook queue and the database
     /// sessions' waits.
     func render(pendingDeliveries: Int, pool: any DatabasePool) -> String {

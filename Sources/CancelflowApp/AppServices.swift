@@ -38,9 +38,13 @@ public struct AppServices: Sendable {
         self.secret = secret
         self.credentialCache = CredentialCache(lifetime: configuration.apiKeyCacheSeconds)
         self.metrics = AppMetrics()
+        let metrics = self.metrics
         self.billing = ConfiguredBillingProviders(
             store: self.store, box: SecretBox.billingKeys(secret), timeouts: configuration.billingTimeouts, time: time,
-            cacheLifetime: configuration.apiKeyCacheSeconds)
+            cacheLifetime: configuration.apiKeyCacheSeconds
+        ) { provider, result, duration in
+            metrics.billingCall(provider: provider, result: result, duration: duration)
+        }
         self.confirmedCustomers = ExpiringCache(lifetime: CancelLinkService.customerCheckLifetime)
         self.mailer =
             configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) }

@@ -10,13 +10,15 @@ public final class ConfiguredBillingProviders: BillingProviders {
     let box: SecretBox
     let timeouts: ProviderTimeouts
     let time: any TimeSource
+    let observe: ProviderCallObserver
     /// The account of each `org:mode`, or `.none` when it was never configured.
     let accounts: ExpiringCache<BillingAccount?>
 
     public init(
         store: any BillingAccountStore & BillingDataStore & VerificationStore, box: SecretBox, timeouts: ProviderTimeouts, time: any TimeSource,
-        cacheLifetime: TimeInterval
+        cacheLifetime: TimeInterval, observe: @escaping ProviderCallObserver = { _, _, _ in }
     ) {
+        self.observe = observe
         self.store = store
         self.box = box
         self.timeouts = timeouts
@@ -50,9 +52,10 @@ public final class ConfiguredBillingProviders: BillingProviders {
         case .builtin:
             return BuiltinBillingProvider(store: self.store, organizationID: organization.id, mode: mode)
         case .stripe:
-            return StripeProvider(key: secret, base: account.apiBase, pauseBehavior: account.pauseBehavior, timeouts: self.timeouts)
+            return StripeProvider(
+                key: secret, base: account.apiBase, pauseBehavior: account.pauseBehavior, timeouts: self.timeouts, observe: self.observe)
         case .paddle:
-            return PaddleProvider(key: secret, base: account.apiBase, mode: mode, timeouts: self.timeouts)
+            return PaddleProvider(key: secret, base: account.apiBase, mode: mode, timeouts: self.timeouts, observe: self.observe)
         }
     }
 

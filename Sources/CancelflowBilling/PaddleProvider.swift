@@ -15,8 +15,8 @@ public struct PaddleProvider: BillingProvider {
     let base: String
     let key: String
 
-    public init(key: String, base: String?, mode: Mode, timeouts: ProviderTimeouts) {
-        self.http = ProviderHTTP(provider: .paddle, timeouts: timeouts)
+    public init(key: String, base: String?, mode: Mode, timeouts: ProviderTimeouts, observe: @escaping ProviderCallObserver = { _, _, _ in }) {
+        self.http = ProviderHTTP(provider: .paddle, timeouts: timeouts, observe: observe)
         self.base = base ?? (mode == .live ? Self.liveBase : Self.sandboxBase)
         self.key = key
     }

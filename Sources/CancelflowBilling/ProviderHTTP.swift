@@ -17,6 +17,11 @@ public struct ProviderTimeouts: Sendable {
     }
 }
 
+/// Told of every HTTP exchange with a provider: which provider, how it ended (`ok`,
+/// `not_found`, `auth_error`, `rate_limited`, `client_error`, `server_error`, `timeout`,
+/// `connection_error`) and how long it took. The app records these as metrics.
+public typealias ProviderCallObserver = @Sendable (BillingProviderKind, String, Duration) -> Void
+
 /// The HTTP exchange with a provider's REST API: one request, retried with backoff on 429, 5xx and
 /// connection failures while the deadline allows. A write is retried after a failure that may have
 /// reached the provider only when it carries an idempotency key the provider honours; otherwise
@@ -25,11 +30,13 @@ public struct ProviderTimeouts: Sendable {
 struct ProviderHTTP: Sendable {
     let provider: BillingProviderKind
     let timeouts: ProviderTimeouts
+    let observe: ProviderCallObserver
     let client: HTTPClient
 
-    init(provider: BillingProviderKind, timeouts: ProviderTimeouts, client: HTTPClient = .shared) {
+    init(provider: BillingProviderKind, timeouts: ProviderTimeouts, observe: @escaping ProviderCallObserver, client: HTTPClient = .shared) {
         self.provider = provider
         self.timeouts = timeouts
+        self.observe = observe
         self.client = client
     }
 
@@ -68,6 +75,7 @@ struct ProviderHTTP: Sendable {
             let failure: String
             var retryAfter: Duration?
             var retry: Bool
+            let started = ContinuousClock.now
             do {
                 // The whole exchange, body included, within the try's time: AsyncHTTPClient's
                 // own deadline stops at the response head, and a provider that trickles its
@@ -83,6 +91,7 @@ struct ProviderHTTP: Sendable {
                 let (status, headers, bytes) = try await Deadline.run(
                     within: perTry, onTimeout: { HTTPClientError.deadlineExceeded }, exchange)
                 let reply = Reply(status: status, body: Data(bytes.readableBytesView))
+                self.observe(self.provider, Self.result(status: status), ContinuousClock.now - started)
                 // Stripe says whether a retry can help; a 500 it stored under the idempotency
                 // key would only be replayed.
                 let advice = headers.first(name: "stripe-should-retry")
@@ -102,9 +111,11 @@ struct ProviderHTTP: Sendable {
                     return reply
                 }
             } catch let error as HTTPClientError where error == .connectTimeout {
+                self.observe(self.provider, "connection_error", ContinuousClock.now - started)
                 failure = "the connection timed out."
                 retry = true
             } catch let error as HTTPClientError where error == .deadlineExceeded {
+                self.observe(self.provider, "timeout", ContinuousClock.now - started)
                 failure = "no answer in time."
                 retry = safeToRetry
             } catch is CancellationError {
@@ -112,6 +123,7 @@ struct ProviderHTTP: Sendable {
             } catch {
                 // Refused, reset, TLS: whether the request got through is unknown unless the
                 // connection was never made.
+                self.observe(self.provider, "connection_error", ContinuousClock.now - started)
                 failure = "the connection failed."
                 retry = safeToRetry || Self.neverConnected(error)
             }
@@ -121,6 +133,18 @@ struct ProviderHTTP: Sendable {
                 throw BillingErrors.unavailable(self.provider, failure)
             }
             try await Task.sleep(for: pause)
+        }
+    }
+
+    /// The metric label of an answer: a few fixed words, never anything from the request.
+    static func result(status: Int) -> String {
+        switch status {
+        case 200...299: "ok"
+        case 404: "not_found"
+        case 401, 403: "auth_error"
+        case 429: "rate_limited"
+        case 400...499: "client_error"
+        default: "server_error"
         }
     }
 

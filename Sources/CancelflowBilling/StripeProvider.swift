@@ -17,8 +17,11 @@ public struct StripeProvider: BillingProvider {
     let key: String
     let pauseBehavior: StripePauseBehavior
 
-    public init(key: String, base: String?, pauseBehavior: StripePauseBehavior, timeouts: ProviderTimeouts) {
-        self.http = ProviderHTTP(provider: .stripe, timeouts: timeouts)
+    public init(
+        key: String, base: String?, pauseBehavior: StripePauseBehavior, timeouts: ProviderTimeouts,
+        observe: @escaping ProviderCallObserver = { _, _, _ in }
+    ) {
+        self.http = ProviderHTTP(provider: .stripe, timeouts: timeouts, observe: observe)
         self.base = base ?? Self.defaultBase
         self.key = key
         self.pauseBehavior = pauseBehavior

@@ -9,10 +9,14 @@ import Testing
 
 /// Stripe (localstripe with our extensions) and Paddle Billing (our stateful stand-in) carry out
 /// the flow's outcome, and the customer's subscriptions come from them.
-@Suite struct BillingProviderTests {
+///
+/// Serialized: run side by side, its 34 cases (each an app, a stand-in and a chain of provider
+/// calls per step) starved the test process's two-thread pool, and a step's answer could take
+/// longer than HummingbirdTesting's socket client waits (20 s, fixed) for any request.
+@Suite(.serialized) struct BillingProviderTests {
     /// A short provider deadline, so the timeout cases take seconds.
     static let config: [String: ConfigContent] = [
-        "trustProxy": .bool(true), "billingTimeout": .double(3), "allowPrivateWebhooks": .bool(true),
+        "trustProxy": .bool(true), "billingTimeout": .double(3), "allowPrivateWebhooks": .bool(true), "metrics": .bool(true),
     ]
 
     // MARK: - Fixtures
@@ -98,6 +102,18 @@ import Testing
         #expect(try await browser.post("/cancel/\(token)").status == .seeOther)
         #expect(try await browser.get("/flow").status == .ok)
         return browser
+    }
+
+    /// A Paddle organization without an offer, and a customer at the confirmation step.
+    static func atPaddleConfirmation(
+        _ client: any TestClientProtocol, _ ctx: TestContext, _ paddle: BillingStandIn, timing: CancelTiming = .periodEnd
+    ) async throws -> (TestBrowser, String) {
+        try await Self.configure(ctx, paddle)
+        try await CancelFlowTests.setFlow(ctx, offer: .none, timing: timing)
+        let (_, subscription) = try await Self.seedPaddle(paddle)
+        let browser = try await Self.start(client, ctx, customer: subscription)
+        #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+        return (browser, subscription)
     }
 
     static func completedEvents(_ ctx: TestContext) async throws -> [[String: Any]] {
@@ -250,6 +266,15 @@ import Testing
             #expect(
                 try await client.mint(ctx, customer: subscription, extra: ["subscriptionId": "sub_other"]).error["code"] as? String
                     == "subscription_not_found")
+            // An unreadable answer, and a 401, are said as what they are; nothing is minted.
+            // (The earlier confirmation is cached for a minute; let it lapse first.)
+            ctx.time.advance(by: CancelLinkService.customerCheckLifetime + 1)
+            try await paddle.fault(method: "GET", pathPrefix: "/subscriptions/", [["malformed": true]])
+            let garbled = try await client.mint(ctx, customer: subscription)
+            #expect(garbled.status == .badGateway)
+            #expect(garbled.error["code"] as? String == "billing_provider_unavailable")
+            try await paddle.fault(method: "GET", pathPrefix: "/subscriptions/", [["status": 401]])
+            #expect(try await client.mint(ctx, customer: subscription).error["code"] as? String == "billing_provider_auth_failed")
             // Paddle refuses an unknown key with 403 invalid_token: said as a key problem.
             try await Self.configure(ctx, paddle, key: "pdl_sdbx_apikey_wrongwrongwrong")
             let refused = try await client.mint(ctx, customer: "sub_01fresh00000000000000000000")
@@ -332,6 +357,14 @@ import Testing
                 try await db.raw("SELECT COUNT(*) AS n FROM cancel_links").first()?.decode(column: "n", as: Int.self)
             }
             #expect(links == 1, "only the retried mint made a link")
+
+            // Every exchange with the provider is counted by how it ended, with nothing from the
+            // request in the labels.
+            let scrape = try await client.execute(uri: "/metrics", method: .get).text
+            for result in ["ok", "auth_error", "rate_limited", "timeout", "server_error"] {
+                #expect(scrape.contains(#"cancelflow_billing_calls_total{provider="stripe",result="\#(result)"}"#), "\(result)")
+            }
+            #expect(!scrape.contains(customer) && !scrape.contains("sk_test_"))
         }
     }
 
@@ -382,11 +415,7 @@ import Testing
         let paddle = try await BillingStandIn(.paddle)
         defer { paddle.stop() }
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
-            try await Self.configure(ctx, paddle)
-            try await CancelFlowTests.setFlow(ctx, offer: .none)
-            let (_, subscription) = try await Self.seedPaddle(paddle)
-            let browser = try await Self.start(client, ctx, customer: subscription)
-            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            let (browser, subscription) = try await Self.atPaddleConfirmation(client, ctx, paddle)
             try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["delay": 5]])
             let timedOut = try await browser.post("/flow/confirm")
             #expect(timedOut.status == .badGateway)
@@ -414,11 +443,7 @@ import Testing
         let paddle = try await BillingStandIn(.paddle)
         defer { paddle.stop() }
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
-            try await Self.configure(ctx, paddle)
-            try await CancelFlowTests.setFlow(ctx, offer: .none, timing: .immediately)
-            let (_, subscription) = try await Self.seedPaddle(paddle)
-            let browser = try await Self.start(client, ctx, customer: subscription)
-            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            let (browser, subscription) = try await Self.atPaddleConfirmation(client, ctx, paddle, timing: .immediately)
             try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["status": 500]])
             let first = try await browser.post("/flow/confirm")
             #expect(first.status == .badGateway)
@@ -516,11 +541,7 @@ import Testing
         let paddle = try await BillingStandIn(.paddle)
         defer { paddle.stop() }
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
-            try await Self.configure(ctx, paddle)
-            try await CancelFlowTests.setFlow(ctx, offer: .none, timing: .immediately)
-            let (_, subscription) = try await Self.seedPaddle(paddle)
-            let browser = try await Self.start(client, ctx, customer: subscription)
-            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            let (browser, subscription) = try await Self.atPaddleConfirmation(client, ctx, paddle, timing: .immediately)
             try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["status": 429, "retry_after": 1]])
             #expect(try await browser.post("/flow/confirm").status == .seeOther)
             let canceled = try await Self.paddleSubscription(paddle, subscription)
@@ -538,11 +559,7 @@ import Testing
         let paddle = try await BillingStandIn(.paddle)
         defer { paddle.stop() }
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
-            try await Self.configure(ctx, paddle)
-            try await CancelFlowTests.setFlow(ctx, offer: .none)
-            let (_, subscription) = try await Self.seedPaddle(paddle)
-            let browser = try await Self.start(client, ctx, customer: subscription)
-            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            let (browser, _) = try await Self.atPaddleConfirmation(client, ctx, paddle)
             try await paddle.fault(method: "POST", pathPrefix: "/subscriptions/", [["delay": 1]])
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<4 { group.addTask { try await browser.post("/flow/confirm").status } }
@@ -641,6 +658,36 @@ import Testing
             #expect(session.customerID == customer)
             #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
             _ = subscriptions
+        }
+    }
+
+    /// On Paddle, a customer without a link is found by email, and the flow covers that
+    /// customer's subscriptions (the session carries the `ctm_` id).
+    @Test(arguments: TestEngine.allCases)
+    func emailVerificationFindsThePaddleCustomerAndCancels(engine: TestEngine) async throws {
+        let paddle = try await BillingStandIn(.paddle)
+        defer { paddle.stop() }
+        let sink = try await SMTPSink()
+        defer { sink.stop() }
+        let config = EmailVerificationTests.config(smtp: sink).merging(["allowPrivateWebhooks": .bool(true)]) { $1 }
+        try await withTestApp(engine, configuration: config) { client, ctx in
+            try await Self.configure(ctx, paddle)
+            try await CancelFlowTests.setFlow(ctx, offer: .none)
+            let (customer, subscription) = try await Self.seedPaddle(paddle, email: "Jane@Example.com")
+            let (browser, requested) = try await EmailVerificationTests.requestCode(client, ctx, email: "jane@example.com")
+            #expect(requested.status == .seeOther, "\(requested.text)")
+            try await waitUntil("the code email arrived", timeout: .seconds(10)) { !sink.messages.isEmpty }
+            let code = try #require(EmailVerificationTests.code(in: sink, to: "jane@example.com"))
+            #expect(try await EmailVerificationTests.enter(browser, ctx, code: code).status == .seeOther)
+            #expect(try await CancelFlowTests.session(ctx, browser)?.customerID == customer)
+            #expect(try await browser.get("/flow").text.contains("Why are you leaving?"))
+            #expect(try await browser.post("/flow/survey", ["reason": "Something else"]).status == .seeOther)
+            #expect(try await browser.post("/flow/confirm").status == .seeOther)
+            let canceled = try await Self.paddleSubscription(paddle, subscription)
+            #expect((canceled["scheduled_change"] as? [String: Any])?["action"] as? String == "cancel")
+            let event = try #require(try await Self.completedEvents(ctx).first?["data"] as? [String: Any])
+            #expect(event["via"] as? String == "email")
+            #expect((event["billing"] as? [String: Any])?["objectId"] as? String == subscription)
         }
     }
 

@@ -45,7 +45,11 @@ public enum TestDatabase {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let path = folder.appendingPathComponent("test.sqlite").path
-            let pool = try await SQLiteDatabasePool.open(path: path, logger: logger)
+            // A throwaway database, like the PostgreSQL cluster scripts/test runs with fsync off:
+            // syncing only at checkpoints. With every commit synced, a fresh CI machine flushing
+            // a just-finished build stalled commits for seconds, and multi-step tests timed out.
+            // (Durability at `full` is tested with real servers: WriterTests, CrashDurabilityTests.)
+            let pool = try await SQLiteDatabasePool.open(path: path, synchronous: .normal, logger: logger)
             do {
                 try await Migrator(pool: pool).migrate(logger: logger)
                 let result = try await body(pool, .sqlite(path: path))
