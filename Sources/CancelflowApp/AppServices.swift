@@ -28,6 +28,8 @@ public struct AppServices: Sendable {
     public let billing: ConfiguredBillingProviders
     /// Customers a provider confirmed at mint, shared by every mint of this instance.
     let confirmedCustomers: ExpiringCache<Bool>
+    /// What providers last said about customers, for landing pages (see `FlowService`).
+    let customerPreviews: ExpiringCache<BillingCustomer?>
 
     /// Assembles services from parts (tests inject a clock and a pool).
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
@@ -46,6 +48,7 @@ public struct AppServices: Sendable {
             metrics.billingCall(provider: provider, result: result, duration: duration)
         }
         self.confirmedCustomers = ExpiringCache(lifetime: CancelLinkService.customerCheckLifetime)
+        self.customerPreviews = ExpiringCache(lifetime: FlowService.previewLifetime)
         self.mailer =
             configuration.smtp.map { SMTPMailer(client: SMTPClient(configuration: $0)) }
             ?? LogMailer(mailbox: configuration.devMailbox ? DevMailbox() : nil)
@@ -104,7 +107,7 @@ public struct AppServices: Sendable {
         FlowService(
             store: self.store, time: self.time, events: self.events, providers: self.billing, idempotency: BillingIdempotency(secret: self.secret),
             // A discount is up to three calls (find, create, apply), each within the timeout.
-            actionDeadline: self.configuration.billingTimeoutSeconds * 3 + 5)
+            actionDeadline: self.configuration.billingTimeoutSeconds * 3 + 5, previews: self.customerPreviews)
     }
 
     /// Which billing provider each organization mode uses.

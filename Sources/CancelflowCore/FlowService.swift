@@ -26,10 +26,17 @@ public struct FlowService: Sendable {
     /// the sweeper to read it back, before it is abandoned anyway.
     public static let settleWindow: TimeInterval = 24 * 3600
 
+    /// What an external provider last said about a customer, kept briefly for the landing page
+    /// (see `context(…, recent:)`); shared by the instance.
+    let previews: ExpiringCache<BillingCustomer?>
+    /// How long the landing page may show what a provider said before.
+    public static let previewLifetime: TimeInterval = 15
+
     /// Creates the service.
     public init(
         store: any CancelflowStorage, time: any TimeSource, events: any EventEncoder, providers: any BillingProviders,
-        idempotency: BillingIdempotency, actionDeadline: TimeInterval = 60
+        idempotency: BillingIdempotency, actionDeadline: TimeInterval = 60,
+        previews: ExpiringCache<BillingCustomer?> = ExpiringCache(lifetime: FlowService.previewLifetime)
     ) {
         self.store = store
         self.time = time
@@ -37,6 +44,7 @@ public struct FlowService: Sendable {
         self.providers = providers
         self.idempotency = idempotency
         self.actionDeadline = actionDeadline
+        self.previews = previews
     }
 
     /// Exchanges a link for a new flow session, emitting `cancel_link.exchanged` (and
@@ -104,11 +112,25 @@ public struct FlowService: Sendable {
         return try await self.context(organization: organization, mode: mode, customerID: customerID, subscriptionID: subscriptionID)
     }
 
-    /// The same, for a caller that has the organization already (one query fewer).
-    public func context(organization: Organization, mode: Mode, customerID: String, subscriptionID: String?) async throws -> Context {
+    /// The same, for a caller that has the organization already (one query fewer). With
+    /// `recent`, what an external provider said in the last `previewLifetime` seconds will do:
+    /// the landing page, which mail scanners and anyone holding the link may fetch any number
+    /// of times, must not turn each fetch into calls to the merchant's provider account. The
+    /// steps of the flow always read afresh.
+    public func context(
+        organization: Organization, mode: Mode, customerID: String, subscriptionID: String?, recent: Bool = false
+    ) async throws -> Context {
         let settings = try await self.store.flowSettings(organizationID: organization.id)
         let provider = try await self.providers.provider(for: organization, mode: mode)
-        let found = try await provider.customer(reference: customerID)
+        let key = "\(organization.id):\(mode.rawValue):\(customerID)"
+        let now = self.time.now()
+        let found: BillingCustomer?
+        if provider.kind != .builtin, recent, let cached = self.previews.value(key, now: now) {
+            found = cached
+        } else {
+            found = try await provider.customer(reference: customerID)
+            if provider.kind != .builtin { self.previews.store(found, key, now: now) }
+        }
         var subscriptions = found?.subscriptions ?? []
         if let subscriptionID {
             subscriptions = subscriptions.filter { $0.id == subscriptionID }

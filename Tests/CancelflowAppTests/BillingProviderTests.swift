@@ -216,6 +216,36 @@ import Testing
         }
     }
 
+    /// The landing page, which mail scanners and anyone with the link may fetch again and again,
+    /// reuses what the provider said in the last seconds; the flow's steps read afresh.
+    @Test(arguments: TestEngine.allCases)
+    func landingPagesDoNotTurnEachFetchIntoProviderCalls(engine: TestEngine) async throws {
+        let stripe = try await BillingStandIn(.stripe)
+        defer { stripe.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, stripe)
+            let (customer, _) = try await Self.seedStripe(stripe, plans: [("pro-monthly", "Pro Monthly", 1500, "month")])
+            let minted = try await client.mint(ctx, customer: customer)
+            let token = try #require(minted.json["token"] as? String)
+            func lists() async throws -> Int {
+                try await stripe.calls().filter { ($0["method"] as? String) == "GET" && ($0["path"] as? String) == "/v1/subscriptions" }.count
+            }
+            for _ in 0..<5 {
+                let page = try await TestBrowser(client, host: "cancel.test").get("/cancel/\(token)")
+                #expect(page.status == .ok && page.text.contains("Pro Monthly"))
+            }
+            #expect(try await lists() == 1, "five fetches, one read")
+            ctx.time.advance(by: FlowService.previewLifetime + 1)
+            let browser = TestBrowser(client, host: "cancel.test")
+            _ = try await browser.get("/cancel/\(token)")
+            #expect(try await lists() == 2, "stale after the preview lifetime")
+            #expect(try await browser.post("/cancel/\(token)").status == .seeOther)
+            _ = try await browser.get("/flow")
+            _ = try await browser.get("/flow")
+            #expect(try await lists() == 4, "every step of the flow reads afresh")
+        }
+    }
+
     // MARK: - Mint
 
     /// Mint checks the customer (and subscription) at the provider, and trusts a confirmation

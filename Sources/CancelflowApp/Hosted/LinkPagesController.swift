@@ -41,7 +41,7 @@ struct LinkPagesController: Sendable {
         let flowContext: FlowService.Context
         do {
             flowContext = try await self.flow.context(
-                organization: organization, mode: link.mode, customerID: link.customerID, subscriptionID: link.subscriptionID
+                organization: organization, mode: link.mode, customerID: link.customerID, subscriptionID: link.subscriptionID, recent: true
             )
         } catch let error as CancelflowError {
             return self.pages.problem(error, organization: organization, logger: context.logger)
