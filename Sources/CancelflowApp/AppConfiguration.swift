@@ -97,6 +97,15 @@ public struct AppConfiguration: Sendable {
     /// SQLite's `synchronous` setting: `full` (default) or `normal`.
     public var sqliteSynchronous: SQLiteDatabasePool.Synchronous
 
+    /// The public URL without a trailing slash, for building absolute links.
+    public var publicBase: String {
+        let text = self.publicURL.absoluteString
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    /// bcrypt's work factor for dashboard passwords. Default 12. (Tests may set as little as 4.)
+    public var passwordHashCost: Int
+
     /// How long one call to a billing provider may take, retries included (seconds). Default 20.
     public var billingTimeoutSeconds: Double
     public var billingTimeouts: ProviderTimeouts {
@@ -203,6 +212,10 @@ public struct AppConfiguration: Sendable {
         guard self.verifyAddressLimit >= 1, self.verifyClientLimit >= 1, self.verifyOrganizationLimit >= 1 else {
             throw .configuration("--verify-address-limit, --verify-client-limit and --verify-organization-limit must be at least 1")
         }
+        self.passwordHashCost = config.int(.passwordHashCost)
+        // 4 to 9 only for tests: the variable is not documented below 10, and bcrypt's C code
+        // stops the process on a cost outside 4...31.
+        guard (4...16).contains(self.passwordHashCost) else { throw .configuration("--password-hash-cost must be between 10 and 16") }
         self.billingTimeoutSeconds = config.double(.billingTimeout)
         guard (1...120).contains(self.billingTimeoutSeconds) else { throw .configuration("--billing-timeout must be between 1 and 120 seconds") }
         self.readTimeoutSeconds = config.double(.readTimeout)

@@ -30,6 +30,8 @@ public struct AppServices: Sendable {
     let confirmedCustomers: ExpiringCache<Bool>
     /// What providers last said about customers, for landing pages (see `FlowService`).
     let customerPreviews: ExpiringCache<BillingCustomer?>
+    /// The stand-in bcrypt hash for sign-ins to unknown addresses, made once per process.
+    let dummyHash = DashboardAuthService.DummyHash()
 
     /// Assembles services from parts (tests inject a clock and a pool).
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
@@ -120,6 +122,16 @@ public struct AppServices: Sendable {
             confirmed.remove(prefix: "\(organizationID):\(mode.rawValue):")
         }
     }
+
+    /// Dashboard sign-in, sessions, set-up links and the team.
+    public var dashboardAuth: DashboardAuthService {
+        DashboardAuthService(
+            store: self.store, time: self.time, secret: self.secret, hasher: BcryptPasswordHasher(cost: UInt8(self.configuration.passwordHashCost)),
+            codes: TOTPCodes(), dummy: self.dummyHash)
+    }
+
+    /// The audit log.
+    public var audit: AuditService { AuditService(store: self.store, time: self.time) }
 
     /// How events are written for webhooks.
     public var events: any EventEncoder { WebhookEventEncoder() }
@@ -224,6 +236,10 @@ public struct CommandServices: Sendable {
     public let links: CancelLinkService
     public let webhooks: WebhookService
     public let billingAccounts: BillingAccountService
+    public let dashboardAuth: DashboardAuthService
+    public let audit: AuditService
+    /// The public URL without a trailing slash.
+    public let publicBase: String
     /// Where "now" comes from.
     public let time: any TimeSource
 
@@ -233,6 +249,9 @@ public struct CommandServices: Sendable {
         self.links = services.links
         self.webhooks = services.webhooks
         self.billingAccounts = services.billingAccounts
+        self.dashboardAuth = services.dashboardAuth
+        self.audit = services.audit
+        self.publicBase = services.configuration.publicBase
         self.time = services.time
     }
 }

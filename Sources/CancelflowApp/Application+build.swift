@@ -4,10 +4,12 @@ import Configuration
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Mustache
 import ServiceLifecycle
 
 /// What `serve` reports the first time it starts on an empty database.
-public typealias FirstStartHandler = @Sendable (CredentialService.CreatedOrganization, AppConfiguration) -> Void
+/// The third value is the first owner's one-time dashboard set-up link.
+public typealias FirstStartHandler = @Sendable (CredentialService.CreatedOrganization, AppConfiguration, String) -> Void
 
 /// Builds the service from configuration: opens the database, migrates it before the server
 /// starts, creates a first organization on an empty database (handing its keys to `onFirstStart`
@@ -15,7 +17,7 @@ public typealias FirstStartHandler = @Sendable (CredentialService.CreatedOrganiz
 public func buildApplication(
     reader: ConfigReader,
     logger: Logger,
-    onFirstStart: @escaping FirstStartHandler = { _, _ in }
+    onFirstStart: @escaping FirstStartHandler = { _, _, _ in }
 ) async throws -> some ApplicationProtocol {
     let configuration = try AppConfiguration(reader: reader)
     var configuredLogger = logger
@@ -43,7 +45,8 @@ public func buildApplication(
             let created = try await services.credentials.createFirstOrganization(name: "My Organization")
         {
             logger.notice("Created the first organization", metadata: ["organization_id": .string(created.organization.id)])
-            onFirstStart(created, services.configuration)
+            let token = try await services.dashboardAuth.firstOwnerLink(organizationID: created.organization.id)
+            onFirstStart(created, services.configuration, "\(services.configuration.publicBase)/dashboard/setup/\(token)")
         }
     }
     logger.info(
@@ -98,6 +101,7 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
         MetricsController(services: services).addRoutes(to: router)
     }
     try addHostedPages(to: router, services: services)
+    try addDashboard(to: router, services: services)
 
     let limiter = RateLimiter(
         rate: services.configuration.rateLimitPerSecond,
@@ -155,6 +159,38 @@ func addHostedPages(to router: Router<AppRequestContext>, services: AppServices)
     ).addRoutes(to: router)
     DevMailboxController(mailbox: services.mailer.mailbox, owners: owners, pages: pages).addRoutes(to: router)
     pages.addStaticRoutes(to: router)
+}
+
+/// The merchant's dashboard under `/dashboard`: the pages before sign-in, then every page
+/// behind `DashboardSessionMiddleware`.
+func addDashboard(to router: Router<AppRequestContext>, services: AppServices) throws {
+    let configuration = services.configuration
+    var library = MustacheLibrary()
+    try DashboardTemplates.register(in: &library)
+    let pages = DashboardPages(library: library, security: DashboardSecurity(secret: services.secret, publicURL: configuration.publicURL))
+    let site = HostedSite(picker: services.links.picker, proxyTrust: configuration.proxyTrust)
+    let auth = services.dashboardAuth
+    let hosts = DashboardHostMiddleware(site: site, organizations: services.organizations)
+    let authPages = DashboardAuthController(
+        auth: auth, organizations: services.organizations, pages: pages, site: site, mailer: services.mailer, mailFrom: configuration.mailFrom,
+        publicBase: configuration.publicBase, readTimeout: configuration.readTimeout)
+    let open = router.group("dashboard").add(middleware: hosts)
+    authPages.addPublicRoutes(to: open)
+    open.get("assets/dashboard.js") { _, _ in
+        var response = Response(
+            status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(string: DashboardTemplates.script)))
+        response.headers[.xContentTypeOptions] = "nosniff"
+        return response
+    }
+    let signedIn = router.group("dashboard").add(middleware: hosts)
+        .add(middleware: DashboardSessionMiddleware(auth: auth, pages: pages, readTimeout: configuration.readTimeout))
+        .group(context: DashboardRequestContext.self)
+    authPages.addSessionRoutes(to: signedIn)
+    DashboardCustomersController(
+        customers: services.customers, links: services.links, organizations: services.organizations, auth: auth, audit: services.audit,
+        idempotency: services.store, pages: pages, time: services.time
+    ).addRoutes(to: signedIn)
 }
 
 /// `cancelflow worker`: the webhook delivery worker (and the flow sweeper) without the HTTP

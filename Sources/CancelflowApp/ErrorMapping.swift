@@ -38,6 +38,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 ("We couldn't read that", "Something in the address or the form wasn't right. Go back and try again.")
             case .rateLimited:
                 ("Please slow down", "There were too many requests from your connection. Wait a minute and try again.")
+            case .forbidden:
+                ("Not allowed", "Your role does not include this page. Ask an owner of your organization.")
             default:
                 ("Something went wrong", "Please try again in a few minutes.")
             }
@@ -73,6 +75,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch kind {
         case .invalidRequest: .badRequest
         case .authentication: .unauthorized
+        case .forbidden: .forbidden
         case .notFound: .notFound
         case .conflict: .conflict
         case .unprocessable: .unprocessableContent
@@ -87,6 +90,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch kind {
         case .invalidRequest, .notFound, .conflict, .unprocessable, .timeout: "invalid_request_error"
         case .authentication: "authentication_error"
+        case .forbidden: "permission_error"
         case .rateLimited: "rate_limit_error"
         case .configuration, .internal, .upstream: "api_error"
         }

@@ -12,12 +12,15 @@ public struct AppRequestContext: RequestContext {
     public let remoteIP: String?
     /// Set by `FlowSessionMiddleware` on `/flow` requests with a valid session.
     var flow: FlowAccess?
+    /// Set by `DashboardSessionMiddleware` on signed-in dashboard requests.
+    var dashboard: DashboardAccess?
 
     /// Creates a context for a request.
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.flow = nil
+        self.dashboard = nil
         self.remoteIP = source.channel.remoteAddress?.ipAddress
     }
 

@@ -13,6 +13,9 @@ public enum Base32 {
         return table
     }()
 
+    /// Whether an ASCII byte is one of the alphabet's (lower-case) characters.
+    public static func alphabetContains(_ byte: UInt8) -> Bool { self.reverse[Int(byte)] != 0xFF }
+
     /// Encodes bytes.
     public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var out = [UInt8]()

@@ -55,6 +55,8 @@ public struct CancelLinkService: Sendable {
         public var returnURL: String?
         /// Echoed in webhooks.
         public var metadata: [String: String]
+        /// The dashboard user generating it (nil for the API and the command line).
+        public var mintedByUserID: String?
 
         /// Creates a request.
         public init(
@@ -63,7 +65,8 @@ public struct CancelLinkService: Sendable {
             expiresAt: Date,
             singleUse: Bool = true,
             returnURL: String? = nil,
-            metadata: [String: String] = [:]
+            metadata: [String: String] = [:],
+            mintedByUserID: String? = nil
         ) {
             self.customerID = customerID
             self.subscriptionID = subscriptionID
@@ -71,6 +74,7 @@ public struct CancelLinkService: Sendable {
             self.singleUse = singleUse
             self.returnURL = returnURL
             self.metadata = metadata
+            self.mintedByUserID = mintedByUserID
         }
     }
 
@@ -118,7 +122,8 @@ public struct CancelLinkService: Sendable {
             expiresAt: Self.truncatedToMillis(request.expiresAt),
             createdAt: Self.truncatedToMillis(now),
             returnURL: returnURL,
-            metadata: request.metadata
+            metadata: request.metadata,
+            mintedByUserID: request.mintedByUserID
         )
         let created = self.events.outbox(.linkCreated(link), organizationID: link.organizationID, mode: mode, at: now)
         try await self.store.insertLink(link, tokenHash: hash, events: [created])

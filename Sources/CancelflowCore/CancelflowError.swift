@@ -6,6 +6,8 @@ public struct CancelflowError: Error, Sendable, Equatable, CustomStringConvertib
     public enum Kind: String, Sendable {
         case invalidRequest
         case authentication
+        /// Signed in, but the role does not allow it (403).
+        case forbidden
         case notFound
         case conflict
         case unprocessable

@@ -21,6 +21,11 @@ public struct CustomerService: Sendable {
         return try await self.providers.provider(for: organization, mode: mode)
     }
 
+    /// Which provider a mode's customers live at.
+    public func providerKind(organizationID: String, mode: Mode) async throws -> BillingProviderKind {
+        try await self.provider(organizationID: organizationID, mode: mode).kind
+    }
+
     /// Only the built-in provider's data is pushed: a Stripe or Paddle mode's customers live
     /// there, and a pushed copy would disagree with them.
     func requireBuiltin(organizationID: String, mode: Mode) async throws {
@@ -153,6 +158,41 @@ public struct CustomerService: Sendable {
         let provider = try await self.provider(organizationID: organizationID, mode: mode)
         guard let found = try await provider.customer(reference: id) else { throw Self.customerNotFound(mode) }
         return CustomerRecord(customer: found.customer, subscriptions: found.subscriptions)
+    }
+
+    /// What a customer search found.
+    public struct SearchResult: Sendable {
+        /// The customers, in id order for the built-in provider.
+        public var customers: [Customer]
+        /// Where the next page starts (built-in provider only).
+        public var nextCursor: String?
+        /// Whether the mode's customers live at a provider, so only a search by address or id
+        /// finds them (they are not listed).
+        public var searchOnly: Bool
+    }
+
+    /// The dashboard's customer list: the built-in provider's customers a page at a time
+    /// (optionally searched); for Stripe and Paddle, the customer an exact address or id names,
+    /// looked up there (their APIs are the list, and copying it would go stale).
+    public func search(organizationID: String, mode: Mode, query: String, limit: Int, startingAfter: String?) async throws -> SearchResult {
+        let query = query.trimmingCharacters(in: .whitespaces)
+        guard query.utf8.count <= CancelLinkService.maximumIdentifierLength, InputText.isAcceptable(query) else {
+            throw CancelflowError.invalid("invalid_search", "Search for an email address, a customer id or a name.", param: "q")
+        }
+        let provider = try await self.provider(organizationID: organizationID, mode: mode)
+        if provider.kind == .builtin {
+            let found = try await self.store.customers(
+                organizationID: organizationID, mode: mode, search: query.isEmpty ? nil : query, limit: limit + 1, startingAfter: startingAfter)
+            return SearchResult(
+                customers: Array(found.prefix(limit)), nextCursor: found.count > limit ? found[limit - 1].id : nil, searchOnly: false)
+        }
+        guard !query.isEmpty else { return SearchResult(customers: [], nextCursor: nil, searchOnly: true) }
+        if Self.looksLikeEmail(query) {
+            let found = try await provider.customerReference(email: query.lowercased())
+            return SearchResult(customers: found.map { [$0] } ?? [], nextCursor: nil, searchOnly: true)
+        }
+        let found = try await provider.customer(reference: query)
+        return SearchResult(customers: found.map { [$0.customer] } ?? [], nextCursor: nil, searchOnly: true)
     }
 
     static func customerNotFound(_ mode: Mode) -> CancelflowError {

@@ -71,13 +71,7 @@ public struct RateLimitBucket: Sendable, Equatable {
 }
 
 /// Email verification codes and the counters that limit them.
-public protocol VerificationStore: Sendable {
-    /// Counts one hit in each bucket's current window, in one transaction, in the order given;
-    /// at the first bucket already at its limit it stops, rolls the others back and returns
-    /// false, so a refused request uses up no budget and writes no row.
-    func hit(_ buckets: [RateLimitBucket], windowStart: Date) async throws -> Bool
-    /// Takes one hit back (a request that failed through no fault of the customer).
-    func refund(bucketKey: String, windowStart: Date) async throws
+public protocol VerificationStore: RateLimitStore {
     /// The customer an address identifies: of several with the address, the newest with a
     /// subscription that can be cancelled, else the newest.
     func customer(organizationID: String, mode: Mode, email: String) async throws -> Customer?

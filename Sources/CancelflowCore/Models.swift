@@ -213,6 +213,8 @@ public struct CancelLink: Sendable, Equatable {
     public var metadata: [String: String]
     /// How many times the link has been exchanged.
     public var exchangeCount: Int
+    /// The dashboard user who generated it; nil when the API or the command line minted it.
+    public var mintedByUserID: String?
 
     /// Creates a link value.
     public init(
@@ -229,7 +231,8 @@ public struct CancelLink: Sendable, Equatable {
         revokedAt: Date? = nil,
         returnURL: String? = nil,
         metadata: [String: String] = [:],
-        exchangeCount: Int = 0
+        exchangeCount: Int = 0,
+        mintedByUserID: String? = nil
     ) {
         self.id = id
         self.organizationID = organizationID
@@ -245,6 +248,7 @@ public struct CancelLink: Sendable, Equatable {
         self.returnURL = returnURL
         self.metadata = metadata
         self.exchangeCount = exchangeCount
+        self.mintedByUserID = mintedByUserID
     }
 
     /// The status at an instant: a stored `active` link past its expiry reports `expired`.

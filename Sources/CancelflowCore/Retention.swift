@@ -8,6 +8,10 @@ public enum ExpiringRecords: String, Sendable, CaseIterable {
     case emailVerifications = "email_verifications"
     /// Rate-limit counters, once their window (an hour, or a day for code tries) is long over.
     case rateLimitCounters = "rate_limit_counters"
+    /// Dashboard sessions, once past their absolute lifetime.
+    case dashboardSessions = "dashboard_sessions"
+    /// Dashboard set-up and reset links, a day after they stopped working.
+    case dashboardSetupLinks = "dashboard_setup_links"
 }
 
 /// Deletes expired records in bounded batches.
@@ -45,6 +49,9 @@ public struct RetentionService: Sendable {
         case .emailVerifications: now.addingTimeInterval(-VerificationService.window)
         // Daily windows (wrong tries per address) are the longest that matter.
         case .rateLimitCounters: VerificationService.dayStart(now).addingTimeInterval(-86400)
+        case .dashboardSessions: now
+        // A day's grace, so someone opening a just-expired link is told it expired.
+        case .dashboardSetupLinks: now.addingTimeInterval(-86400)
         }
     }
 

@@ -89,6 +89,9 @@ public protocol BillingDataStore: Sendable {
     func upsertCustomer(organizationID: String, mode: Mode, id: String, email: String?, name: String?, now: Date) async throws -> Customer
     /// One customer.
     func customer(organizationID: String, mode: Mode, id: String) async throws -> Customer?
+    /// Customers in id order after the cursor, optionally those whose id or address starts with,
+    /// or whose name contains, `search` (case-insensitively).
+    func customers(organizationID: String, mode: Mode, search: String?, limit: Int, startingAfter: String?) async throws -> [Customer]
     /// Creates or updates a subscription of an existing customer; nil when the customer does not
     /// exist, and throws `subscription_customer_mismatch` when the id belongs to another customer.
     func upsertSubscription(organizationID: String, mode: Mode, _ subscription: Subscription, now: Date) async throws -> Subscription?
@@ -158,4 +161,4 @@ public protocol IdempotencyStore: Sendable {
 
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
-    & VerificationStore & BillingAccountStore & BillingActionStore
+    & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore

@@ -11,11 +11,11 @@ extension SQLStore: CancelLinkStore {
             try await db.raw(
                 """
                 INSERT INTO cancel_links (id, organization_id, mode, token_hash, customer_id, subscription_id, single_use, status,
-                    expires_at, created_at, return_url, metadata, exchange_count)
+                    expires_at, created_at, return_url, metadata, exchange_count, minted_by_user_id)
                 VALUES (\(bind: link.id), \(bind: link.organizationID), \(bind: link.mode.rawValue), \(bind: tokenHash),
                     \(bind: link.customerID), \(bind: link.subscriptionID), \(bind: link.singleUse), \(bind: link.storedStatus.rawValue),
                     \(bind: Millis.from(link.expiresAt)), \(bind: Millis.from(link.createdAt)), \(bind: link.returnURL),
-                    \(bind: metadata), 0)
+                    \(bind: metadata), 0, \(bind: link.mintedByUserID))
                 """
             ).run()
             try await Self.writeOutbox(events, db: db)
@@ -141,7 +141,8 @@ extension SQLStore: CancelLinkStore {
             revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Millis.date),
             returnURL: try row.decode(column: "return_url", as: String?.self),
             metadata: try JSONCoding.decode([String: String].self, from: row.decode(column: "metadata", as: String.self)),
-            exchangeCount: Int(try row.decode(column: "exchange_count", as: Int64.self))
+            exchangeCount: Int(try row.decode(column: "exchange_count", as: Int64.self)),
+            mintedByUserID: try row.decode(column: "minted_by_user_id", as: String?.self)
         )
     }
 }

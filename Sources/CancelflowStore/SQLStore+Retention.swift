@@ -9,6 +9,8 @@ extension SQLStore: RetentionStore {
         case .idempotencyKeys: ("(organization_id, mode, idempotency_key)", "created_at")
         case .emailVerifications: ("id", "expires_at")
         case .rateLimitCounters: ("(bucket, window_start)", "window_start")
+        case .dashboardSessions: ("id", "expires_at")
+        case .dashboardSetupLinks: ("token_hash", "expires_at")
         }
     }
 

@@ -235,6 +235,27 @@ extension SQLStore: BillingDataStore {
         }
     }
 
+    public func customers(organizationID: String, mode: Mode, search: String?, limit: Int, startingAfter: String?) async throws -> [Customer] {
+        try await self.pool.read { db in
+            var query: SQLQueryString = "SELECT * FROM customers WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)"
+            if let search, !search.isEmpty {
+                // A prefix of the id or the address, or a part of the name, case-insensitively;
+                // instr() rather than LIKE so that % and _ in what was typed are plain text.
+                let needle = search.lowercased()
+                query =
+                    query
+                        + """
+                         AND (substr(lower(id), 1, CAST(\(bind: needle.count) AS INTEGER)) = \(bind: needle)
+                            OR substr(email, 1, CAST(\(bind: needle.count) AS INTEGER)) = \(bind: needle)
+                            OR \(unsafeRaw: self.pool.engine == .postgres ? "strpos" : "instr")(lower(coalesce(name, '')), \(bind: needle)) > 0)
+                        """
+            }
+            if let startingAfter { query = query + " AND id > \(bind: startingAfter)" }
+            query = query + " ORDER BY id LIMIT \(bind: limit)"
+            return try await db.raw(query).all().map(Self.decodeCustomer)
+        }
+    }
+
     public func upsertSubscription(
         organizationID: String, mode: Mode, _ subscription: Subscription, now: Date
     ) async throws

@@ -12,7 +12,9 @@ struct Cancelflow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancelflow",
         abstract: "Cancel Links: signed, single-use URLs that land a customer on their cancel flow.",
-        subcommands: [Serve.self, Worker.self, Migrate.self, Backup.self, Orgs.self, Keys.self, Links.self, Webhooks.self, SettingsList.self],
+        subcommands: [
+            Serve.self, Worker.self, Migrate.self, Backup.self, Orgs.self, Keys.self, Links.self, Webhooks.self, Users.self, SettingsList.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }

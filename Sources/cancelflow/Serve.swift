@@ -20,10 +20,10 @@ struct Serve: AsyncParsableCommand {
         let logger = configured
         let app: any ApplicationProtocol
         do {
-            app = try await buildApplication(reader: reader, logger: logger) { created, configuration in
+            app = try await buildApplication(reader: reader, logger: logger) { created, configuration, setupURL in
                 switch format {
-                case .text: Self.announce(created, publicURL: configuration.publicURL)
-                case .json: Self.announce(created, to: logger)
+                case .text: Self.announce(created, publicURL: configuration.publicURL, setupURL: setupURL)
+                case .json: Self.announce(created, setupURL: setupURL, to: logger)
                 }
             }
         } catch {
@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// The same as one JSON log line, for a log collector: standard output holds only JSON then.
-    static func announce(_ created: CredentialService.CreatedOrganization, to logger: Logger) {
+    static func announce(_ created: CredentialService.CreatedOrganization, setupURL: String, to logger: Logger) {
         logger.notice(
             "First start: created an organization; its test API key is shown only now",
             metadata: [
@@ -42,6 +42,7 @@ struct Serve: AsyncParsableCommand {
                 "test_api_key": .string(created.test.apiKey),
                 "live_app_id": .string(created.live.appId),
                 "live_api_key": .string("not shown; run: cancelflow keys rotate --org \(created.organization.id) --mode live --grace 0"),
+                "dashboard_setup_url": .string(setupURL),
             ]
         )
     }
@@ -50,7 +51,7 @@ struct Serve: AsyncParsableCommand {
     /// readable. The live key is never printed: service managers keep standard output for ever,
     /// and a live key there is a live key in every log archive. The operator issues one from the
     /// command line, where it is shown once to the person who asked.
-    static func announce(_ created: CredentialService.CreatedOrganization, publicURL: URL) {
+    static func announce(_ created: CredentialService.CreatedOrganization, publicURL: URL, setupURL: String) {
         let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
         print(
             """
@@ -72,6 +73,9 @@ struct Serve: AsyncParsableCommand {
             │     -H 'Content-Type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'
             │
             │ then POST \(base)/v1/cancel-sessions (see README.md, "Quick start").
+            │
+            │ Dashboard: set up the first owner's account (one use, 24 hours):
+            │   \(setupURL)
             └───────────────────────────────────────────────────────────────────────
 
             """

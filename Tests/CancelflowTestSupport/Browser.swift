@@ -60,8 +60,8 @@ public final class TestBrowser: Sendable {
         return try await self.send(uri, method: .post, body: ByteBuffer(string: body))
     }
 
-    public func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?) async throws -> TestResponse {
-        var headers: HTTPFields = [:]
+    public func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = extra
         let jar = self.cookieJar
         if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }

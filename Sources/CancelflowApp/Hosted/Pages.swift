@@ -120,7 +120,7 @@ struct Pages: Sendable {
             var response = Response(
                 status: .ok,
                 headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                body: .init(byteBuffer: ByteBuffer(string: Templates.stylesheet))
+                body: .init(byteBuffer: ByteBuffer(string: Templates.stylesheet + "\n" + DashboardTemplates.stylesheet))
             )
             response.headers[.xContentTypeOptions] = "nosniff"
             return response

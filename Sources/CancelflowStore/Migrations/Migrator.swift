@@ -21,6 +21,7 @@ public struct Migrator: Sendable {
         .webhooks,
         .emailVerification,
         .billing,
+        .dashboard,
     ]
 
     let pool: any DatabasePool
