@@ -191,6 +191,21 @@ func addDashboard(to router: Router<AppRequestContext>, services: AppServices) t
         customers: services.customers, links: services.links, organizations: services.organizations, auth: auth, audit: services.audit,
         idempotency: services.store, pages: pages, time: services.time
     ).addRoutes(to: signedIn)
+    DashboardSettingsController(
+        credentials: services.credentials, billingAccounts: services.billingAccounts, customers: services.customers,
+        organizations: services.organizations, auth: auth, audit: services.audit, pages: pages, picker: services.links.picker,
+        subdomainBase: configuration.subdomainBase, time: services.time
+    ).addRoutes(to: signedIn)
+    DashboardWebhooksController(webhooks: services.webhooks, organizations: services.organizations, audit: services.audit, pages: pages)
+        .addRoutes(to: signedIn)
+    DashboardOutcomesController(
+        outcomes: OutcomeService(store: services.store, time: services.time), organizations: services.organizations, audit: services.audit,
+        pages: pages
+    ).addRoutes(to: signedIn)
+    let hostedPages = Pages(
+        library: try Templates.library(), security: PageSecurity(secret: services.secret, publicURL: configuration.publicURL),
+        organizations: services.organizations)
+    DashboardPreviewController(pages: hostedPages, organizations: services.organizations).addRoutes(to: signedIn)
 }
 
 /// `cancelflow worker`: the webhook delivery worker (and the flow sweeper) without the HTTP

@@ -37,6 +37,10 @@ public struct PaddleProvider: BillingProvider {
         return BillingCustomer(customer: customer, subscriptions: subscriptions)
     }
 
+    public func checkCredentials() async throws {
+        _ = try await self.get("/customers", query: [("per_page", "1")])
+    }
+
     public func customerReference(email: String) async throws -> Customer? {
         let list = try await self.get("/customers", query: [("email", email)])
         return list?.objects("data").filter { $0.string("status") != "archived" }.compactMap(Self.customer).first

@@ -38,6 +38,10 @@ public struct StripeProvider: BillingProvider {
         return BillingCustomer(customer: customer, subscriptions: subscriptions)
     }
 
+    public func checkCredentials() async throws {
+        _ = try await self.get("/v1/customers", query: [("limit", "1")])
+    }
+
     public func customerReference(email: String) async throws -> Customer? {
         let list = try await self.get("/v1/customers", query: [("email", email), ("limit", "10")])
         // Newest first, as Stripe lists them.

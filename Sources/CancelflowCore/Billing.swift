@@ -108,6 +108,9 @@ public protocol BillingProvider: Sendable {
     /// provider completes without acting again, and a change someone made earlier (a discount
     /// from a flow months ago) is not taken for this one.
     func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) async throws -> Bool
+    /// One cheap authenticated read, for the dashboard's "test connection": throws the same
+    /// errors as any call (`billing_provider_auth_failed` for a refused key, …).
+    func checkCredentials() async throws
     /// Carries the action out at the provider. The built-in provider does nothing here: its change
     /// is written in the same transaction that ends the flow session (`SubscriptionChange`).
     func apply(_ request: BillingActionRequest) async throws -> BillingReceipt

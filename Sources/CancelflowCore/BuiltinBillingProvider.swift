@@ -24,6 +24,9 @@ public struct BuiltinBillingProvider: BillingProvider {
         return BillingCustomer(customer: customer, subscriptions: subscriptions)
     }
 
+    /// Nothing to reach: the data is in our own database.
+    public func checkCredentials() async throws {}
+
     public func customerReference(email: String) async throws -> Customer? {
         try await self.store.customer(organizationID: self.organizationID, mode: self.mode, email: email)
     }

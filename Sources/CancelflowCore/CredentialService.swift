@@ -139,6 +139,40 @@ public struct CredentialService: Sendable {
         return IssuedCredentials(appId: appID, apiKey: key)
     }
 
+    /// A mode's keys (newest first), including those that stopped in the last week, and its App ID.
+    public func keys(organizationID: String, mode: Mode) async throws -> (appID: String, keys: [APIKeyInfo]) {
+        guard let appID = try await self.store.appID(organizationID: organizationID, mode: mode) else {
+            throw CancelflowError.notFound("organization_not_found", "No organization with that id.", param: "org")
+        }
+        let since = self.time.now().addingTimeInterval(-7 * 86400)
+        return (appID, try await self.store.apiKeys(organizationID: organizationID, mode: mode, since: since))
+    }
+
+    /// Issues another key for a mode; the existing keys keep working (for a second backend, or a
+    /// rotation done by hand: create, deploy, then revoke the old one).
+    public func createKey(organizationID: String, mode: Mode) async throws -> IssuedCredentials {
+        guard let appID = try await self.store.appID(organizationID: organizationID, mode: mode) else {
+            throw CancelflowError.notFound("organization_not_found", "No organization with that id.", param: "org")
+        }
+        let key = APIKeyFormat.generate(mode: mode)
+        defer { self.cache.invalidate(appID: appID) }
+        try await self.store.rotateKey(
+            organizationID: organizationID, mode: mode, newKeyID: Identifier.make("key_"), newKeyHash: APIKeyFormat.hash(key),
+            newKeyHint: APIKeyFormat.hint(key), now: self.time.now(), oldKeysExpireAt: nil)
+        return IssuedCredentials(appId: appID, apiKey: key)
+    }
+
+    /// Makes one key stop working now (on other instances within the API-key cache's lifetime).
+    public func revokeKey(organizationID: String, mode: Mode, keyID: String) async throws {
+        guard let appID = try await self.store.appID(organizationID: organizationID, mode: mode) else {
+            throw CancelflowError.notFound("organization_not_found", "No organization with that id.", param: "org")
+        }
+        defer { self.cache.invalidate(appID: appID) }
+        guard try await self.store.revokeKey(organizationID: organizationID, mode: mode, keyID: keyID, now: self.time.now()) else {
+            throw CancelflowError.notFound("key_not_found", "No working key with that id.", param: "id")
+        }
+    }
+
     /// Checks an App ID and API key; throws 401 errors that never say which half was wrong.
     public func authenticate(appID: String?, apiKey: String?) async throws -> APIIdentity {
         guard let appID, !appID.isEmpty, let apiKey, !apiKey.isEmpty else {

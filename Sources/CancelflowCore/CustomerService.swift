@@ -21,6 +21,13 @@ public struct CustomerService: Sendable {
         return try await self.providers.provider(for: organization, mode: mode)
     }
 
+    /// Makes one authenticated read at the mode's provider with its configured key.
+    public func testConnection(organizationID: String, mode: Mode) async throws -> BillingProviderKind {
+        let provider = try await self.provider(organizationID: organizationID, mode: mode)
+        try await provider.checkCredentials()
+        return provider.kind
+    }
+
     /// Which provider a mode's customers live at.
     public func providerKind(organizationID: String, mode: Mode) async throws -> BillingProviderKind {
         try await self.provider(organizationID: organizationID, mode: mode).kind

@@ -55,6 +55,67 @@ public struct OrganizationService: Sendable {
         }
     }
 
+    /// The organization's own settings, as Hosted → Setup edits them. Empty text clears a domain.
+    public struct SetupChange: Sendable {
+        public var name: String
+        public var subdomain: String
+        public var customDomain: String
+        public var sessionLinkExpiration: TimeInterval
+        public var returnURLAllowlist: [String]
+
+        public init(name: String, subdomain: String, customDomain: String, sessionLinkExpiration: TimeInterval, returnURLAllowlist: [String]) {
+            self.name = name
+            self.subdomain = subdomain
+            self.customDomain = customDomain
+            self.sessionLinkExpiration = sessionLinkExpiration
+            self.returnURLAllowlist = returnURLAllowlist
+        }
+    }
+
+    /// Checks and saves the organization's own settings. A new custom domain starts unverified:
+    /// links use it only after the operator confirms its DNS (`cancelflow orgs verify-domain`).
+    public func updateSetup(organizationID: String, _ change: SetupChange) async throws -> Organization {
+        var organization = try await self.organization(id: organizationID)
+        let name = change.name.trimmingCharacters(in: .whitespaces)
+        guard (1...100).contains(name.count), InputText.isAcceptable(name) else {
+            throw CancelflowError.invalid("name_invalid", "The display name must be 1 to 100 characters.", param: "name")
+        }
+        let subdomain = change.subdomain.trimmingCharacters(in: .whitespaces).lowercased()
+        if !subdomain.isEmpty, !CredentialService.isDNSLabel(subdomain) {
+            throw CancelflowError.invalid(
+                "subdomain_invalid", "A subdomain is 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen.",
+                param: "subdomain")
+        }
+        var domain = change.customDomain.trimmingCharacters(in: .whitespaces).lowercased()
+        if domain.hasSuffix(".") { domain.removeLast() }
+        if !domain.isEmpty, !CredentialService.isHostName(domain) {
+            throw CancelflowError.invalid(
+                "custom_domain_invalid", "The custom domain must be a host name such as billing.example.com.", param: "customDomain")
+        }
+        guard (Organization.minimumSessionLinkExpiration...Organization.maximumSessionLinkExpiration).contains(change.sessionLinkExpiration)
+        else {
+            throw CancelflowError.invalid(
+                "session_link_expiration_invalid", "Session link expiration must be between 1 hour and 7 days.", param: "sessionLinkExpiration")
+        }
+        let allowlist = change.returnURLAllowlist.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard allowlist.count <= 20 else {
+            throw CancelflowError.invalid("return_url_allowlist_invalid", "At most 20 return-URL hosts.", param: "returnUrlAllowlist")
+        }
+        if let bad = allowlist.first(where: { StrictURL.AllowlistEntry.parse($0) == nil }) {
+            throw CancelflowError.invalid(
+                "return_url_allowlist_invalid", "\"\(bad)\" is not a host name or an https origin.", param: "returnUrlAllowlist")
+        }
+        let newDomain: String? = domain.isEmpty ? nil : domain
+        if newDomain != organization.customDomain { organization.customDomainVerified = false }
+        organization.name = name
+        organization.subdomain = subdomain.isEmpty ? nil : subdomain
+        organization.customDomain = newDomain
+        organization.sessionLinkExpiration = change.sessionLinkExpiration
+        organization.returnURLAllowlist = allowlist
+        try await self.store.updateOrganization(organization)
+        return organization
+    }
+
     /// A change to the flow settings: what is nil keeps its current value.
     public struct FlowSettingsChange: Sendable {
         /// Replaces the survey's reasons (when not empty).
@@ -83,6 +144,19 @@ public struct OrganizationService: Sendable {
     /// Applies a change to an organization's flow settings after checking all of it; returns the
     /// settings now in force. A refused change stores nothing.
     public func updateFlowSettings(organizationID: String, _ change: FlowSettingsChange) async throws -> FlowSettings {
+        let validated = try await self.merged(organizationID: organizationID, change)
+        try await self.store.setFlowSettings(organizationID: organizationID, validated, now: self.time.now())
+        return validated
+    }
+
+    /// Checks a change without saving it (for a form that saves two things, so that a mistake in
+    /// either changes neither).
+    public func checkFlowSettings(organizationID: String, _ change: FlowSettingsChange) async throws {
+        _ = try await self.merged(organizationID: organizationID, change)
+    }
+
+    /// The current settings with the change applied, validated.
+    func merged(organizationID: String, _ change: FlowSettingsChange) async throws -> FlowSettings {
         var offer: RetentionOffer?
         if let text = change.offer {
             guard let parsed = RetentionOffer(text: text) else {
@@ -106,8 +180,6 @@ public struct OrganizationService: Sendable {
         if let timing { settings.cancelTiming = timing }
         if let color = change.brandColor { settings.brandColor = color }
         if let logo = change.logoURL { settings.logoURL = logo.isEmpty ? nil : logo }
-        let validated = try settings.validated()
-        try await self.store.setFlowSettings(organizationID: organizationID, validated, now: self.time.now())
-        return validated
+        return try settings.validated()
     }
 }

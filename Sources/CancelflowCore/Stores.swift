@@ -77,10 +77,35 @@ public protocol OrganizationStore: Sendable {
     /// The App ID of an organization's mode.
     func appID(organizationID: String, mode: Mode) async throws -> String?
     /// Adds a new key for the mode and makes every older key expire at `oldKeysExpireAt` (or
-    /// keeps its earlier expiry), in one transaction.
+    /// keeps its earlier expiry), in one transaction; with nil the older keys stay as they are.
     func rotateKey(
         organizationID: String, mode: Mode, newKeyID: String, newKeyHash: String, newKeyHint: String,
-        now: Date, oldKeysExpireAt: Date) async throws
+        now: Date, oldKeysExpireAt: Date?) async throws
+    /// A mode's keys, newest first, with those that stopped working in the last week.
+    func apiKeys(organizationID: String, mode: Mode, since: Date) async throws -> [APIKeyInfo]
+    /// Makes a key stop working now; false when it is unknown or already stopped.
+    func revokeKey(organizationID: String, mode: Mode, keyID: String, now: Date) async throws -> Bool
+    /// Saves an organization's own settings (name, domains, link expiration, allow-list);
+    /// `organization_conflict` when the subdomain or custom domain is another's.
+    func updateOrganization(_ organization: Organization) async throws
+}
+
+/// An API key as the dashboard lists it: never the key, only its last four characters.
+public struct APIKeyInfo: Sendable, Equatable {
+    /// `key_…`
+    public var id: String
+    /// The key's last four characters.
+    public var hint: String
+    public var createdAt: Date
+    /// When it stops (or stopped) working; nil while it has no end.
+    public var expiresAt: Date?
+
+    public init(id: String, hint: String, createdAt: Date, expiresAt: Date?) {
+        self.id = id
+        self.hint = hint
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
 }
 
 /// The built-in billing provider's customers and subscriptions, scoped by organization and mode.
@@ -161,4 +186,4 @@ public protocol IdempotencyStore: Sendable {
 
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
-    & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore
+    & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore & OutcomeStore

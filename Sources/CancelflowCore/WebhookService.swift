@@ -95,6 +95,14 @@ public struct WebhookService: Sendable {
         return endpoint
     }
 
+    /// Disables an endpoint (it gets no new events until enabled again) or enables it.
+    public func setDisabled(organizationID: String, mode: Mode, id: String, disabled: Bool) async throws {
+        guard
+            try await self.store.setEndpointDisabled(
+                organizationID: organizationID, mode: mode, id: id, at: disabled ? self.time.now() : nil)
+        else { throw Self.endpointNotFound }
+    }
+
     /// Deletes an endpoint; its pending deliveries stop.
     public func deleteEndpoint(organizationID: String, mode: Mode, id: String) async throws {
         guard try await self.store.deleteEndpoint(organizationID: organizationID, mode: mode, id: id, now: self.time.now()) else {

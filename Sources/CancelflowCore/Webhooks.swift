@@ -132,6 +132,8 @@ public protocol WebhookStore: Sendable {
     func endpoints(organizationID: String, mode: Mode) async throws -> [WebhookEndpoint]
     func endpoint(organizationID: String, mode: Mode, id: String) async throws -> WebhookEndpoint?
     func deleteEndpoint(organizationID: String, mode: Mode, id: String, now: Date) async throws -> Bool
+    /// Stops (a date) or resumes (nil) an endpoint's new deliveries; false when it is unknown.
+    func setEndpointDisabled(organizationID: String, mode: Mode, id: String, at: Date?) async throws -> Bool
     func rotateEndpointSecret(
         organizationID: String, mode: Mode, id: String, sealedSecret: [UInt8], previousExpiresAt: Date
     ) async throws

@@ -40,6 +40,19 @@ extension SQLStore: WebhookStore {
         }
     }
 
+    public func setEndpointDisabled(organizationID: String, mode: Mode, id: String, at: Date?) async throws -> Bool {
+        try await self.pool.write { db in
+            let rows = try await db.raw(
+                """
+                UPDATE webhook_endpoints SET disabled_at = \(bind: at.map(Millis.from))
+                WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND deleted_at IS NULL
+                RETURNING id
+                """
+            ).all()
+            return !rows.isEmpty
+        }
+    }
+
     public func deleteEndpoint(organizationID: String, mode: Mode, id: String, now: Date) async throws -> Bool {
         try await self.pool.transaction { db in
             // Kept as a row (deliveries and attempts refer to it), but gone from every listing and

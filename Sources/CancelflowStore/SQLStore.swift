@@ -150,9 +150,9 @@ extension SQLStore: OrganizationStore {
         newKeyHash: String,
         newKeyHint: String,
         now: Date,
-        oldKeysExpireAt: Date
+        oldKeysExpireAt: Date?
     ) async throws {
-        let expiry = Millis.from(oldKeysExpireAt)
+        let expiry = oldKeysExpireAt.map(Millis.from)
         let nowMillis = Millis.from(now)
         try await self.pool.transaction { db in
             guard
@@ -163,18 +163,75 @@ extension SQLStore: OrganizationStore {
                 throw CancelflowError.notFound("organization_not_found", "No organization with that id.")
             }
             // Older keys end at the grace deadline, or earlier if they were already due to.
-            try await db.raw(
-                """
-                UPDATE api_keys SET expires_at = \(bind: expiry)
-                WHERE app_id = \(bind: appID) AND (expires_at IS NULL OR expires_at > \(bind: expiry))
-                """
-            ).run()
+            if let expiry {
+                try await db.raw(
+                    """
+                    UPDATE api_keys SET expires_at = \(bind: expiry)
+                    WHERE app_id = \(bind: appID) AND (expires_at IS NULL OR expires_at > \(bind: expiry))
+                    """
+                ).run()
+            }
             try await db.raw(
                 """
                 INSERT INTO api_keys (id, app_id, key_hash, key_hint, created_at, expires_at)
                 VALUES (\(bind: newKeyID), \(bind: appID), \(bind: newKeyHash), \(bind: newKeyHint), \(bind: nowMillis), NULL)
                 """
             ).run()
+        }
+    }
+
+    public func apiKeys(organizationID: String, mode: Mode, since: Date) async throws -> [APIKeyInfo] {
+        try await self.pool.read { db in
+            try await db.raw(
+                """
+                SELECT k.id, k.key_hint, k.created_at, k.expires_at FROM api_keys k
+                JOIN app_credentials a ON a.app_id = k.app_id
+                WHERE a.organization_id = \(bind: organizationID) AND a.mode = \(bind: mode.rawValue)
+                    AND (k.expires_at IS NULL OR k.expires_at > \(bind: Millis.from(since)))
+                ORDER BY k.created_at DESC, k.id DESC
+                """
+            ).all().map { row in
+                APIKeyInfo(
+                    id: try row.decode(column: "id", as: String.self), hint: try row.decode(column: "key_hint", as: String.self),
+                    createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
+                    expiresAt: try row.decode(column: "expires_at", as: Int64?.self).map(Millis.date))
+            }
+        }
+    }
+
+    public func revokeKey(organizationID: String, mode: Mode, keyID: String, now: Date) async throws -> Bool {
+        let nowMillis = Millis.from(now)
+        return try await self.pool.write { db in
+            let rows = try await db.raw(
+                """
+                UPDATE api_keys SET expires_at = \(bind: nowMillis)
+                WHERE id = \(bind: keyID) AND (expires_at IS NULL OR expires_at > \(bind: nowMillis))
+                    AND app_id IN (SELECT app_id FROM app_credentials
+                        WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue))
+                RETURNING id
+                """
+            ).all()
+            return !rows.isEmpty
+        }
+    }
+
+    public func updateOrganization(_ organization: Organization) async throws {
+        let allowlist = try JSONCoding.encode(organization.returnURLAllowlist)
+        do {
+            try await self.pool.write { db in
+                try await db.raw(
+                    """
+                    UPDATE organizations SET name = \(bind: organization.name), subdomain = \(bind: organization.subdomain),
+                        custom_domain = \(bind: organization.customDomain), custom_domain_verified = \(bind: organization.customDomainVerified),
+                        session_link_expiration_seconds = \(bind: Int64(organization.sessionLinkExpiration)),
+                        return_url_allowlist = \(bind: allowlist)
+                    WHERE id = \(bind: organization.id)
+                    """
+                ).run()
+            }
+        } catch  where isUniqueViolation(error) {
+            throw CancelflowError(
+                .conflict, code: "organization_conflict", message: "The subdomain or custom domain is already taken by another organization.")
         }
     }
 

@@ -51,12 +51,15 @@ struct DashboardPages: Sendable {
 
     /// The view without its absent values: an `Optional.none` boxed in `Any` is not nil to
     /// Mustache's lookup (a section would render, and a variable print "nil"), so views may
-    /// hold optionals freely and they are dropped here, in nested views and lists too.
+    /// hold optionals freely and they are dropped here, in nested views and lists too, as are
+    /// empty strings (a section over one would render).
     static func clean(_ values: [String: Any]) -> [String: Any] {
         values.compactMapValues { Self.clean(value: $0) }
     }
 
     static func clean(value: Any) -> Any? {
+        // An empty string is a present value to Mustache ({{#x}} renders); absent is what pages mean.
+        if let text = value as? String, text.isEmpty { return nil }
         let mirror = Mirror(reflecting: value)
         if mirror.displayStyle == .optional {
             guard let wrapped = mirror.children.first?.value else { return nil }

@@ -113,6 +113,9 @@ struct Pages: Sendable {
         return formatter.string(from: date)
     }
 
+    /// One stylesheet for the hosted pages and the dashboard, which extends it.
+    static let stylesheet = [Templates.stylesheet, DashboardTemplates.stylesheet, DashboardTemplates.settingsStylesheet].joined(separator: "\n")
+
     /// `GET /kept` (where "keep my subscription" goes without a return URL) and the stylesheet.
     func addStaticRoutes(to router: Router<AppRequestContext>) {
         router.get("kept") { _, _ in self.render("kept", KeptView(brand: .plain), status: .ok) }
@@ -120,7 +123,7 @@ struct Pages: Sendable {
             var response = Response(
                 status: .ok,
                 headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                body: .init(byteBuffer: ByteBuffer(string: Templates.stylesheet + "\n" + DashboardTemplates.stylesheet))
+                body: .init(byteBuffer: ByteBuffer(string: Self.stylesheet))
             )
             response.headers[.xContentTypeOptions] = "nosniff"
             return response
