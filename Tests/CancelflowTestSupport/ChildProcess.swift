@@ -16,7 +16,7 @@ import Glibc
 /// - waiting for the exit is an async poll with a deadline, and a child that outlives its
 ///   grace gets SIGKILL, which the caller sees in `StopResult.killed`.
 public final class ChildProcess: Sendable {
-    let process: Process
+    let process: Spawned
     private let output = CapturedOutput()
 
     /// What `stop` saw.
@@ -30,30 +30,32 @@ public final class ChildProcess: Sendable {
     }
 
     /// Starts `executable`; with `captureOutput` its stdout (and, with `captureErrors`, its
-    /// stderr) is kept (see `printed`), otherwise it goes to /dev/null.
+    /// stderr) is kept (see `printed`), otherwise it goes to /dev/null. The environment is the
+    /// test process's, or `environment` when given.
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         directory: URL? = nil, captureOutput: Bool = true, captureErrors: Bool = true
     ) throws {
-        self.process = Process()
-        self.process.executableURL = URL(fileURLWithPath: executable)
-        self.process.arguments = arguments
-        if let environment { self.process.environment = environment }
-        if let directory { self.process.currentDirectoryURL = directory }
+        let environment = environment ?? ProcessInfo.processInfo.environment
         guard captureOutput else {
-            self.process.standardOutput = FileHandle.nullDevice
-            self.process.standardError = FileHandle.nullDevice
+            self.process = try Spawned.start(
+                executable, arguments, environment: environment, directory: directory?.path, stdout: nil, stderr: nil)
             self.output.finished.store(true, ordering: .releasing)
-            try runWithDefaultSignalMask(self.process)
             return
         }
-        let pipe = Pipe()
-        self.process.standardOutput = pipe
-        self.process.standardError = captureErrors ? pipe : FileHandle.nullDevice
-        try runWithDefaultSignalMask(self.process)
+        let pipe = try Spawned.pipe()
+        do {
+            self.process = try Spawned.start(
+                executable, arguments, environment: environment, directory: directory?.path, stdout: pipe.write,
+                stderr: captureErrors ? pipe.write : nil)
+        } catch {
+            close(pipe.read)
+            close(pipe.write)
+            throw error
+        }
         // Our copy of the write end must go, or the reader never sees end-of-file.
-        try? pipe.fileHandleForWriting.close()
-        let handle = pipe.fileHandleForReading
+        close(pipe.write)
+        let handle = FileHandle(fileDescriptor: pipe.read, closeOnDealloc: true)
         let output = self.output
         let thread = Thread {
             while true {
@@ -63,33 +65,19 @@ public final class ChildProcess: Sendable {
             }
             output.finished.store(true, ordering: .releasing)
         }
-        thread.name = "child-output-\(self.process.processIdentifier)"
+        thread.name = "child-output-\(self.process.pid)"
         thread.start()
     }
 
-    public var pid: Int32 { self.process.processIdentifier }
+    public var pid: Int32 { self.process.pid }
 
     /// Everything the child has printed so far; never waits.
     public var printed: String {
         String(decoding: self.output.data.withLock { $0 }, as: UTF8.self)
     }
 
-    /// How the child ended, or nil while it runs. Foundation's bookkeeping is asked first; the
-    /// kernel is asked too (without reaping, so Foundation still collects the child), because
-    /// Foundation's notice of an exit was seen to never arrive here.
-    public var exit: (status: Int32, signalled: Bool)? {
-        if !self.process.isRunning {
-            return (self.process.terminationStatus, self.process.terminationReason == .uncaughtSignal)
-        }
-        var info = siginfo_t()
-        if waitid(P_PID, id_t(self.pid), &info, WEXITED | WNOHANG | WNOWAIT) == -1 {
-            // Reaped between the two checks: Foundation has it now.
-            return errno == ECHILD && !self.process.isRunning
-                ? (self.process.terminationStatus, self.process.terminationReason == .uncaughtSignal) : nil
-        }
-        guard info._sifields._sigchld.si_pid == self.pid else { return nil }
-        return (info._sifields._sigchld.si_status, info.si_code != CLD_EXITED)
-    }
+    /// How the child ended, or nil while it runs.
+    public var exit: (status: Int32, signalled: Bool)? { self.process.exit }
 
     public var hasExited: Bool { self.exit != nil }
 
@@ -143,20 +131,4 @@ public final class ChildProcess: Sendable {
 private final class CapturedOutput: Sendable {
     let data = Mutex<Data>(Data())
     let finished = Atomic<Bool>(false)
-}
-
-/// Starts `process` with no signal blocked, as a shell would.
-///
-/// Why: a child inherits the signal mask of the thread that spawns it, and every thread of
-/// Swift's cooperative pool is a Dispatch worker that blocks almost every signal. A child
-/// started from a test would then ignore SIGTERM and SIGINT wherever no handler thread of its
-/// own unblocks them: coreutils' `timeout` could not kill a grandchild, and a server under test
-/// would not see its signals the way it does in production.
-public func runWithDefaultSignalMask(_ process: Process) throws {
-    var empty = sigset_t()
-    var saved = sigset_t()
-    sigemptyset(&empty)
-    pthread_sigmask(SIG_SETMASK, &empty, &saved)
-    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-    try process.run()
 }

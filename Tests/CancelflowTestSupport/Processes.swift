@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a child process did.
 public struct ProcessResult: Sendable {
     public let status: Int32
@@ -21,21 +25,23 @@ public func runProcess(
     _ executable: String, _ arguments: [String], environment: [String: String] = [:],
     directory: String? = nil, timeout: Duration = .seconds(300)
 ) async throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-    process.arguments = ["--kill-after=10", String(timeout.components.seconds), executable] + arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try runWithDefaultSignalMask(process)
+    let out = try Spawned.pipe()
+    let err = try Spawned.pipe()
+    let child: Spawned
+    do {
+        child = try Spawned.start(
+            "/usr/bin/timeout", ["--kill-after=10", String(timeout.components.seconds), executable] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, directory: directory, stdout: out.write,
+            stderr: err.write)
+    } catch {
+        for fd in [out.read, out.write, err.read, err.write] { close(fd) }
+        throw error
+    }
     // Our copies of the write ends must go, or the reads below never see end-of-file.
-    try? out.fileHandleForWriting.close()
-    try? err.fileHandleForWriting.close()
-    let outHandle = out.fileHandleForReading
-    let errHandle = err.fileHandleForReading
+    close(out.write)
+    close(err.write)
+    let outHandle = FileHandle(fileDescriptor: out.read, closeOnDealloc: true)
+    let errHandle = FileHandle(fileDescriptor: err.read, closeOnDealloc: true)
     let (stdout, stderr) = await withCheckedContinuation { (continuation: CheckedContinuation<(Data, Data), Never>) in
         DispatchQueue.global().async {
             let group = DispatchGroup()
@@ -51,20 +57,20 @@ public func runProcess(
         }
     }
     // Both pipes closed: the group is gone or going. Its exit is waited for without blocking.
-    let child = process
     let deadline = ContinuousClock.now + .seconds(30)
-    while child.isRunning && ContinuousClock.now < deadline {
+    while child.exit == nil && ContinuousClock.now < deadline {
         try? await Task.sleep(for: .milliseconds(10))
     }
-    guard !child.isRunning else {
+    guard let exit = child.exit else {
         throw TestSetupError("\(executable) closed its output but did not exit")
     }
+    let status = exit.signalled ? 128 + exit.status : exit.status
     var errors = String(decoding: stderr, as: UTF8.self)
-    if child.terminationStatus == 124 {
+    if status == 124 {
         errors += "\n[runProcess: \(executable) was stopped after \(timeout.components.seconds) s]"
     }
     return ProcessResult(
-        status: child.terminationStatus,
+        status: status,
         stdout: String(decoding: stdout, as: UTF8.self),
         stderr: errors
     )
