@@ -96,6 +96,32 @@ import Testing
         #expect(exit == 0)
     }
 
+    /// The dashboard issue's "done means": the first owner from the printed set-up link invites
+    /// a support person, who finds a customer and generates a link in the modal; the customer
+    /// cancels with it in a browser of their own; the owner sees it in the outcomes and the audit
+    /// log. bcrypt runs at its default cost here, as in production.
+    @Test(arguments: TestEngine.allCases)
+    func aSupportPersonGeneratesALinkInTheDashboardAndTheCustomerCancelsWithIt(engine: TestEngine) async throws {
+        let shots = Self.root.appendingPathComponent("test-output/dashboard/\(engine)").path
+        let (result, log, exit) = try await Self.walk("dashboard_walk.py", engine: engine, shots: shots) { server, _ in
+            let setup = try #require(Self.first("http://[^ \n]+/dashboard/setup/[a-z2-7]{32}", in: server.printed), "\(server.printed)")
+            return ["DASHBOARD_SETUP_URL": setup]
+        }
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
+        #expect(result.stdout.contains(#""ok": true"#))
+        for page in [
+            "d01-setup", "d02-sign-in", "d03-team", "d03-team-phone", "d04-customers", "d05-customer", "d05-customer-phone", "d06-modal",
+            "d07-link-created", "d08-customer-done", "d09-consumed", "d10-outcomes", "d10-outcomes-phone", "d11-audit", "d12-keys",
+            "d13-billing", "d14-webhooks", "d15-hosted-setup", "d16-modal-2-hours", "d17-generate-no-js",
+        ] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "\(page)")
+        }
+        // Neither the password nor a link's token reaches the server's log.
+        #expect(!log.contains("a-long-enough-password"))
+        #expect(Self.first("cl_[a-z2-7]{48}", in: log) == nil)
+        #expect(exit == 0)
+    }
+
     static func first(_ pattern: String, in text: String) -> String? {
         text.range(of: pattern, options: .regularExpression).map { String(text[$0]) }
     }
