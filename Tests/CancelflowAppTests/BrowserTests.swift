@@ -8,11 +8,17 @@ import Testing
 
     /// Starts `serve` on a fresh database, runs a walk script against it with the first
     /// organization's test keys, and returns what the script printed and the server logged.
+    static let walks = StartLimiter(limit: 2)
+
     static func walk(
         _ script: String, engine: TestEngine, shots: String,
         prepare: @escaping @Sendable (ServeProcess, _ databaseArguments: [String]) async throws -> [String: String] = { _, _ in [:] }
     ) async throws -> (result: ProcessResult, log: String, exit: Int32?) {
-        try await TestDatabase.withPool(engine) { _, location in
+        // Two walks at a time: each is a server and up to four Chromiums, and eight walks at
+        // once on two cores starved the rest of the suite into its 20-second client timeouts.
+        await Self.walks.acquire()
+        defer { Task { await Self.walks.release() } }
+        return try await TestDatabase.withPool(engine) { _, location in
             var arguments: [String] = []
             if case .postgres(let url) = location {
                 arguments = ["--database", url, "--secret", "browser-test-secret-0123456789-abcdef"]

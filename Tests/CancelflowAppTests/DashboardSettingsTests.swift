@@ -352,6 +352,109 @@ import Testing
         }
     }
 
+    /// Every signed-in form of the dashboard, with an id of the test organization where the
+    /// route takes one.
+    static func forms(_ ctx: TestContext, linkID: String, keyID: String, endpointID: String, eventID: String, userID: String) -> [String] {
+        [
+            "/dashboard/logout", "/dashboard/logout-everywhere", "/dashboard/test/account/password", "/dashboard/test/account/totp",
+            "/dashboard/test/account/totp/disable", "/dashboard/test/customers/cus_abc123/links", "/dashboard/test/links/\(linkID)/revoke",
+            "/dashboard/test/settings/keys/create", "/dashboard/test/settings/keys/rotate", "/dashboard/test/settings/keys/\(keyID)/revoke",
+            "/dashboard/test/settings/billing", "/dashboard/test/settings/billing/test", "/dashboard/test/hosted/setup",
+            "/dashboard/test/team/invite", "/dashboard/test/team/\(userID)/role", "/dashboard/test/team/\(userID)/disable",
+            "/dashboard/test/team/\(userID)/enable", "/dashboard/test/team/\(userID)/sign-out", "/dashboard/test/webhooks",
+            "/dashboard/test/webhooks/\(endpointID)/disable", "/dashboard/test/webhooks/\(endpointID)/enable",
+            "/dashboard/test/webhooks/\(endpointID)/rotate", "/dashboard/test/webhooks/\(endpointID)/test",
+            "/dashboard/test/webhooks/\(endpointID)/delete", "/dashboard/test/events/\(eventID)/resend",
+        ]
+    }
+
+    /// The "CSRF refusal" and "another organization's user gets 404", for every form.
+    @Test(arguments: TestEngine.allCases)
+    func everyFormRefusesAWrongCSRFValueAndAnotherOrganizationsOwnerFindsNothing(engine: TestEngine) async throws {
+        let config = Self.config.merging(["allowPrivateWebhooks": .bool(true)]) { $1 }
+        try await withTestApp(engine, configuration: config) { client, ctx in
+            try await ctx.seedCustomer()
+            let link = try #require(try await client.mint(ctx).json["id"] as? String)
+            let key = try #require(try await ctx.services.credentials.keys(organizationID: ctx.organization.id, mode: .test).keys.first).id
+            let (endpoint, _) = try await ctx.services.webhooks.createEndpoint(
+                organizationID: ctx.organization.id, mode: .test, url: "http://127.0.0.1:9/hook", events: [])
+            let event = try await ctx.services.webhooks.ping(organizationID: ctx.organization.id, mode: .test, id: endpoint.id)
+            let owner = try await Self.signedIn(client, ctx, "olive@example.com", .owner)
+            let ann = try await DashboardTests.account(ctx, email: "ann@example.com", role: .admin)
+            let forms = Self.forms(ctx, linkID: link, keyID: key, endpointID: endpoint.id, eventID: event, userID: ann.id)
+            let fields = [
+                "grace": "0", "provider": "builtin", "role": "support", "email": "x@example.com", "url": "http://127.0.0.1:9/x", "expiresIn": "3600",
+                "nonce": String(repeating: "a", count: 26), "name": "X", "sessionLinkExpiration": "3600", "surveyReasons": "A",
+                "brandColor": "#000000",
+            ]
+            let before = try await Self.auditActions(ctx).count
+            for form in forms {
+                _ = try await owner.get("/dashboard/test/customers")
+                let refused = try await owner.post(form, fields, csrf: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+                #expect(refused.status == .forbidden, "\(form)")
+            }
+            // Nothing happened: no link, key, setting, member or endpoint changed, nothing audited.
+            #expect(try await ctx.linkCount() == 1)
+            #expect(try await ctx.services.store.link(organizationID: ctx.organization.id, mode: .test, id: link)?.storedStatus == .active)
+            #expect(try await ctx.services.credentials.keys(organizationID: ctx.organization.id, mode: .test).keys.count == 1)
+            #expect(try await ctx.services.store.dashboardUser(id: ann.id)?.role == .admin)
+            #expect(try await ctx.services.webhooks.endpoints(organizationID: ctx.organization.id, mode: .test).count == 1)
+            #expect(try await Self.auditActions(ctx).count == before)
+            #expect(try await owner.get("/dashboard/test/customers").status == .ok, "still signed in")
+
+            // Another organization's owner: every id of this organization is not found.
+            let other = try await ctx.services.credentials.createOrganization(name: "Globex")
+            try await DashboardTests.account(ctx, email: "eve@globex.example", role: .owner, organizationID: other.organization.id)
+            let eve = TestBrowser(client)
+            #expect(try await DashboardTests.signIn(eve, "eve@globex.example").status == .seeOther)
+            for form in forms
+            where form.contains(link) || form.contains(key) || form.contains(endpoint.id) || form.contains(event)
+                || form.contains(ann.id) || form.contains("cus_abc123")
+            {
+                _ = try await eve.get("/dashboard/test/customers")
+                let response = try await eve.post(form, fields)
+                #expect(response.status == .notFound, "\(form)")
+            }
+            for page in ["/dashboard/test/webhooks/\(endpoint.id)", "/dashboard/test/events/\(event)", "/dashboard/test/customers/cus_abc123"] {
+                #expect(try await eve.get(page).status == .notFound, "\(page)")
+            }
+            #expect(try await ctx.services.store.link(organizationID: ctx.organization.id, mode: .test, id: link)?.storedStatus == .active)
+            #expect(try await ctx.services.store.dashboardUser(id: ann.id)?.disabledAt == nil)
+            #expect(try await ctx.services.webhooks.endpoints(organizationID: ctx.organization.id, mode: .test).count == 1)
+        }
+    }
+
+    /// For a Stripe mode, Customers searches Stripe (by email or id) and the customer page reads
+    /// the subscriptions from there.
+    @Test(arguments: TestEngine.allCases)
+    func customersOfAStripeModeAreSearchedAtStripe(engine: TestEngine) async throws {
+        let config = Self.config.merging(["allowPrivateWebhooks": .bool(true)]) { $1 }
+        try await withTestApp(engine, configuration: config) { client, ctx in
+            let stripe = try await BillingStandIn(.stripe)
+            defer { stripe.stop() }
+            try await BillingProviderTests.configure(ctx, stripe)
+            let (customer, subscriptions) = try await BillingProviderTests.seedStripe(
+                stripe, email: "grace@example.com", plans: [("basic", "Basic Monthly", 900, "month")])
+            let support = try await Self.signedIn(client, ctx, "sam@example.com", .support)
+            let empty = try await support.get("/dashboard/test/customers")
+            #expect(empty.text.contains("search by their email address or id"))
+            let byEmail = try await support.get("/dashboard/test/customers?q=Grace%40Example.com")
+            #expect(byEmail.text.contains("/dashboard/test/customers/\(customer)"))
+            let byID = try await support.get("/dashboard/test/customers?q=\(customer)")
+            #expect(byID.text.contains("/dashboard/test/customers/\(customer)"))
+            #expect(!(try await support.get("/dashboard/test/customers?q=nobody%40example.com").text.contains("/dashboard/test/customers/cus_")))
+            let page = try await support.get("/dashboard/test/customers/\(customer)")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("Basic Monthly") && page.text.contains(subscriptions[0]))
+            let nonce = try #require(DashboardTests.field(page.text, "nonce"))
+            let created = try await support.post(
+                "/dashboard/test/customers/\(customer)/links",
+                ["expiresIn": "3600", "singleUse": "true", "nonce": nonce, "subscriptionId": subscriptions[0]])
+            #expect(created.status == .created)
+            #expect(try await ctx.linkCount() == 1)
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func theAuditLogFiltersByActionAndPerson(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in

@@ -37,6 +37,10 @@ import Testing
             let old = Millis.from(self.now.addingTimeInterval(-3 * 86400))
             let fresh = Millis.from(self.now.addingTimeInterval(-60))
             let later = Millis.from(self.now.addingTimeInterval(600))
+            try await self.fill(
+                pool, rows: 1, into: "dashboard_users", columns: "id, organization_id, email, role, created_at, updated_at",
+                values: "'usr_1', '\(org.id)', 'olive@example.com', 'owner', \(old), \(old)"
+            )
             for (label, at, rows) in [("old", old, 1_234), ("new", fresh, 7)] {
                 try await self.fill(
                     pool, rows: rows, into: "idempotency_keys", columns: "organization_id, mode, idempotency_key, fingerprint, created_at",
@@ -51,6 +55,17 @@ import Testing
                     columns: "id, organization_id, mode, address_hash, browser_hash, code_hash, attempts, created_at, expires_at",
                     values:
                         "'ev_\(label)' || i, '\(org.id)', 'test', '\(label)-a' || i, '\(label)-b' || i, 'c', 0, \(at), \(label == "old" ? old : later)"
+                )
+                try await self.fill(
+                    pool, rows: rows, into: "dashboard_sessions",
+                    columns: "id, key_hash, user_id, stage, created_at, last_seen_at, expires_at",
+                    values: "'dss_\(label)' || i, '\(label)-k' || i, 'usr_1', 'full', \(at), \(at), \(label == "old" ? old : later)"
+                )
+                try await self.fill(
+                    pool, rows: rows, into: "dashboard_setup_links",
+                    columns: "token_hash, organization_id, role, purpose, clears_totp, created_at, expires_at",
+                    values:
+                        "'\(label)-t' || i, '\(org.id)', 'owner', 'setup', \(engine == .postgres ? "false" : "0"), \(at), \(label == "old" ? old : later)"
                 )
             }
             for table in ExpiringRecords.allCases {

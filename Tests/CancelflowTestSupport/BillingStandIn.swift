@@ -115,16 +115,16 @@ public final class BillingStandIn: Sendable {
 }
 
 /// At most `limit` holders at a time; the others wait in order.
-actor StartLimiter {
+public actor StartLimiter {
     let limit: Int
     var holders = 0
     var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(limit: Int) {
+    public init(limit: Int) {
         self.limit = limit
     }
 
-    func acquire() async {
+    public func acquire() async {
         if self.holders < self.limit {
             self.holders += 1
             return
@@ -132,7 +132,7 @@ actor StartLimiter {
         await withCheckedContinuation { self.waiting.append($0) }
     }
 
-    func release() {
+    public func release() {
         if self.waiting.isEmpty {
             self.holders -= 1
         } else {

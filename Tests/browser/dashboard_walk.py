@@ -180,6 +180,9 @@ try:
     click(customer, "Cancel my subscription")
     wait_for(customer, "Your subscription is cancelled", "the cancellation did not complete")
     shot(customer, "d08-customer-done")
+    customer_violations = csp_violations(customer)
+    customer.quit()
+    drivers.remove(customer)
 
     # 7. Consumed on the customer page; canceled in the outcomes; generated in the audit log.
     support.get(BASE + "/dashboard/test/customers/cus_walk")
@@ -226,7 +229,8 @@ try:
     wait_for(options_driver, "Cancel Link generated", "no link without JavaScript")
     expect(options_driver.find_element(By.ID, "link-url").get_attribute("value").startswith(BASE + "/cancel/cl_"), "no URL shown")
 
-    for driver in [owner, support, customer]:
+    expect(not customer_violations, "Content-Security-Policy violations on the hosted pages: " + json.dumps(customer_violations)[:500])
+    for driver in [owner, support, options_driver]:
         violations = csp_violations(driver)
         expect(not violations, "Content-Security-Policy violations: " + json.dumps(violations)[:500])
     print(json.dumps({"ok": True, "link": url.split("/cancel/")[0], "at": datetime.datetime.now().isoformat()}))
