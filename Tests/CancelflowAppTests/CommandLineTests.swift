@@ -138,6 +138,47 @@ import FoundationNetworking
 
     /// `orgs configure-billing` reads the provider key from a file or standard input, never the
     /// command line; refuses a key of the other mode; and never prints the key back.
+    /// `users create` prints a one-time set-up link (never takes a password), stored as a hash.
+    @Test func dashboardAccountsStartFromOneTimeLinks() async throws {
+        try await TestDatabase.withPool(.sqlite) { pool, location in
+            guard case .sqlite(let path) = location else { return }
+            let database = "sqlite:\(path)"
+            let org = try Self.json(try await self.run(["orgs", "create", "--name", "Acme", "--json"], database: database))
+            let orgID = try #require(org["id"] as? String)
+            let created = try await self.run(
+                ["users", "create", "--org", orgID, "--email", "Sam@Example.com", "--role", "support", "--json"], database: database)
+            #expect(created.status == 0, "\(created.stderr)")
+            let shown = try Self.json(created)
+            #expect(shown["email"] as? String == "sam@example.com")
+            #expect(shown["role"] as? String == "support")
+            let url = try #require(shown["setupUrl"] as? String)
+            #expect(url.hasPrefix("https://links.test/dashboard/setup/"))
+            let token = String(url.split(separator: "/").last ?? "")
+            let stored = try await pool.read { db in
+                try await db.raw("SELECT token_hash FROM dashboard_setup_links").all().map { try $0.decode(column: "token_hash", as: String.self) }
+            }
+            #expect(stored == [Hex.sha256(token)])
+            // No such role, no such organization, no such account: refused, and nothing stored.
+            let role = try await self.run(["users", "create", "--org", orgID, "--email", "a@example.com", "--role", "root"], database: database)
+            #expect(role.status != 0)
+            let nobody = try await self.run(
+                ["users", "create", "--org", "org_nobody", "--email", "a@example.com", "--role", "owner"], database: database)
+            #expect(nobody.status != 0 && nobody.stderr.contains("organization"), "\(nobody.stderr)")
+            let reset = try await self.run(["users", "reset-link", "--email", "nobody@example.com"], database: database)
+            #expect(reset.status != 0 && reset.stderr.contains("No dashboard account"), "\(reset.stderr)")
+            let count = try await pool.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM dashboard_setup_links").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(count == 1)
+            // There is no way to pass a password.
+            let password = try await self.run(
+                ["users", "create", "--org", orgID, "--email", "b@example.com", "--role", "owner", "--password", "hunter2hunter2"], database: database
+            )
+            #expect(password.status != 0)
+            #expect(try await self.run(["users", "list", "--org", orgID], database: database).stdout.isEmpty, "no account until the link is used")
+        }
+    }
+
     @Test func billingKeysComeFromAFileOrStandardInput() async throws {
         try await TestDatabase.withPool(.sqlite) { pool, location in
             guard case .sqlite(let path) = location else { return }
