@@ -17,23 +17,29 @@ enum DashboardTemplates {
     }
 
     static let all: [(String, String)] = [
-        ("dash-layout", layout), ("dash-public", publicLayout), ("dash-login", login), ("dash-code", code), ("dash-setup", setup),
+        ("dash-head", head), ("dash-layout", layout), ("dash-public", publicLayout), ("dash-login", login), ("dash-code", code),
+        ("dash-setup", setup),
         ("dash-reset-request", resetRequest), ("dash-public-message", publicMessage), ("dash-message", message),
         ("dash-account", account), ("dash-totp", totp), ("dash-customers", customers), ("dash-customer", customer),
         ("dash-generate", generate), ("dash-link-created", linkCreated),
     ]
 
-    /// The frame of every signed-in page: the organization, the mode switch, the navigation
-    /// for the user's role, and the test-mode banner.
-    static let layout = """
+    /// The start of every dashboard page, up to the end of `<head>` (which each layout closes).
+    static let head = """
         <!doctype html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
-        <title>{{title}} · {{frame.orgName}} · Cancelflow</title>
+        <title>{{title}}{{#frame.orgName}} · {{frame.orgName}}{{/frame.orgName}} · Cancelflow</title>
         <link rel="stylesheet" href="/assets/cancelflow.css">
+        """
+
+    /// The frame of every signed-in page: the organization, the mode switch, the navigation
+    /// for the user's role, and the test-mode banner.
+    static let layout = """
+        {{>dash-head}}
         <script src="/dashboard/assets/dashboard.js" defer></script>
         </head>
         <body class="dash">
@@ -67,14 +73,7 @@ enum DashboardTemplates {
 
     /// Pages before sign-in: one card.
     static let publicLayout = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="referrer" content="no-referrer">
-        <title>{{title}} · Cancelflow</title>
-        <link rel="stylesheet" href="/assets/cancelflow.css">
+        {{>dash-head}}
         </head>
         <body>
         <header class="brand"><span class="brand-name">Cancelflow</span></header>
