@@ -183,21 +183,24 @@ func addDashboard(to router: Router<AppRequestContext>, services: AppServices) t
         response.headers[.xContentTypeOptions] = "nosniff"
         return response
     }
+    let once = FormOnce(store: services.store, time: services.time)
     let signedIn = router.group("dashboard").add(middleware: hosts)
         .add(middleware: DashboardSessionMiddleware(auth: auth, pages: pages, readTimeout: configuration.readTimeout))
         .group(context: DashboardRequestContext.self)
     authPages.addSessionRoutes(to: signedIn)
     DashboardCustomersController(
         customers: services.customers, links: services.links, organizations: services.organizations, auth: auth, audit: services.audit,
-        idempotency: services.store, pages: pages, time: services.time
+        idempotency: services.store, pages: pages, metrics: services.metrics, time: services.time
     ).addRoutes(to: signedIn)
     DashboardSettingsController(
         credentials: services.credentials, billingAccounts: services.billingAccounts, customers: services.customers,
-        organizations: services.organizations, auth: auth, audit: services.audit, pages: pages, picker: services.links.picker,
+        organizations: services.organizations, auth: auth, audit: services.audit, pages: pages, once: once, picker: services.links.picker,
         subdomainBase: configuration.subdomainBase, time: services.time
     ).addRoutes(to: signedIn)
-    DashboardWebhooksController(webhooks: services.webhooks, organizations: services.organizations, audit: services.audit, pages: pages)
-        .addRoutes(to: signedIn)
+    DashboardWebhooksController(
+        webhooks: services.webhooks, organizations: services.organizations, audit: services.audit, pages: pages, once: once
+    )
+    .addRoutes(to: signedIn)
     DashboardOutcomesController(
         outcomes: OutcomeService(store: services.store, time: services.time), organizations: services.organizations, audit: services.audit,
         pages: pages

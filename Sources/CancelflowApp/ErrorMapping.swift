@@ -9,15 +9,17 @@ import Logging
 /// nothing.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Only the API answers in JSON; a person who reaches anything else gets a page.
+        // Only the API answers in JSON; a person who reaches anything else gets a page. On the
+        // dashboard, where the person is the merchant's own staff, the page says what was wrong.
         let html = !request.uri.path.hasPrefix("/v1")
+        let dashboard = request.uri.path.hasPrefix("/dashboard")
         do {
             return try await next(request, context)
         } catch let error as CancelflowError {
             if error.kind == .internal || error.kind == .configuration || error.kind == .upstream {
                 context.logger.error("Request failed", metadata: ["error": .string(error.description)])
             }
-            return html ? Self.page(for: error) : Self.response(for: error)
+            return html ? Self.page(for: error, explained: dashboard) : Self.response(for: error)
         } catch let error as HTTPError {
             let translated = Self.translate(error)
             return html ? Self.page(for: translated) : Self.response(for: translated)
@@ -28,8 +30,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// A plain page for errors outside the API (an unknown address, a server fault).
-    static func page(for error: CancelflowError) -> Response {
+    /// A plain page for errors outside the API (an unknown address, a server fault). `explained`
+    /// adds the error's own message (written for people, never holding a secret) for a client
+    /// mistake, with a way back.
+    static func page(for error: CancelflowError, explained: Bool = false) -> Response {
         let (heading, text) =
             switch error.kind {
             case .notFound:
@@ -40,13 +44,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 ("Please slow down", "There were too many requests from your connection. Wait a minute and try again.")
             case .forbidden:
                 ("Not allowed", "Your role does not include this page. Ask an owner of your organization.")
+            case .unprocessable, .conflict:
+                ("That can't be done", "Check what you entered and try again.")
             default:
                 ("Something went wrong", "Please try again in a few minutes.")
             }
+        var explanation = ""
+        if explained, [.invalidRequest, .unprocessable, .conflict, .notFound, .forbidden, .rateLimited].contains(error.kind) {
+            explanation = "<p class=\"error\">\(Self.escapeHTML(error.message))</p><p><a href=\"/dashboard\">Back to the dashboard</a></p>"
+        }
         let html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(heading)</title><link rel="stylesheet" href="/assets/cancelflow.css"></head>
-            <body><main class="card"><h1>\(heading)</h1><p>\(text)</p></main></body></html>
+            <body><main class="card"><h1>\(heading)</h1><p>\(text)</p>\(explanation)</main></body></html>
             """
         var response = Response(
             status: Self.status(for: error.kind),
@@ -58,6 +68,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         PageSecurity.apply(to: &response, styleHash: nil, formTargets: [])
         return response
+    }
+
+    static func escapeHTML(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
     }
 
     static func translate(_ error: HTTPError) -> CancelflowError {

@@ -45,14 +45,17 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         )
     }
 
-    /// Cuts anything that may be a secret out of a path: the token segment of hosted-page paths,
-    /// and any segment that looks like a `cl_` token or an API key wherever it appears.
+    /// Cuts anything that may be a secret out of a path: the token segment of hosted-page paths
+    /// and of the dashboard's set-up and reset links (a logged, unused link would let whoever
+    /// reads the log choose the account's password), and any segment that looks like a `cl_`
+    /// token or an API key wherever it appears.
     static func redactedPath(_ path: String) -> String {
         var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for index in segments.indices {
             let previous = index > 0 ? segments[index - 1] : ""
+            let dashboardLink = index > 1 && segments[index - 2] == "dashboard" && (previous == "setup" || previous == "reset")
             let segment = segments[index]
-            if previous == "cancel" || segment.hasPrefix("cl_") || segment.hasPrefix("ck_") {
+            if previous == "cancel" || dashboardLink || segment.hasPrefix("cl_") || segment.hasPrefix("ck_") {
                 segments[index] = "[redacted]"
             }
         }

@@ -126,6 +126,7 @@ public struct BillingAccountService: Sendable {
             pauseBehavior: change.pauseBehavior ?? existing?.pauseBehavior ?? .markUncollectible,
             updatedAt: Millis.date(Millis.from(self.time.now())))
         if change.provider != .builtin {
+            var keptKey = false
             if let key = change.secretKey?.trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty {
                 try Self.checkKey(key, provider: change.provider, mode: mode)
                 account.sealedKey = try self.box.seal(key)
@@ -133,6 +134,7 @@ public struct BillingAccountService: Sendable {
             } else if let existing, existing.provider == change.provider, existing.sealedKey != nil {
                 account.sealedKey = existing.sealedKey
                 account.keyHint = existing.keyHint
+                keptKey = true
             } else {
                 throw CancelflowError.invalid(
                     "secret_key_missing", "\(change.provider.displayName) needs an API key for \(mode.rawValue) mode.", param: "secretKey")
@@ -141,6 +143,14 @@ public struct BillingAccountService: Sendable {
                 account.apiBase = base.isEmpty ? nil : try Self.checkAPIBase(base, mode: mode)
             } else if let existing, existing.provider == change.provider {
                 account.apiBase = existing.apiBase
+            }
+            // The key is sent wherever the API address points: a stored key never follows a new
+            // address unless whoever changes it types the key again (else anyone allowed to edit
+            // the setting could read the key off their own server). Back to the provider's own
+            // API needs no key.
+            if keptKey, let base = account.apiBase, base != existing?.apiBase {
+                throw CancelflowError.invalid(
+                    "secret_key_required", "Enter the API key again to change the API address: the key is sent to it.", param: "secretKey")
             }
         } else if change.secretKey != nil || !(change.apiBase ?? "").isEmpty {
             throw CancelflowError.invalid(

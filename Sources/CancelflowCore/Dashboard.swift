@@ -214,6 +214,7 @@ public struct AuditFilter: Sendable, Equatable {
     /// Actions starting with this, e.g. `key.` or `link.generated`.
     public var actionPrefix: String?
     public var actorUserID: String?
+    /// That mode's entries and the organization-wide ones (team, settings, sign-ins).
     public var mode: Mode?
 
     public init(actionPrefix: String? = nil, actorUserID: String? = nil, mode: Mode? = nil) {
@@ -273,9 +274,14 @@ public protocol DashboardStore: Sendable {
     /// one: false means the code (or an earlier one) was already used, on any instance.
     func recordTOTPStep(userID: String, step: Int64) async throws -> Bool
     func setPasswordHash(userID: String, hash: String) async throws
+    /// Uses up every unused reset link of the account (after a new password, or when disabled).
+    func expireSetupLinks(userID: String, now: Date) async throws
     func setTOTP(userID: String, sealed: [UInt8]?) async throws
-    func setRole(userID: String, role: DashboardRole) async throws
-    func setDisabled(userID: String, at: Date?) async throws
+    /// Sets a member's role and disabled time, and ends their sessions, in one transaction. With
+    /// `keepAnOwner` it does so only while another active owner of the organization remains,
+    /// checked under a lock, so two owners demoting each other at once cannot both succeed;
+    /// false when it refused.
+    func updateMember(userID: String, role: DashboardRole, disabledAt: Date?, keepAnOwner: Bool) async throws -> Bool
 }
 
 /// bcrypt, kept behind a protocol so Core states the rules and the app supplies the algorithm
@@ -283,6 +289,10 @@ public protocol DashboardStore: Sendable {
 public protocol PasswordHasher: Sendable {
     func hash(_ password: String) async throws -> String
     func verify(_ password: String, hash: String) async throws -> Bool
+    /// Whether a stored hash was made with less work than the hasher does now (the cost was
+    /// raised): it is then replaced at the next sign-in, so old accounts get the new cost and do
+    /// not answer faster than the stand-in hash used for unknown addresses.
+    func needsRehash(_ hash: String) -> Bool
 }
 
 /// TOTP codes (RFC 6238, 30-second steps, 6 digits, SHA-1: what authenticator apps do), behind

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import Synchronization
 
 /// Signing in to the dashboard: set-up and reset links, passwords, the second factor, sessions,
@@ -230,9 +231,12 @@ public struct DashboardAuthService: Sendable {
         let against: String
         if let stored { against = stored } else { against = try await self.dummy.get(self.hasher) }
         let matches = try await self.hasher.verify(acceptable ? password : "", hash: against)
-        guard let user, stored != nil, acceptable, matches, user.disabledAt == nil else { throw Self.wrongSignIn }
+        guard let user, let stored, acceptable, matches, user.disabledAt == nil else { throw Self.wrongSignIn }
         try await self.store.refund(bucketKey: accountBucket, windowStart: window)
         try await self.store.refund(bucketKey: clientBucket, windowStart: window)
+        if self.hasher.needsRehash(stored) {
+            try await self.store.setPasswordHash(userID: user.id, hash: try await self.hasher.hash(password))
+        }
         let now = self.time.now()
         let key = Self.newSessionKey()
         let stage: DashboardSession.Stage = user.hasTOTP ? .code : .full
@@ -318,14 +322,33 @@ public struct DashboardAuthService: Sendable {
 
     // MARK: - The account page
 
-    /// A new password, given the current one; every other session of the account ends.
-    public func changePassword(user: DashboardUser, current: String, new: String) async throws {
-        guard let stored = user.passwordHash, try await self.hasher.verify(current, hash: stored) else {
-            throw CancelflowError(.authentication, code: "wrong_password", message: "Your current password is not right.", param: "current")
+    /// Checks the password of a signed-in account (to change it, or to turn the second factor
+    /// off), within the same hourly allowance of failures as sign-in: a stolen session cannot
+    /// guess the password, nor keep the one bcrypt thread busy for everyone.
+    func confirmPassword(_ password: String, of user: DashboardUser, param: String) async throws {
+        let window = Self.hourStart(self.time.now())
+        let bucket = "dash-login-acct:" + self.bucketHash(user.email)
+        guard
+            try await self.store.hit([RateLimitBucket(key: bucket, limit: self.policy.signInsPerAccountPerHour)], windowStart: window)
+        else {
+            throw CancelflowError(.rateLimited, code: "too_many_attempts", message: "Too many wrong passwords. Try again in an hour.")
         }
+        guard let stored = user.passwordHash, password.utf8.count <= Self.maximumPasswordBytes,
+            try await self.hasher.verify(password, hash: stored)
+        else {
+            throw CancelflowError(.authentication, code: "wrong_password", message: "Your password is not right.", param: param)
+        }
+        try await self.store.refund(bucketKey: bucket, windowStart: window)
+    }
+
+    /// A new password, given the current one; every session of the account ends, and any reset
+    /// link still out there stops working.
+    public func changePassword(user: DashboardUser, current: String, new: String) async throws {
         try Self.checkPassword(new, param: "password")
+        try await self.confirmPassword(current, of: user, param: "current")
         try await self.store.setPasswordHash(userID: user.id, hash: try await self.hasher.hash(new))
         try await self.store.deleteDashboardSessions(userID: user.id)
+        try await self.store.expireSetupLinks(userID: user.id, now: self.time.now())
         try await self.audit(user.organizationID, .user(user), "user.password_changed", target: ("user", user.id))
     }
 
@@ -348,8 +371,14 @@ public struct DashboardAuthService: Sendable {
         self.codes.enrolmentURL(secret: secret, label: user.email)
     }
 
-    /// Turns the second factor on once the person proves their app shows the right code.
+    /// Turns the second factor on once the person proves their app shows the right code. One
+    /// that is already on is not replaced this way (a stolen session could otherwise move it to
+    /// the thief's phone): it is turned off first, with the password.
     public func enableTOTP(user: DashboardUser, secret: String, code: String) async throws {
+        guard !user.hasTOTP else {
+            throw CancelflowError(
+                .conflict, code: "totp_already_on", message: "Two-step sign-in is already on. Turn it off first to change the device.")
+        }
         guard secret.utf8.count == 32, secret.utf8.allSatisfy({ Base32.alphabetContains($0) }) else {
             throw CancelflowError.invalid("invalid_secret", "Start the set-up again.", param: "secret")
         }
@@ -363,9 +392,7 @@ public struct DashboardAuthService: Sendable {
 
     /// Turns the second factor off, given the password.
     public func disableTOTP(user: DashboardUser, password: String) async throws {
-        guard let stored = user.passwordHash, try await self.hasher.verify(password, hash: stored) else {
-            throw CancelflowError(.authentication, code: "wrong_password", message: "Your password is not right.", param: "password")
-        }
+        try await self.confirmPassword(password, of: user, param: "password")
         try await self.store.setTOTP(userID: user.id, sealed: nil)
         try await self.audit(user.organizationID, .user(user), "user.totp_disabled", target: ("user", user.id))
     }
@@ -386,32 +413,30 @@ public struct DashboardAuthService: Sendable {
 
     public func changeRole(of target: DashboardUser, to role: DashboardRole, by owner: DashboardUser) async throws {
         guard target.role != role else { return }
-        if target.role == .owner { try await self.requireAnotherOwner(than: target) }
-        try await self.store.setRole(userID: target.id, role: role)
-        // What the old role allowed must not outlive it in an open session.
-        try await self.store.deleteDashboardSessions(userID: target.id)
+        // What the old role allowed must not outlive it in an open session: they end too.
+        guard
+            try await self.store.updateMember(
+                userID: target.id, role: role, disabledAt: target.disabledAt, keepAnOwner: target.role == .owner)
+        else { throw Self.lastOwner }
         try await self.audit(
             target.organizationID, .user(owner), "user.role_changed", target: ("user", target.id),
             detail: ["email": target.email, "from": target.role.rawValue, "to": role.rawValue])
     }
 
     public func setDisabled(_ target: DashboardUser, disabled: Bool, by owner: DashboardUser) async throws {
-        if disabled, target.role == .owner { try await self.requireAnotherOwner(than: target) }
-        try await self.store.setDisabled(userID: target.id, at: disabled ? self.time.now() : nil)
-        if disabled { try await self.store.deleteDashboardSessions(userID: target.id) }
+        guard
+            try await self.store.updateMember(
+                userID: target.id, role: target.role, disabledAt: disabled ? self.time.now() : nil,
+                keepAnOwner: disabled && target.role == .owner)
+        else { throw Self.lastOwner }
+        if disabled { try await self.store.expireSetupLinks(userID: target.id, now: self.time.now()) }
         try await self.audit(
             target.organizationID, .user(owner), disabled ? "user.disabled" : "user.enabled", target: ("user", target.id),
             detail: ["email": target.email])
     }
 
     /// An organization never loses its last owner: nobody could manage the team any more.
-    func requireAnotherOwner(than target: DashboardUser) async throws {
-        let owners = try await self.store.dashboardUsers(organizationID: target.organizationID)
-            .filter { $0.role == .owner && $0.disabledAt == nil && $0.id != target.id }
-        guard !owners.isEmpty else {
-            throw CancelflowError(.conflict, code: "last_owner", message: "The organization needs at least one active owner.")
-        }
-    }
+    static let lastOwner = CancelflowError(.conflict, code: "last_owner", message: "The organization needs at least one active owner.")
 
     // MARK: - Rules
 
@@ -479,21 +504,33 @@ public struct DashboardAuthService: Sendable {
 public struct AuditService: Sendable {
     let store: any AuditStore
     let time: any TimeSource
+    let logger: Logger
 
-    public init(store: any AuditStore, time: any TimeSource) {
+    public init(store: any AuditStore, time: any TimeSource, logger: Logger = Logger(label: "cancelflow.audit")) {
         self.store = store
         self.time = time
+        self.logger = logger
     }
 
-    /// Records an action. Secrets never go in `detail`.
+    /// Records an action that has happened. Secrets never go in `detail`. The action is done by
+    /// then, so a failure to record it is logged rather than thrown: the person still sees what
+    /// it made (a key, a link's URL, shown only once) instead of an error page that hides it.
     public func record(
         organizationID: String, mode: Mode?, actor: AuditActor, action: String, targetType: String? = nil, targetID: String? = nil,
         detail: [String: String] = [:]
-    ) async throws {
-        try await self.store.appendAudit(
-            AuditEntry(
-                organizationID: organizationID, mode: mode, actorUserID: actor.userID, actorLabel: actor.label, action: action,
-                targetType: targetType, targetID: targetID, detail: detail, createdAt: self.time.now()))
+    ) async {
+        do {
+            try await self.store.appendAudit(
+                AuditEntry(
+                    organizationID: organizationID, mode: mode, actorUserID: actor.userID, actorLabel: actor.label, action: action,
+                    targetType: targetType, targetID: targetID, detail: detail, createdAt: self.time.now()))
+        } catch {
+            self.logger.error(
+                "Could not write an audit entry",
+                metadata: [
+                    "organization_id": .string(organizationID), "action": .string(action), "error": .string(String(describing: type(of: error))),
+                ])
+        }
     }
 
     public func entries(organizationID: String, filter: AuditFilter, limit: Int, before: String?) async throws -> [AuditEntry] {

@@ -74,7 +74,7 @@ public struct OrganizationService: Sendable {
 
     /// Checks and saves the organization's own settings. A new custom domain starts unverified:
     /// links use it only after the operator confirms its DNS (`cancelflow orgs verify-domain`).
-    public func updateSetup(organizationID: String, _ change: SetupChange) async throws -> Organization {
+    public func updateSetup(organizationID: String, _ change: SetupChange, flow: FlowSettingsChange? = nil) async throws -> Organization {
         var organization = try await self.organization(id: organizationID)
         let name = change.name.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(name.count), InputText.isAcceptable(name) else {
@@ -112,7 +112,10 @@ public struct OrganizationService: Sendable {
         organization.customDomain = newDomain
         organization.sessionLinkExpiration = change.sessionLinkExpiration
         organization.returnURLAllowlist = allowlist
-        try await self.store.updateOrganization(organization)
+        // Both halves checked before either is written; written in one transaction.
+        var settings: FlowSettings?
+        if let flow { settings = try await self.merged(organizationID: organizationID, flow) }
+        try await self.store.updateOrganization(organization, flowSettings: settings, now: self.time.now())
         return organization
     }
 
@@ -147,12 +150,6 @@ public struct OrganizationService: Sendable {
         let validated = try await self.merged(organizationID: organizationID, change)
         try await self.store.setFlowSettings(organizationID: organizationID, validated, now: self.time.now())
         return validated
-    }
-
-    /// Checks a change without saving it (for a form that saves two things, so that a mistake in
-    /// either changes neither).
-    public func checkFlowSettings(organizationID: String, _ change: FlowSettingsChange) async throws {
-        _ = try await self.merged(organizationID: organizationID, change)
     }
 
     /// The current settings with the change applied, validated.

@@ -85,9 +85,10 @@ public protocol OrganizationStore: Sendable {
     func apiKeys(organizationID: String, mode: Mode, since: Date) async throws -> [APIKeyInfo]
     /// Makes a key stop working now; false when it is unknown or already stopped.
     func revokeKey(organizationID: String, mode: Mode, keyID: String, now: Date) async throws -> Bool
-    /// Saves an organization's own settings (name, domains, link expiration, allow-list);
-    /// `organization_conflict` when the subdomain or custom domain is another's.
-    func updateOrganization(_ organization: Organization) async throws
+    /// Saves an organization's own settings (name, domains, link expiration, allow-list) and,
+    /// when given, its flow settings, in one transaction; `organization_conflict` when the
+    /// subdomain or custom domain is another's.
+    func updateOrganization(_ organization: Organization, flowSettings: FlowSettings?, now: Date) async throws
 }
 
 /// An API key as the dashboard lists it: never the key, only its last four characters.

@@ -80,8 +80,12 @@ extension SQLStore: DashboardStore {
                         WHERE id = \(bind: userID)
                         """
                     ).run()
-                    // Any session the account had may be the reason for the reset.
+                    // Any session the account had may be the reason for the reset, and any other
+                    // reset link still out there is one too many.
                     try await db.raw("DELETE FROM dashboard_sessions WHERE user_id = \(bind: userID)").run()
+                    try await db.raw(
+                        "UPDATE dashboard_setup_links SET used_at = \(bind: nowMillis) WHERE user_id = \(bind: userID) AND used_at IS NULL"
+                    ).run()
                 }
                 let id = link.userID ?? newUser.id
                 return try await db.raw("SELECT * FROM dashboard_users WHERE id = \(bind: id)").first().map(Self.decodeDashboardUser)
@@ -181,12 +185,42 @@ extension SQLStore: DashboardStore {
         try await self.updateUser(userID, "totp_sealed = \(bind: text)")
     }
 
-    public func setRole(userID: String, role: DashboardRole) async throws {
-        try await self.updateUser(userID, "role = \(bind: role.rawValue)")
+    public func updateMember(userID: String, role: DashboardRole, disabledAt: Date?, keepAnOwner: Bool) async throws -> Bool {
+        let engine = self.pool.engine
+        let now = Millis.from(Date())
+        return try await self.pool.transaction { db in
+            if keepAnOwner {
+                // SQLite's write transaction already serialises this; PostgreSQL locks the
+                // organization's owner rows, so a concurrent demotion waits and then counts again.
+                let lock: SQLQueryString = engine == .postgres ? " FOR UPDATE" : ""
+                let owners = try await db.raw(
+                    """
+                    SELECT id, disabled_at FROM dashboard_users
+                    WHERE organization_id = (SELECT organization_id FROM dashboard_users WHERE id = \(bind: userID)) AND role = 'owner'
+                    """ + lock
+                ).all()
+                let others = try owners.filter {
+                    try $0.decode(column: "id", as: String.self) != userID && $0.decode(column: "disabled_at", as: Int64?.self) == nil
+                }
+                guard !others.isEmpty else { return false }
+            }
+            try await db.raw(
+                """
+                UPDATE dashboard_users SET role = \(bind: role.rawValue), disabled_at = \(bind: disabledAt.map(Millis.from)), updated_at = \(bind: now)
+                WHERE id = \(bind: userID)
+                """
+            ).run()
+            try await db.raw("DELETE FROM dashboard_sessions WHERE user_id = \(bind: userID)").run()
+            return true
+        }
     }
 
-    public func setDisabled(userID: String, at: Date?) async throws {
-        try await self.updateUser(userID, "disabled_at = \(bind: at.map(Millis.from))")
+    public func expireSetupLinks(userID: String, now: Date) async throws {
+        try await self.pool.write { db in
+            try await db.raw(
+                "UPDATE dashboard_setup_links SET used_at = \(bind: Millis.from(now)) WHERE user_id = \(bind: userID) AND used_at IS NULL"
+            ).run()
+        }
     }
 
     private func updateUser(_ userID: String, _ assignment: SQLQueryString) async throws {
@@ -253,10 +287,10 @@ extension SQLStore: AuditStore {
             var query: SQLQueryString = "SELECT * FROM audit_log WHERE organization_id = \(bind: organizationID)"
             if let prefix = filter.actionPrefix {
                 // A prefix match without LIKE's wildcards: the action names are plain text.
-                query = query + " AND substr(action, 1, CAST(\(bind: prefix.count) AS INTEGER)) = \(bind: prefix)"
+                query = query + " AND substr(action, 1, CAST(\(bind: prefix.unicodeScalars.count) AS INTEGER)) = \(bind: prefix)"
             }
             if let actor = filter.actorUserID { query = query + " AND actor_user_id = \(bind: actor)" }
-            if let mode = filter.mode { query = query + " AND mode = \(bind: mode.rawValue)" }
+            if let mode = filter.mode { query = query + " AND (mode = \(bind: mode.rawValue) OR mode IS NULL)" }
             if let before,
                 let cursor = try await db.raw(
                     "SELECT created_at FROM audit_log WHERE organization_id = \(bind: organizationID) AND id = \(bind: before)"

@@ -13,20 +13,23 @@ extension SQLStore: FlowStore {
     }
 
     public func setFlowSettings(organizationID: String, _ settings: FlowSettings, now: Date) async throws {
-        let reasons = try JSONCoding.encode(settings.surveyReasons)
-        let nowMillis = Millis.from(now)
         try await self.pool.write { db in
-            try await db.raw(
-                """
-                INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, updated_at)
-                VALUES (\(bind: organizationID), \(bind: reasons), \(bind: settings.offer.text), \(bind: settings.cancelTiming.rawValue),
-                    \(bind: settings.brandColor), \(bind: settings.logoURL), \(bind: nowMillis))
-                ON CONFLICT (organization_id) DO UPDATE SET
-                    survey_reasons = excluded.survey_reasons, offer = excluded.offer, cancel_timing = excluded.cancel_timing,
-                    brand_color = excluded.brand_color, logo_url = excluded.logo_url, updated_at = excluded.updated_at
-                """
-            ).run()
+            try await Self.writeFlowSettings(organizationID: organizationID, settings, now: now, db: db)
         }
+    }
+
+    static func writeFlowSettings(organizationID: String, _ settings: FlowSettings, now: Date, db: any SQLDatabase) async throws {
+        let reasons = try JSONCoding.encode(settings.surveyReasons)
+        try await db.raw(
+            """
+            INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, updated_at)
+            VALUES (\(bind: organizationID), \(bind: reasons), \(bind: settings.offer.text), \(bind: settings.cancelTiming.rawValue),
+                \(bind: settings.brandColor), \(bind: settings.logoURL), \(bind: Millis.from(now)))
+            ON CONFLICT (organization_id) DO UPDATE SET
+                survey_reasons = excluded.survey_reasons, offer = excluded.offer, cancel_timing = excluded.cancel_timing,
+                brand_color = excluded.brand_color, logo_url = excluded.logo_url, updated_at = excluded.updated_at
+            """
+        ).run()
     }
 
     public func exchangeLink(

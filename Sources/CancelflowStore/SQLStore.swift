@@ -215,10 +215,10 @@ extension SQLStore: OrganizationStore {
         }
     }
 
-    public func updateOrganization(_ organization: Organization) async throws {
+    public func updateOrganization(_ organization: Organization, flowSettings: FlowSettings?, now: Date) async throws {
         let allowlist = try JSONCoding.encode(organization.returnURLAllowlist)
         do {
-            try await self.pool.write { db in
+            try await self.pool.transaction { db in
                 try await db.raw(
                     """
                     UPDATE organizations SET name = \(bind: organization.name), subdomain = \(bind: organization.subdomain),
@@ -228,6 +228,9 @@ extension SQLStore: OrganizationStore {
                     WHERE id = \(bind: organization.id)
                     """
                 ).run()
+                if let flowSettings {
+                    try await Self.writeFlowSettings(organizationID: organization.id, flowSettings, now: now, db: db)
+                }
             }
         } catch  where isUniqueViolation(error) {
             throw CancelflowError(
@@ -302,8 +305,8 @@ extension SQLStore: BillingDataStore {
                 query =
                     query
                         + """
-                         AND (substr(lower(id), 1, CAST(\(bind: needle.count) AS INTEGER)) = \(bind: needle)
-                            OR substr(email, 1, CAST(\(bind: needle.count) AS INTEGER)) = \(bind: needle)
+                         AND (substr(lower(id), 1, CAST(\(bind: needle.unicodeScalars.count) AS INTEGER)) = \(bind: needle)
+                            OR substr(email, 1, CAST(\(bind: needle.unicodeScalars.count) AS INTEGER)) = \(bind: needle)
                             OR \(unsafeRaw: self.pool.engine == .postgres ? "strpos" : "instr")(lower(coalesce(name, '')), \(bind: needle)) > 0)
                         """
             }

@@ -780,9 +780,15 @@ import Testing
             #expect(!String(decoding: sealed, as: UTF8.self).contains("abcdefghijklmnop"))
             #expect(try SecretBox.billingKeys(ctx.services.secret).open(sealed) == secret)
             #expect(throws: (any Error).self) { try SecretBox(secret: ctx.services.secret, purpose: "webhook-endpoint-secret-v1").open(sealed) }
-            // Changing only the API base keeps the stored key.
+            // A new API base without the key again is refused: the stored key would be sent there.
+            let moved = await #expect(throws: CancelflowError.self) {
+                try await accounts.configure(
+                    organizationID: org, mode: .live, .init(provider: .stripe, secretKey: nil, apiBase: "https://stripe-proxy.example.com/"))
+            }
+            #expect(moved?.code == "secret_key_required")
+            #expect(try await accounts.account(organizationID: org, mode: .live).apiBase == nil)
             let kept = try await accounts.configure(
-                organizationID: org, mode: .live, .init(provider: .stripe, secretKey: nil, apiBase: "https://stripe-proxy.example.com/"))
+                organizationID: org, mode: .live, .init(provider: .stripe, secretKey: secret, apiBase: "https://stripe-proxy.example.com/"))
             #expect(kept.keyHint == "sk_live_…9876")
             #expect(kept.apiBase == "https://stripe-proxy.example.com")
             // Configuring again without an API base keeps it; an empty one returns to Stripe's own.

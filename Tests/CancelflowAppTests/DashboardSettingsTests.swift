@@ -139,6 +139,13 @@ import Testing
             _ = try await admin.post("/dashboard/test/settings/billing", ["provider": "stripe", "secretKey": "", "apiBase": stripe.base])
             _ = try await admin.get("/dashboard/test/settings/billing")
             #expect(try await admin.post("/dashboard/test/settings/billing/test").text.contains("Connected"))
+            // The stored key never follows a new API address by itself: it would be sent there.
+            _ = try await admin.get("/dashboard/test/settings/billing")
+            let moved = try await admin.post(
+                "/dashboard/test/settings/billing", ["provider": "stripe", "secretKey": "", "apiBase": "https://collector.example"])
+            #expect(moved.status == .unprocessableContent)
+            #expect(moved.text.contains("Enter the API key again"))
+            #expect(try await ctx.services.billingAccounts.account(organizationID: ctx.organization.id, mode: .test).apiBase == stripe.base)
             // A wrong key: the connection test says so.
             _ = try await admin.post(
                 "/dashboard/test/settings/billing", ["provider": "stripe", "secretKey": "sk_test_wrong_key_1234", "apiBase": stripe.base])
@@ -147,7 +154,7 @@ import Testing
             #expect(refused.text.contains("The connection failed"))
             let audit = try await ctx.services.audit.entries(
                 organizationID: ctx.organization.id, filter: AuditFilter(actionPrefix: "billing."), limit: 10, before: nil)
-            #expect(audit.count == 3)
+            #expect(audit.count == 3, "the refused changes are not recorded")
             #expect(!audit.contains { $0.detail.values.contains { $0.contains(stripe.key) } })
         }
     }
@@ -166,6 +173,7 @@ import Testing
             // Each rule is the server's, whatever the page's own inputs allow.
             let bad: [(String, String, String)] = [
                 ("sessionLinkExpiration", "1800", "between 1 hour and 7 days"), ("sessionLinkExpiration", "2592000", "between 1 hour and 7 days"),
+                ("sessionLinkExpiration", "nan", "between 1 hour and 7 days"), ("sessionLinkExpiration", "1e300", "between 1 hour and 7 days"),
                 ("subdomain", "-acme", "subdomain"), ("customDomain", "not a domain", "custom domain"), ("brandColor", "red", "#4f46e5"),
                 ("logoUrl", "http://acme.example/logo.png", "https"), ("surveyReasons", "", "survey reasons"), ("offer", "pause:99", "offer"),
                 ("subdomain", "globex", "already taken"), ("returnUrlAllowlist", "javascript:alert(1)", "not a host name"),
@@ -452,6 +460,78 @@ import Testing
                 ["expiresIn": "3600", "singleUse": "true", "nonce": nonce, "subscriptionId": subscriptions[0]])
             #expect(created.status == .created)
             #expect(try await ctx.linkCount() == 1)
+        }
+    }
+
+    /// The review's findings, each held to: two owners demoting each other at once leave one,
+    /// ids with characters a URL encodes open, the audit page keeps to its mode, a form sent
+    /// twice acts once, password checks after sign-in are limited, and reset links end with a
+    /// new password.
+    @Test(arguments: TestEngine.allCases)
+    func racesEncodedIdsModesAndRepeatsAreHandled(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            let olive = try await DashboardTests.account(ctx, email: "olive@example.com", role: .owner)
+            let otto = try await DashboardTests.account(ctx, email: "otto@example.com", role: .owner)
+            let store = ctx.services.store
+            async let first = store.updateMember(userID: olive.id, role: .admin, disabledAt: nil, keepAnOwner: true)
+            async let second = store.updateMember(userID: otto.id, role: .admin, disabledAt: nil, keepAnOwner: true)
+            let results = try await [first, second]
+            #expect(results.filter { $0 }.count == 1, "\(results)")
+            let owners = try await ctx.services.dashboardAuth.team(organizationID: ctx.organization.id).filter { $0.role == .owner }
+            #expect(owners.count == 1)
+            let owner = try #require(owners.first)
+
+            // A customer id holding characters a URL encodes.
+            _ = try await ctx.services.customers.upsertCustomer(
+                organizationID: ctx.organization.id, mode: .test, id: "ada@example.com / 7", email: "ada@example.com", name: "Ada")
+            let browser = TestBrowser(client)
+            #expect(try await DashboardTests.signIn(browser, owner.email).status == .seeOther)
+            let list = try await browser.get("/dashboard/test/customers")
+            #expect(list.text.contains("/dashboard/test/customers/ada%40example.com%20%2F%207"))
+            let page = try await browser.get("/dashboard/test/customers/ada%40example.com%20%2F%207")
+            #expect(page.status == .ok)
+            let created = try await browser.post("/dashboard/test/customers/ada%40example.com%20%2F%207/links", ["expiresIn": "3600"])
+            #expect(created.status == .created)
+            #expect(
+                try await ctx.services.store.links(
+                    organizationID: ctx.organization.id, mode: .test, customerID: "ada@example.com / 7", limit: 5, startingAfter: nil
+                ).count == 1)
+
+            // A form sent twice makes one key.
+            let keys = try await browser.get("/dashboard/test/settings/keys")
+            let nonce = try #require(DashboardTests.field(keys.text, "nonce"))
+            #expect(try await browser.post("/dashboard/test/settings/keys/create", ["nonce": nonce]).status == .created)
+            _ = try await browser.get("/dashboard/test/settings/keys")
+            #expect(try await browser.post("/dashboard/test/settings/keys/create", ["nonce": nonce]).status == .conflict)
+            #expect(try await ctx.services.credentials.keys(organizationID: ctx.organization.id, mode: .test).keys.count == 2)
+
+            // The test-mode audit page shows test and organization-wide entries, not live ones.
+            _ = try await browser.get("/dashboard/live/settings/keys")
+            _ = try await browser.post("/dashboard/live/settings/keys/rotate", ["grace": "86400"])
+            let testAudit = try await browser.get("/dashboard/test/audit?action=key.")
+            #expect(testAudit.text.contains("key.created") && !testAudit.text.contains("key.rotated"))
+            #expect(try await browser.get("/dashboard/live/audit?action=key.").text.contains("key.rotated"))
+
+            // A reset link out there stops working when the password changes.
+            let (_, token) = try await ctx.services.dashboardAuth.operatorResetLink(email: owner.email)
+            #expect(try await browser.get("/dashboard/reset/\(token)").status == .ok)
+            #expect(try await DashboardTests.signIn(browser, owner.email).status == .seeOther)
+            _ = try await browser.get("/dashboard/test/account")
+            let changed = try await browser.post(
+                "/dashboard/test/account/password", ["current": DashboardTests.password, "password": "another-long-password"])
+            #expect(changed.status == .seeOther)
+            #expect(try await browser.get("/dashboard/reset/\(token)").status == .gone)
+
+            // Wrong current passwords count like failed sign-ins: ten an hour.
+            #expect(try await DashboardTests.signIn(browser, owner.email, password: "another-long-password").status == .seeOther)
+            for _ in 0..<10 {
+                _ = try await browser.get("/dashboard/test/account")
+                _ = try await browser.post("/dashboard/test/account/password", ["current": "not-it-at-all", "password": "yet-another-password"])
+            }
+            _ = try await browser.get("/dashboard/test/account")
+            let limited = try await browser.post(
+                "/dashboard/test/account/password", ["current": "another-long-password", "password": "yet-another-password"])
+            #expect(limited.text.contains("Too many wrong passwords"))
         }
     }
 

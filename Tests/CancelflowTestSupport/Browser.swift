@@ -52,10 +52,19 @@ public final class TestBrowser: Sendable {
         try await self.send(uri, method: method, body: nil)
     }
 
-    /// Posts a form; the `csrf` field is the last page's unless given.
+    /// The last page's first `nonce` field (the dashboard's once-only forms carry one).
+    public var nonce: String? {
+        let page = self.lastPage.withLock { $0 }
+        guard let range = page.range(of: #"name="nonce" value="([a-z2-7]+)""#, options: .regularExpression) else { return nil }
+        return page[range].split(separator: "\"").dropFirst(3).first.map(String.init)
+    }
+
+    /// Posts a form; the `csrf` field is the last page's unless given, and so is `nonce` when the
+    /// page has one (as a browser submits a form's hidden fields).
     public func post(_ uri: String, _ fields: [String: String] = [:], csrf: String? = nil) async throws -> TestResponse {
         var fields = fields
         if fields["csrf"] == nil { fields["csrf"] = csrf ?? self.csrf ?? "" }
+        if fields["nonce"] == nil, let nonce = self.nonce { fields["nonce"] = nonce }
         let body = fields.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&")
         return try await self.send(uri, method: .post, body: ByteBuffer(string: body))
     }

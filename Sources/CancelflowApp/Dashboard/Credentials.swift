@@ -24,6 +24,13 @@ struct BcryptPasswordHasher: PasswordHasher {
         return try await Self.thread.runIfActive { Bcrypt.hash(password, cost: cost) }
     }
 
+    /// `$2b$NN$…`: NN is the cost the hash was made with.
+    func needsRehash(_ hash: String) -> Bool {
+        let parts = hash.split(separator: "$")
+        guard parts.count >= 3, let cost = UInt8(parts[1]) else { return true }
+        return cost < self.cost
+    }
+
     func verify(_ password: String, hash: String) async throws -> Bool {
         // A stored hash that is not bcrypt's (a corrupt row) must fail, not crash the C code.
         guard hash.hasPrefix("$2"), hash.utf8.count == 60 else { return false }

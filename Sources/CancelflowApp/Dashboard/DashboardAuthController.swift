@@ -243,31 +243,31 @@ struct DashboardAuthController: Sendable {
         guard !DashboardSecurity.isCrossSite(request),
             self.pages.security.check(form["csrf"], nonce: request.cookies[DashboardSecurity.nonceCookie]?.value, purpose: "reset")
         else { return self.resetForm(request, error: "The form expired. Please try again.", status: .forbidden) }
-        if let (user, token) = try await self.auth.requestReset(
-            email: form["email"] ?? "", clientIP: self.site.clientIP(request, peer: context.remoteIP))
-        {
-            let message = EmailMessage(
-                from: self.mailFrom, to: user.email, subject: "Reset your Cancelflow dashboard password",
-                text: """
-                    Someone (hopefully you) asked to reset the password of your Cancelflow dashboard account.
+        // Everything past the form check happens after the answer: a known address costs a
+        // link, an audit entry and a mail, an unknown one nothing, and the time taken would tell.
+        let (auth, mailer, logger) = (self.auth, self.mailer, context.logger)
+        let (email, clientIP) = (form["email"] ?? "", self.site.clientIP(request, peer: context.remoteIP))
+        let (mailFrom, publicBase) = (self.mailFrom, self.publicBase)
+        Task {
+            do {
+                guard let (user, token) = try await auth.requestReset(email: email, clientIP: clientIP) else { return }
+                let message = EmailMessage(
+                    from: mailFrom, to: user.email, subject: "Reset your Cancelflow dashboard password",
+                    text: """
+                        Someone (hopefully you) asked to reset the password of your Cancelflow dashboard account.
 
-                    Choose a new password here (the link works once, for an hour):
-                    \(self.publicBase)/dashboard/reset/\(token)
+                        Choose a new password here (the link works once, for an hour):
+                        \(publicBase)/dashboard/reset/\(token)
 
-                    If you didn't ask, ignore this email: your password stays as it is.
-                    """,
-                html: "")
-            let mailer = self.mailer
-            let logger = context.logger
-            Task {
-                do {
-                    try await mailer.deliver(
-                        OutgoingEmail(
-                            message: message, mode: .live, organizationID: user.organizationID, secrets: [token], verificationID: "dashboard-reset"),
-                        logger: logger)
-                } catch {
-                    logger.error("Could not send a dashboard password-reset email", metadata: ["error": .string(redactingAddresses("\(error)"))])
-                }
+                        If you didn't ask, ignore this email: your password stays as it is.
+                        """,
+                    html: "")
+                try await mailer.deliver(
+                    OutgoingEmail(
+                        message: message, mode: .live, organizationID: user.organizationID, secrets: [token], verificationID: "dashboard-reset"),
+                    logger: logger)
+            } catch {
+                logger.error("A dashboard password reset failed", metadata: ["error": .string(redactingAddresses("\(error)"))])
             }
         }
         return self.pages.render(
@@ -297,7 +297,7 @@ struct DashboardAuthController: Sendable {
     func changePassword(_ request: Request, _ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         do {
             try await self.auth.changePassword(user: context.user, current: context.form["current"] ?? "", new: context.form["password"] ?? "")
-        } catch let error as CancelflowError where error.kind == .unprocessable || error.kind == .authentication {
+        } catch let error as CancelflowError where [.unprocessable, .authentication, .rateLimited].contains(error.kind) {
             return try await self.account(request, context, mode: mode, error: error.message)
         }
         var response = DashboardPages.redirect("/dashboard/login?password=changed")
@@ -321,6 +321,8 @@ struct DashboardAuthController: Sendable {
         let secret = context.form["secret"] ?? ""
         do {
             try await self.auth.enableTOTP(user: context.user, secret: secret, code: context.form["code"] ?? "")
+        } catch let error as CancelflowError where error.code == "totp_already_on" {
+            return try await self.account(request, context, mode: mode, error: error.message)
         } catch let error as CancelflowError where error.kind == .unprocessable || error.kind == .invalidRequest {
             return try await self.totpPage(request, context, mode: mode, secret: error.code == "invalid_secret" ? nil : secret, error: error.message)
         }
@@ -330,7 +332,7 @@ struct DashboardAuthController: Sendable {
     func disableTOTP(_ request: Request, _ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         do {
             try await self.auth.disableTOTP(user: context.user, password: context.form["password"] ?? "")
-        } catch let error as CancelflowError where error.kind == .authentication {
+        } catch let error as CancelflowError where error.kind == .authentication || error.kind == .rateLimited {
             return try await self.account(request, context, mode: mode, error: error.message)
         }
         return DashboardPages.redirect("/dashboard/\(mode.rawValue)/account?totp=off")

@@ -12,6 +12,7 @@ struct DashboardCustomersController: Sendable {
     let audit: AuditService
     let idempotency: any IdempotencyStore
     let pages: DashboardPages
+    let metrics: AppMetrics
     let time: any TimeSource
 
     /// The modal's presets (seed: "from 1 hour to 30 days").
@@ -95,7 +96,8 @@ struct DashboardCustomersController: Sendable {
         }
         let moreLinks = page.hasMore ? page.links.last.map { "\(customerURL)?links_after=\(Self.escape($0.id))" } : nil
         values["moreLinksURL"] = moreLinks as Any
-        values["notice"] = request.uri.queryParameters.get("revoked").map { "Link \($0) was revoked." } as Any
+        let revoked = request.uri.queryParameters.get("revoked") != nil
+        values["notice"] = (revoked ? "The link was revoked; it no longer opens the flow." : nil) as String? as Any
         return self.pages.render("dash-customer", values)
     }
 
@@ -116,9 +118,9 @@ struct DashboardCustomersController: Sendable {
     func generate(_ request: Request, _ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.customers)
         let organization = try await self.organizations.organization(id: context.user.organizationID)
-        let customerID = context.parameters.get("id") ?? ""
+        let customerID = context.pathID()
         let form = context.form
-        guard let seconds = form["expiresIn"].flatMap(TimeInterval.init), Self.choices(organization).contains(seconds) else {
+        guard let seconds = form["expiresIn"].flatMap(Int.init).map(TimeInterval.init), Self.choices(organization).contains(seconds) else {
             throw CancelflowError.invalid("invalid_expiry", "Choose one of the offered expiry times.", param: "expiresIn")
         }
         let subscriptionID = form["subscriptionId"].flatMap { $0.isEmpty ? nil : $0 }
@@ -153,9 +155,10 @@ struct DashboardCustomersController: Sendable {
             try? await self.idempotency.releaseIdempotencyKey(organizationID: organization.id, mode: mode, key: key)
             throw error
         }
+        self.metrics.minted(mode)
         try await self.idempotency.completeIdempotencyKey(
             organizationID: organization.id, mode: mode, key: key, result: IdempotentResult(status: 201, sealedBody: Array(minted.link.id.utf8)))
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organization.id, mode: mode, actor: context.actor, action: "link.generated", targetType: "cancel_link",
             targetID: minted.link.id,
             detail: [
@@ -187,20 +190,20 @@ struct DashboardCustomersController: Sendable {
     func revoke(_ request: Request, _ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.customers)
         let organizationID = context.user.organizationID
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         let link = try await self.links.revoke(organizationID: organizationID, mode: mode, id: id)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organizationID, mode: mode, actor: context.actor, action: "link.revoked", targetType: "cancel_link", targetID: link.id,
             detail: ["customer_id": link.customerID])
         return DashboardPages.redirect(
-            "/dashboard/\(mode.rawValue)/customers/\(Self.escape(link.customerID))?revoked=\(Self.escape(link.id))")
+            "/dashboard/\(mode.rawValue)/customers/\(Self.escape(link.customerID))?revoked=1")
     }
 
     // MARK: - Helpers
 
     /// The customer the path names, from the mode's provider; another organization's or mode's is not found.
     func record(organizationID: String, mode: Mode, context: DashboardRequestContext) async throws -> CustomerService.CustomerRecord {
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         try CancelLinkService.validateIdentifier(id, param: "id")
         return try await self.customers.customer(organizationID: organizationID, mode: mode, id: id)
     }

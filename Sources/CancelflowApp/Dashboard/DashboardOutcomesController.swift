@@ -56,7 +56,7 @@ struct DashboardOutcomesController: Sendable {
         let organizationID = context.user.organizationID
         let days = Self.days(request)
         let csv = try await self.outcomes.csv(organizationID: organizationID, mode: mode, days: days)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organizationID, mode: mode, actor: context.actor, action: "outcomes.exported", detail: ["days": String(days)])
         var response = Response(
             status: .ok,

@@ -31,6 +31,8 @@ struct DashboardPages: Sendable {
             "userLabel": context.user.label,
             "roleName": context.user.role.displayName,
             "csrf": self.security.csrf(sessionID: context.session.id),
+            // For the forms that make something: see `FormOnce`.
+            "nonce": FormOnce.nonce(),
             "base": "/dashboard/\(mode.rawValue)",
             "testMode": mode == .test,
             "testURL": "/dashboard/test/\(path)",
@@ -96,6 +98,17 @@ struct DashboardPages: Sendable {
         return next
     }
 
+    /// The answer to a form that was already submitted (see `FormOnce`).
+    func alreadySubmitted(_ frame: [String: Any], backURL: String) -> Response {
+        self.render(
+            "dash-message",
+            [
+                "title": "Already submitted", "frame": frame, "heading": "This form was already submitted",
+                "message": "It was done once; submitting it again changes nothing. Anything it showed once is not shown again.",
+                "linkURL": backURL, "linkText": "Back",
+            ], status: .conflict)
+    }
+
     func formExpired() -> Response {
         self.render(
             "dash-public-message",
@@ -117,6 +130,7 @@ struct DashboardPages: Sendable {
 
     /// `1 hour`, `6 hours`, `3 days`.
     static func duration(_ seconds: TimeInterval) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e9 else { return "—" }
         let seconds = Int(seconds)
         if seconds % 86400 == 0 { return seconds == 86400 ? "24 hours" : "\(seconds / 86400) days" }
         if seconds % 3600 == 0 { return seconds == 3600 ? "1 hour" : "\(seconds / 3600) hours" }

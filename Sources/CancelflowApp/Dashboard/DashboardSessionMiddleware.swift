@@ -95,6 +95,13 @@ struct DashboardRequestContext: ChildRequestContext {
         }
     }
 
+    /// A path parameter as typed: Hummingbird hands them over still percent-encoded, and the
+    /// pages encode ids (a customer id may hold `@` or a space) when they link to them.
+    func pathID(_ name: String = "id") -> String {
+        let raw = self.parameters.get(name) ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
     /// Who is acting, for the audit log.
     var actor: AuditActor { .user(self.user) }
 }

@@ -12,6 +12,7 @@ struct DashboardSettingsController: Sendable {
     let auth: DashboardAuthService
     let audit: AuditService
     let pages: DashboardPages
+    let once: FormOnce
     let picker: DomainPicker
     let subdomainBase: String?
     let time: any TimeSource
@@ -97,8 +98,12 @@ struct DashboardSettingsController: Sendable {
     func createKey(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.keys)
         let organization = try await self.organization(context)
-        let issued = try await self.credentials.createKey(organizationID: organization.id, mode: mode)
-        try await self.audit.record(
+        guard
+            let issued = try await self.once.run(
+                nonce: context.form["nonce"], organizationID: organization.id, mode: mode, form: "key-create",
+                { try await self.credentials.createKey(organizationID: organization.id, mode: mode) })
+        else { return self.alreadySubmitted(context, organization, mode, section: "keys", back: "settings/keys") }
+        await self.audit.record(
             organizationID: organization.id, mode: mode, actor: context.actor, action: "key.created", targetType: "api_key",
             detail: ["key": "…" + APIKeyFormat.hint(issued.apiKey)])
         return self.keyShown(context, organization: organization, mode: mode, issued: issued, detail: "The other keys keep working.")
@@ -107,12 +112,16 @@ struct DashboardSettingsController: Sendable {
     func rotateKey(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.keys)
         let organization = try await self.organization(context)
-        guard let grace = context.form["grace"].flatMap(TimeInterval.init), Self.graces.contains(grace) else {
+        guard let grace = context.form["grace"].flatMap(Int.init).map(TimeInterval.init), Self.graces.contains(grace) else {
             throw CancelflowError.invalid("grace_invalid", "Choose one of the offered grace periods.", param: "grace")
         }
-        let issued = try await self.credentials.rotateKey(organizationID: organization.id, mode: mode, grace: grace)
+        guard
+            let issued = try await self.once.run(
+                nonce: context.form["nonce"], organizationID: organization.id, mode: mode, form: "key-rotate",
+                { try await self.credentials.rotateKey(organizationID: organization.id, mode: mode, grace: grace) })
+        else { return self.alreadySubmitted(context, organization, mode, section: "keys", back: "settings/keys") }
         let when = grace == 0 ? "now" : "in \(DashboardPages.duration(grace))"
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organization.id, mode: mode, actor: context.actor, action: "key.rotated", targetType: "api_key",
             detail: ["key": "…" + APIKeyFormat.hint(issued.apiKey), "older_keys_stop": when])
         return self.keyShown(context, organization: organization, mode: mode, issued: issued, detail: "The older keys stop working \(when).")
@@ -121,11 +130,20 @@ struct DashboardSettingsController: Sendable {
     func revokeKey(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.keys)
         let organization = try await self.organization(context)
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         try await self.credentials.revokeKey(organizationID: organization.id, mode: mode, keyID: id)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organization.id, mode: mode, actor: context.actor, action: "key.revoked", targetType: "api_key", targetID: id)
         return try await self.keys(context, mode: mode, notice: "The key was revoked; it stops working on every instance within seconds.")
+    }
+
+    func alreadySubmitted(
+        _ context: DashboardRequestContext, _ organization: Organization, _ mode: Mode, section: String, back: String
+    )
+        -> Response
+    {
+        self.pages.alreadySubmitted(
+            self.pages.frame(context, organization: organization, mode: mode, section: section), backURL: "/dashboard/\(mode.rawValue)/\(back)")
     }
 
     // MARK: - Billing provider
@@ -164,7 +182,7 @@ struct DashboardSettingsController: Sendable {
                 .init(
                     provider: provider, secretKey: provider == .builtin || key.isEmpty ? nil : key,
                     apiBase: provider == .builtin ? nil : base, pauseBehavior: pause))
-            try await self.audit.record(
+            await self.audit.record(
                 organizationID: organization.id, mode: mode, actor: context.actor, action: "billing.configured", targetType: "billing_provider",
                 detail: [
                     "provider": provider.rawValue, "key": account.keyHint ?? "", "key_replaced": String(!key.isEmpty),
@@ -199,7 +217,8 @@ struct DashboardSettingsController: Sendable {
         try context.require(.settings)
         let organization = try await self.organization(context)
         let settings = try await self.organizations.flowSettings(organizationID: organization.id)
-        let expiration = form?["sessionLinkExpiration"].flatMap(TimeInterval.init) ?? organization.sessionLinkExpiration
+        // Only an offered value is drawn back into the form (a submitted "nan" or "1e300" is not a number of seconds).
+        let expiration = form?["sessionLinkExpiration"].flatMap(Self.offeredExpiration) ?? organization.sessionLinkExpiration
         let offer = form?["offer"] ?? settings.offer.text
         let timing = form?["cancelTiming"] ?? settings.cancelTiming.rawValue
         let service = self.picker.publicURL.host ?? ""
@@ -230,6 +249,11 @@ struct DashboardSettingsController: Sendable {
             ], status: error == nil ? .ok : .unprocessableContent)
     }
 
+    /// A submitted expiration, when it is one of those offered.
+    static func offeredExpiration(_ text: String) -> TimeInterval? {
+        Int(text).map(TimeInterval.init).flatMap { Self.expirations.contains($0) ? $0 : nil }
+    }
+
     static func offerLabel(_ text: String) -> String {
         switch RetentionOffer(text: text) {
         case .none?: "No offer"
@@ -248,7 +272,8 @@ struct DashboardSettingsController: Sendable {
         let lines = { (field: String) in (form[field] ?? "").split(whereSeparator: \.isNewline).map(String.init) }
         let setup = OrganizationService.SetupChange(
             name: form["name"] ?? "", subdomain: form["subdomain"] ?? "", customDomain: form["customDomain"] ?? "",
-            sessionLinkExpiration: form["sessionLinkExpiration"].flatMap(TimeInterval.init) ?? 0, returnURLAllowlist: lines("returnUrlAllowlist"))
+            sessionLinkExpiration: form["sessionLinkExpiration"].flatMap(Int.init).map(TimeInterval.init) ?? 0,
+            returnURLAllowlist: lines("returnUrlAllowlist"))
         let flow = OrganizationService.FlowSettingsChange(
             surveyReasons: lines("surveyReasons"), offer: form["offer"], cancelTiming: form["cancelTiming"], brandColor: form["brandColor"],
             logoURL: form["logoUrl"] ?? "")
@@ -256,9 +281,7 @@ struct DashboardSettingsController: Sendable {
             guard !flow.surveyReasons.isEmpty else {
                 throw CancelflowError.invalid("survey_reasons_invalid", "Give 1 to 12 survey reasons, one per line.", param: "surveyReasons")
             }
-            try await self.organizations.checkFlowSettings(organizationID: organization.id, flow)
-            let updated = try await self.organizations.updateSetup(organizationID: organization.id, setup)
-            _ = try await self.organizations.updateFlowSettings(organizationID: organization.id, flow)
+            let updated = try await self.organizations.updateSetup(organizationID: organization.id, setup, flow: flow)
             var detail: [String: String] = [:]
             if updated.name != organization.name { detail["name"] = updated.name }
             if updated.subdomain != organization.subdomain { detail["subdomain"] = updated.subdomain ?? "" }
@@ -269,7 +292,7 @@ struct DashboardSettingsController: Sendable {
             if updated.returnURLAllowlist != organization.returnURLAllowlist {
                 detail["return_url_allowlist"] = updated.returnURLAllowlist.joined(separator: " ")
             }
-            try await self.audit.record(
+            await self.audit.record(
                 organizationID: organization.id, mode: nil, actor: context.actor, action: "settings.updated", targetType: "organization",
                 targetID: organization.id, detail: detail)
         } catch let error as CancelflowError where [.invalidRequest, .unprocessable, .conflict].contains(error.kind) {
@@ -308,7 +331,13 @@ struct DashboardSettingsController: Sendable {
         }
         let token: String
         do {
-            token = try await self.auth.invite(organizationID: organization.id, email: context.form["email"] ?? "", role: role, by: context.actor)
+            guard
+                let made = try await self.once.run(
+                    nonce: context.form["nonce"], organizationID: organization.id, mode: mode, form: "team-invite",
+                    { try await self.auth.invite(organizationID: organization.id, email: context.form["email"] ?? "", role: role, by: context.actor) }
+                )
+            else { return self.alreadySubmitted(context, organization, mode, section: "team", back: "team") }
+            token = made
         } catch let error as CancelflowError where error.kind == .unprocessable || error.kind == .conflict {
             return try await self.team(context, mode: mode, error: error.message)
         }
@@ -329,7 +358,7 @@ struct DashboardSettingsController: Sendable {
 
     func changeRole(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.team)
-        let member = try await self.auth.member(context.parameters.get("id") ?? "", of: context.user.organizationID)
+        let member = try await self.auth.member(context.pathID(), of: context.user.organizationID)
         guard let role = context.form["role"].flatMap(DashboardRole.init(rawValue:)) else {
             throw CancelflowError.invalid("role_invalid", "Choose a role.", param: "role")
         }
@@ -343,7 +372,7 @@ struct DashboardSettingsController: Sendable {
 
     func setDisabled(_ context: DashboardRequestContext, mode: Mode, disabled: Bool) async throws -> Response {
         try context.require(.team)
-        let member = try await self.auth.member(context.parameters.get("id") ?? "", of: context.user.organizationID)
+        let member = try await self.auth.member(context.pathID(), of: context.user.organizationID)
         do {
             try await self.auth.setDisabled(member, disabled: disabled, by: context.user)
         } catch let error as CancelflowError where error.kind == .conflict {
@@ -355,7 +384,7 @@ struct DashboardSettingsController: Sendable {
 
     func signOutMember(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.team)
-        let member = try await self.auth.member(context.parameters.get("id") ?? "", of: context.user.organizationID)
+        let member = try await self.auth.member(context.pathID(), of: context.user.organizationID)
         try await self.auth.signOutEverywhere(user: member, by: context.actor)
         if member.id == context.user.id { return DashboardPages.redirect("/dashboard/login?signed_out=everywhere") }
         return try await self.team(context, mode: mode, notice: "\(member.label) was signed out everywhere.")
@@ -377,7 +406,8 @@ struct DashboardSettingsController: Sendable {
         let actor = query.get("actor").flatMap { value in team.first { $0.id == value }?.id }
         let before = query.get("before").flatMap { $0.isEmpty ? nil : $0 }
         let entries = try await self.audit.entries(
-            organizationID: organization.id, filter: AuditFilter(actionPrefix: action.isEmpty ? nil : action, actorUserID: actor), limit: 50,
+            organizationID: organization.id, filter: AuditFilter(actionPrefix: action.isEmpty ? nil : action, actorUserID: actor, mode: mode),
+            limit: 50,
             before: before)
         let base = "/dashboard/\(mode.rawValue)/audit"
         let next = entries.count == 50 ? entries.last.map { "\(base)?action=\(action)&actor=\(actor ?? "")&before=\($0.id)" } : nil

@@ -30,6 +30,7 @@ extension DashboardTemplates {
           </div>
           <form method="post" action="{{frame.base}}/settings/keys/rotate" class="form-grid">
             <input type="hidden" name="csrf" value="{{frame.csrf}}">
+            <input type="hidden" name="nonce" value="{{frame.nonce}}">
             <label for="grace">Rotate: a new key, and the current keys stop</label>
             <select id="grace" name="grace">
               <option value="0">now</option>
@@ -41,6 +42,7 @@ extension DashboardTemplates {
           </form>
           <form method="post" action="{{frame.base}}/settings/keys/create" class="form-grid">
             <input type="hidden" name="csrf" value="{{frame.csrf}}">
+            <input type="hidden" name="nonce" value="{{frame.nonce}}">
             <button type="submit" class="secondary">Create another key</button>
             <p class="muted">The existing keys keep working: for a second backend, or to switch over by hand.</p>
           </form>
@@ -194,6 +196,7 @@ extension DashboardTemplates {
           <h2 id="invite-title">Invite someone</h2>
           <form method="post" action="{{frame.base}}/team/invite" class="form-grid">
             <input type="hidden" name="csrf" value="{{frame.csrf}}">
+            <input type="hidden" name="nonce" value="{{frame.nonce}}">
             <label for="email">Email address</label>
             <input type="email" id="email" name="email" maxlength="254" required>
             <label for="role">Role</label>
@@ -255,6 +258,7 @@ extension DashboardTemplates {
           <h2 id="add-title">Add an endpoint</h2>
           <form method="post" action="{{frame.base}}/webhooks" class="form-grid">
             <input type="hidden" name="csrf" value="{{frame.csrf}}">
+            <input type="hidden" name="nonce" value="{{frame.nonce}}">
             <label for="url">URL <span class="muted">(https)</span></label>
             <input type="url" id="url" name="url" maxlength="2000" required>
             <label for="description">Description <span class="muted">(optional)</span></label>

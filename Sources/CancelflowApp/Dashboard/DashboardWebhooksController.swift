@@ -9,6 +9,7 @@ struct DashboardWebhooksController: Sendable {
     let organizations: OrganizationService
     let audit: AuditService
     let pages: DashboardPages
+    let once: FormOnce
 
     /// The event types an endpoint may choose (`ping` is only ever sent on request).
     static let eventTypes = EventType.allCases.filter { $0 != .ping }
@@ -71,13 +72,24 @@ struct DashboardWebhooksController: Sendable {
         let description = (form["description"] ?? "").trimmingCharacters(in: .whitespaces)
         let created: (WebhookEndpoint, String)
         do {
-            created = try await self.webhooks.createEndpoint(
-                organizationID: organization.id, mode: mode, url: (form["url"] ?? "").trimmingCharacters(in: .whitespaces), events: chosen,
-                description: description.isEmpty ? nil : description)
+            guard
+                let made = try await self.once.run(
+                    nonce: form["nonce"], organizationID: organization.id, mode: mode, form: "webhook-add",
+                    {
+                        try await self.webhooks.createEndpoint(
+                            organizationID: organization.id, mode: mode, url: (form["url"] ?? "").trimmingCharacters(in: .whitespaces),
+                            events: chosen, description: description.isEmpty ? nil : description)
+                    })
+            else {
+                return self.pages.alreadySubmitted(
+                    self.pages.frame(context, organization: organization, mode: mode, section: "webhooks"),
+                    backURL: "/dashboard/\(mode.rawValue)/webhooks")
+            }
+            created = made
         } catch let error as CancelflowError where error.kind == .invalidRequest || error.kind == .unprocessable {
             return try await self.list(request, context, mode: mode, error: error.message)
         }
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organization.id, mode: mode, actor: context.actor, action: "webhook.created", targetType: "webhook_endpoint",
             targetID: created.0.id, detail: ["url": created.0.url, "events": Self.events(created.0)])
         return self.secretShown(context, organization: organization, mode: mode, endpoint: created.0, secret: created.1, heading: "Endpoint added")
@@ -98,7 +110,7 @@ struct DashboardWebhooksController: Sendable {
     func show(_ context: DashboardRequestContext, mode: Mode, notice: String?) async throws -> Response {
         try context.require(.webhooks)
         let organization = try await self.organizations.organization(id: context.user.organizationID)
-        let endpoint = try await self.webhooks.endpoint(organizationID: organization.id, mode: mode, id: context.parameters.get("id") ?? "")
+        let endpoint = try await self.webhooks.endpoint(organizationID: organization.id, mode: mode, id: context.pathID())
         let base = "/dashboard/\(mode.rawValue)/webhooks/\(endpoint.id)"
         let toggle = endpoint.disabledAt == nil ? ("disable", "Disable") : ("enable", "Enable")
         return self.pages.render(
@@ -117,9 +129,9 @@ struct DashboardWebhooksController: Sendable {
 
     func setDisabled(_ context: DashboardRequestContext, mode: Mode, disabled: Bool) async throws -> Response {
         try context.require(.webhooks)
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         try await self.webhooks.setDisabled(organizationID: context.user.organizationID, mode: mode, id: id, disabled: disabled)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: context.user.organizationID, mode: mode, actor: context.actor, action: disabled ? "webhook.disabled" : "webhook.enabled",
             targetType: "webhook_endpoint", targetID: id)
         return try await self.show(context, mode: mode, notice: disabled ? "Disabled: it gets no new events." : "Enabled.")
@@ -128,10 +140,10 @@ struct DashboardWebhooksController: Sendable {
     func rotate(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.webhooks)
         let organization = try await self.organizations.organization(id: context.user.organizationID)
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         let secret = try await self.webhooks.rotateSecret(organizationID: organization.id, mode: mode, id: id)
         let endpoint = try await self.webhooks.endpoint(organizationID: organization.id, mode: mode, id: id)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: organization.id, mode: mode, actor: context.actor, action: "webhook.secret_rotated", targetType: "webhook_endpoint",
             targetID: id)
         return self.secretShown(context, organization: organization, mode: mode, endpoint: endpoint, secret: secret, heading: "New signing secret")
@@ -139,9 +151,9 @@ struct DashboardWebhooksController: Sendable {
 
     func test(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.webhooks)
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         let eventID = try await self.webhooks.ping(organizationID: context.user.organizationID, mode: mode, id: id)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: context.user.organizationID, mode: mode, actor: context.actor, action: "webhook.test_sent",
             targetType: "webhook_endpoint", targetID: id, detail: ["event": eventID])
         return DashboardPages.redirect("/dashboard/\(mode.rawValue)/events/\(eventID)")
@@ -149,9 +161,9 @@ struct DashboardWebhooksController: Sendable {
 
     func delete(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.webhooks)
-        let id = context.parameters.get("id") ?? ""
+        let id = context.pathID()
         try await self.webhooks.deleteEndpoint(organizationID: context.user.organizationID, mode: mode, id: id)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: context.user.organizationID, mode: mode, actor: context.actor, action: "webhook.deleted",
             targetType: "webhook_endpoint", targetID: id)
         return DashboardPages.redirect("/dashboard/\(mode.rawValue)/webhooks")
@@ -160,7 +172,7 @@ struct DashboardWebhooksController: Sendable {
     func event(_ context: DashboardRequestContext, mode: Mode, notice: String?) async throws -> Response {
         try context.require(.webhooks)
         let organization = try await self.organizations.organization(id: context.user.organizationID)
-        let event = try await self.webhooks.event(organizationID: organization.id, mode: mode, id: context.parameters.get("id") ?? "")
+        let event = try await self.webhooks.event(organizationID: organization.id, mode: mode, id: context.pathID())
         let deliveries = try await self.webhooks.deliveries(of: event)
         let endpoints = Dictionary(
             uniqueKeysWithValues: try await self.webhooks.endpoints(organizationID: organization.id, mode: mode).map { ($0.id, $0.url) })
@@ -192,9 +204,9 @@ struct DashboardWebhooksController: Sendable {
 
     func resend(_ context: DashboardRequestContext, mode: Mode) async throws -> Response {
         try context.require(.webhooks)
-        let event = try await self.webhooks.event(organizationID: context.user.organizationID, mode: mode, id: context.parameters.get("id") ?? "")
+        let event = try await self.webhooks.event(organizationID: context.user.organizationID, mode: mode, id: context.pathID())
         try await self.webhooks.resend(event)
-        try await self.audit.record(
+        await self.audit.record(
             organizationID: context.user.organizationID, mode: mode, actor: context.actor, action: "webhook.event_resent", targetType: "event",
             targetID: event.id)
         return try await self.event(context, mode: mode, notice: "Queued again for every enabled endpoint that wants it.")
