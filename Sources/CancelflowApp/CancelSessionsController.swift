@@ -55,7 +55,7 @@ struct CancelSessionsController: Sendable {
 
     /// `GET /v1/cancel-sessions/{id}`: never shows the token.
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let identity = context.identity
         let link = try await self.links.link(organizationID: identity.organizationID, mode: identity.mode, id: id)
         return JSONBody.response(Self.view(link, now: self.time.now()))
@@ -92,7 +92,7 @@ struct CancelSessionsController: Sendable {
     @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
         let body = try await JSONBody.collect(&request, within: self.readTimeout)
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         return try await self.idempotency.run(request: request, context: context, body: body) {
             let identity = context.identity
             let link = try await self.links.revoke(organizationID: identity.organizationID, mode: identity.mode, id: id)

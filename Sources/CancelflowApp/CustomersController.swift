@@ -19,7 +19,7 @@ struct CustomersController: Sendable {
     /// `PUT /v1/customers/{customerId}`.
     @Sendable func upsertCustomer(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let customerID = try context.parameters.require("customerId")
+        let customerID = try context.pathParameter("customerId")
         // Before reading the body: a bad path is the first thing a caller hears about.
         try CancelLinkService.validateIdentifier(customerID, param: "customerId")
         let body = try await JSONBody.collect(&request, within: self.readTimeout)
@@ -33,7 +33,7 @@ struct CustomersController: Sendable {
 
     /// `GET /v1/customers/{customerId}`.
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let customerID = try context.parameters.require("customerId")
+        let customerID = try context.pathParameter("customerId")
         try CancelLinkService.validateIdentifier(customerID, param: "customerId")
         return try await self.customerResponse(identity: context.identity, customerID: customerID)
     }
@@ -41,8 +41,8 @@ struct CustomersController: Sendable {
     /// `PUT /v1/customers/{customerId}/subscriptions/{subscriptionId}`.
     @Sendable func upsertSubscription(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
-        let customerID = try context.parameters.require("customerId")
-        let subscriptionID = try context.parameters.require("subscriptionId")
+        let customerID = try context.pathParameter("customerId")
+        let subscriptionID = try context.pathParameter("subscriptionId")
         try CancelLinkService.validateIdentifier(customerID, param: "customerId")
         try CancelLinkService.validateIdentifier(subscriptionID, param: "subscriptionId")
         let body = try await JSONBody.collect(&request, within: self.readTimeout)

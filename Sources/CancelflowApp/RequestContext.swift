@@ -1,4 +1,5 @@
 import CancelflowCore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -47,4 +48,18 @@ public struct APIRequestContext: ChildRequestContext {
 
     /// API bodies are small.
     public var maxUploadSize: Int { JSONBody.maximumSize }
+}
+
+extension RequestContext {
+    /// A path parameter as the client meant it. Hummingbird hands path parameters over as they
+    /// appear in the URL, still percent-encoded, so `PUT /v1/customers/cus%20x` would store the
+    /// text `cus%20x` and a mint naming `cus x` (or an SDK that encodes ids, as generated clients
+    /// do) would never find it. A malformed escape is a 400.
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try self.parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw CancelflowError.invalid("invalid_path", "The address holds a malformed %-escape.", param: name)
+        }
+        return decoded
+    }
 }

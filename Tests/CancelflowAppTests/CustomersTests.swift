@@ -5,6 +5,30 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct CustomersTests {
+    /// Path ids mean what the client encoded: `cus%20x` is the id `cus x`, the same one a mint's
+    /// body names and a generated SDK encodes; a malformed escape is a 400.
+    @Test(arguments: TestEngine.allCases)
+    func percentEncodedIdsInPathsAreTheIdsTheyEncode(engine: TestEngine) async throws {
+        try await withTestApp(engine) { client, ctx in
+            let created = try await client.execute(
+                uri: "/v1/customers/cus%20x%2F1", method: .put, headers: ctx.headers(), body: jsonBody(["email": "ada@example.com"]))
+            #expect(created.status == .ok)
+            #expect(created.json["id"] as? String == "cus x/1")
+            let sub = try await client.execute(
+                uri: "/v1/customers/cus%20x%2F1/subscriptions/sub%40a", method: .put, headers: ctx.headers(), body: jsonBody(["status": "active"]))
+            #expect(sub.status == .ok)
+            #expect(sub.json["id"] as? String == "sub@a")
+            let minted = try await client.mint(ctx, customer: "cus x/1", extra: ["subscriptionId": "sub@a"])
+            #expect(minted.status == .created, "\(minted.text)")
+            let id = try #require(minted.json["id"] as? String)
+            #expect(try await client.execute(uri: "/v1/cancel-sessions/\(id)", method: .get, headers: ctx.headers(json: false)).status == .ok)
+            let bad = try await client.execute(uri: "/v1/customers/cus%zz", method: .get, headers: ctx.headers(json: false))
+            #expect(bad.status == .badRequest)
+            // (Refused before routing, by the input guard.)
+            #expect(bad.json["error"].flatMap { ($0 as? [String: Any])?["code"] as? String } == "parameter_invalid_characters")
+        }
+    }
+
     @Test(arguments: TestEngine.allCases)
     func customersAndSubscriptionsUpsertAndReadBack(engine: TestEngine) async throws {
         try await withTestApp(engine) { client, ctx in

@@ -95,11 +95,10 @@ struct DashboardRequestContext: ChildRequestContext {
         }
     }
 
-    /// A path parameter as typed: Hummingbird hands them over still percent-encoded, and the
-    /// pages encode ids (a customer id may hold `@` or a space) when they link to them.
+    /// A path id as typed (see `pathParameter`): the pages encode ids, which may hold `@` or a
+    /// space, when they link to them. A malformed one is no id, so it is not found.
     func pathID(_ name: String = "id") -> String {
-        let raw = self.parameters.get(name) ?? ""
-        return raw.removingPercentEncoding ?? raw
+        (try? self.pathParameter(name)) ?? ""
     }
 
     /// Who is acting, for the audit log.

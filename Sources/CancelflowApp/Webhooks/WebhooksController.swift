@@ -52,19 +52,19 @@ struct WebhooksController: Sendable {
     }
 
     @Sendable func delete(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         try await self.webhooks.deleteEndpoint(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
         return JSONBody.response(Self.Wrapper(json: .object([("id", .string(id)), ("deleted", .bool(true))])))
     }
 
     @Sendable func rotate(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let secret = try await self.webhooks.rotateSecret(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
         return JSONBody.response(Self.view(try await self.endpoint(context), secret: secret))
     }
 
     @Sendable func test(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         let eventID = try await self.webhooks.ping(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
         return JSONBody.response(Self.Wrapper(json: .object([("eventId", .string(eventID)), ("type", .string("ping"))])), status: .accepted)
     }
@@ -125,12 +125,12 @@ struct WebhooksController: Sendable {
     }
 
     func endpoint(_ context: APIRequestContext) async throws -> WebhookEndpoint {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         return try await self.webhooks.endpoint(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
     }
 
     func event(_ context: APIRequestContext) async throws -> OutboxEvent {
-        let id = try context.parameters.require("id")
+        let id = try context.pathParameter("id")
         return try await self.webhooks.event(organizationID: context.identity.organizationID, mode: context.identity.mode, id: id)
     }
 
