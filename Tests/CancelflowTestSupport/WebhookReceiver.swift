@@ -37,9 +37,24 @@ public final class WebhookReceiver: Sendable {
         self.behaviour.withLock { $0 = behaviour }
     }
 
-    /// Runs the receiver while `body` runs.
+    /// Runs the receiver while `body` runs. A free port can be taken by another test between
+    /// `freePort` and the bind (the suite starts many servers at once), so a receiver that does
+    /// not come up is tried again on another port.
     public static func withReceiver<Result: Sendable>(_ body: @Sendable (WebhookReceiver) async throws -> Result) async throws -> Result {
-        let receiver = WebhookReceiver(port: try freePort())
+        for attempt in 1...3 {
+            do {
+                return try await self.withReceiver(port: try freePort(), body)
+            } catch let error as NotListening where attempt < 3 {
+                _ = error
+            }
+        }
+        throw TestSetupError("the webhook receiver did not start")
+    }
+
+    struct NotListening: Error {}
+
+    static func withReceiver<Result: Sendable>(port: Int, _ body: @Sendable (WebhookReceiver) async throws -> Result) async throws -> Result {
+        let receiver = WebhookReceiver(port: port)
         let router = Router()
         router.post("hooks") { request, _ -> Response in
             var request = request
@@ -69,13 +84,14 @@ public final class WebhookReceiver: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             defer { group.cancelAll() }
-            // Any answer (a 404 for this path) means it listens.
+            // Any answer (a 404 for this path) means it listens; a loaded machine gets 10 seconds.
             var listening = false
-            for _ in 0..<250 where !listening {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !listening && ContinuousClock.now < deadline {
                 listening = (try? await httpStatus("http://127.0.0.1:\(receiver.port)/ready")) != nil
                 if !listening { try await Task.sleep(for: .milliseconds(20)) }
             }
-            guard listening else { throw TestSetupError("the webhook receiver did not start on port \(receiver.port)") }
+            guard listening else { throw NotListening() }
             return try await body(receiver)
         }
     }
