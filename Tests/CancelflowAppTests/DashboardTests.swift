@@ -48,6 +48,10 @@ import Testing
         }
     }
 
+    static func first(_ pattern: String, in text: String) -> String? {
+        text.range(of: pattern, options: .regularExpression).map { String(text[$0]) }
+    }
+
     /// A field's value in the last page (the first input with that name).
     static func field(_ page: String, _ name: String) -> String? {
         guard let range = page.range(of: #"name="\#(name)" value="([^"]*)""#, options: .regularExpression) else { return nil }
