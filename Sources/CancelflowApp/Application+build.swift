@@ -86,7 +86,8 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: services.metrics))
-    router.add(middleware: ErrorMiddleware())
+    let routes = RouteMethods()
+    router.add(middleware: ErrorMiddleware(routes: routes))
     router.add(middleware: InputGuardMiddleware())
     router.add(
         middleware: PagePostThrottle(
@@ -103,6 +104,8 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     try addHostedPages(to: router, services: services)
     try addDashboard(to: router, services: services)
 
+    // Outside the authenticated group: the document is public, like any published API reference.
+    OpenAPIDocumentController(publicBase: services.configuration.publicBase).addRoutes(to: router)
     let limiter = RateLimiter(
         rate: services.configuration.rateLimitPerSecond,
         burst: services.configuration.rateLimitBurst,
@@ -130,6 +133,7 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     CustomersController(customers: services.customers, readTimeout: readTimeout).addRoutes(to: api.group("customers"))
     WebhooksController(webhooks: services.webhooks, readTimeout: readTimeout)
         .addRoutes(endpoints: api.group("webhook-endpoints"), events: api.group("events"))
+    routes.load(from: router)
     return router
 }
 

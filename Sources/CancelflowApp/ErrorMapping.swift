@@ -8,6 +8,9 @@ import Logging
 /// else — a database or programming error — is logged and answered with a bare 500 that leaks
 /// nothing.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The registered routes, to answer a known path asked with another method with 405.
+    var routes: RouteMethods?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Only the API answers in JSON; a person who reaches anything else gets a page. On the
         // dashboard, where the person is the merchant's own staff, the page says what was wrong.
@@ -21,6 +24,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return html ? Self.page(for: error, explained: dashboard) : Self.response(for: error)
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = self.routes?.allowed(path: request.uri.path), !allowed.isEmpty {
+                let refusal = CancelflowError.invalid(
+                    "method_not_allowed",
+                    "\(request.method) is not allowed here; use \(allowed.map(\.rawValue).joined(separator: " or "))."
+                )
+                var response = html ? Self.page(for: refusal) : Self.response(for: refusal)
+                response.status = .methodNotAllowed
+                response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                return response
+            }
             let translated = Self.translate(error)
             return html ? Self.page(for: translated) : Self.response(for: translated)
         } catch {
