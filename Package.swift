@@ -12,6 +12,9 @@ let package = Package(
         .executable(name: "cancelflow", targets: ["cancelflow"]),
         // For the micro-benchmarks package in Benchmarks/, which measures the domain's hot paths.
         .library(name: "CancelflowCore", targets: ["CancelflowCore"]),
+        // The Swift SDK: a client generated from openapi.yaml, a hand-written façade over it, and
+        // a webhook verifier. It depends on none of the server's targets.
+        .library(name: "CancelflowClient", targets: ["CancelflowClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -33,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -106,6 +111,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // GeneratedSources/ is written by scripts/generate-client and committed (the generator's
+        // build plugin would cost minutes on every clean build); the rest is hand-written.
+        .target(
+            name: "CancelflowClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "cancelflow",
             dependencies: [
@@ -142,6 +160,7 @@ let package = Package(
             name: "CancelflowAppTests",
             dependencies: [
                 "CancelflowApp",
+                "CancelflowClient",
                 "CancelflowAPI",
                 "CancelflowTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,0 +1,26 @@
+import CancelflowTestSupport
+import Foundation
+import Testing
+
+/// A real `cancelflow serve` on a fresh database of the given engine, with the first
+/// organization's test credentials, for suites that exercise the API from outside (the SDK,
+/// schemathesis, the examples). The server must shut down gracefully afterwards.
+enum LiveServer {
+    static func with<Result: Sendable>(
+        _ engine: TestEngine, arguments extra: [String] = [],
+        _ body: @escaping @Sendable (_ server: ServeProcess, _ appID: String, _ apiKey: String) async throws -> Result
+    ) async throws -> Result {
+        try await TestDatabase.withPool(engine) { _, location in
+            var arguments = extra
+            if case .postgres(let url) = location {
+                arguments += ["--database", url, "--secret", "live-server-test-secret-0123456789-abcdef"]
+            }
+            let (result, stopped) = try await ServeProcess.with(arguments: arguments) { server in
+                let (appID, apiKey) = try await server.testCredentials()
+                return try await body(server, appID, apiKey)
+            }
+            #expect(!stopped.killed, "the server shut down gracefully")
+            return result
+        }
+    }
+}
