@@ -15,6 +15,7 @@ let package = Package(
         // The Swift SDK: a client generated from openapi.yaml, a hand-written façade over it, and
         // a webhook verifier. It depends on none of the server's targets.
         .library(name: "CancelflowClient", targets: ["CancelflowClient"]),
+        .executable(name: "cancel-link-example", targets: ["cancel-link-example"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -122,6 +123,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // examples/swift: a "Cancel subscription" backend on the SDK, built with the package so
+        // that the examples test runs it without a second build of Hummingbird.
+        .executableTarget(
+            name: "cancel-link-example",
+            dependencies: ["CancelflowClient", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "examples/swift",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

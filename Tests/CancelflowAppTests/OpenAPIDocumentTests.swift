@@ -15,8 +15,13 @@ import Testing
 @Suite struct OpenAPIDocumentTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The checks' Python: scripts/test's virtual environment (openapi-spec-validator, PyYAML),
+    /// else the system's.
     static func python(_ arguments: [String]) async throws -> ProcessResult {
-        try await runProcess("/usr/bin/env", ["python3"] + arguments, directory: Self.root.path, timeout: .seconds(120))
+        if let python = ProcessInfo.processInfo.environment["CANCELFLOW_TEST_PYTHON"] {
+            return try await runProcess(python, arguments, directory: Self.root.path, timeout: .seconds(120))
+        }
+        return try await runProcess("/usr/bin/env", ["python3"] + arguments, directory: Self.root.path, timeout: .seconds(120))
     }
 
     /// The document's operations as `METHOD /path`.

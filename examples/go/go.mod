@@ -1,0 +1,3 @@
+module example.com/cancelflow-example
+
+go 1.19
