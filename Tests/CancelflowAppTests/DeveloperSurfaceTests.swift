@@ -1,3 +1,4 @@
+import CancelflowClient
 import CancelflowTestSupport
 import Foundation
 import Testing
@@ -75,6 +76,38 @@ import Testing
             let status = examples[name]?["status"] as? String
             #expect(status == "passed" || status == "skipped", "\(name): \(examples[name] ?? [:])")
             if status == "skipped" { print("examples: \(name) skipped: \(examples[name]?["detail"] ?? "")") }
+        }
+    }
+
+    /// The webhook verifiers in examples/webhooks (Node.js, Python, Go, Ruby, PHP) accept a real
+    /// signed delivery and refuse it altered, under another secret, or signed ten minutes ago.
+    @Test func webhookVerifiersInEveryLanguageCheckARealDelivery() async throws {
+        let folder = Self.root.appendingPathComponent("test-output/webhook-verifiers")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let delivery = folder.appendingPathComponent("delivery.json")
+        let report = folder.appendingPathComponent("report.json")
+        try await WebhookReceiver.withReceiver { receiver in
+            try await LiveServer.with(.sqlite, arguments: ["--allow-private-webhooks"]) { server, appID, apiKey in
+                let cancelflow = Cancelflow(baseURL: URL(string: server.baseURL)!, appID: appID, apiKey: apiKey)
+                let endpoint = try await cancelflow.createWebhookEndpoint(url: receiver.url)
+                try await cancelflow.testWebhookEndpoint(id: endpoint.id)
+                for _ in 0..<200 where receiver.requests.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                let received = try #require(receiver.requests.first, "no delivery arrived")
+                let json: [String: Any] = ["secret": endpoint.secret ?? "", "headers": received.headers, "body": received.body]
+                try JSONSerialization.data(withJSONObject: json).write(to: delivery)
+            }
+        }
+        let result = try await runProcess(
+            "/usr/bin/env",
+            ["python3", Self.root.appendingPathComponent("examples/webhooks/check").path, "--delivery", delivery.path, "--report", report.path],
+            timeout: .seconds(300))
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let verifiers = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])?["verifiers"] as? [String: [String: Any]])
+        #expect(verifiers["python"]?["status"] as? String == "passed", "\(verifiers["python"] ?? [:])")
+        for name in ["node", "go", "ruby", "php"] {
+            let status = verifiers[name]?["status"] as? String
+            #expect(status == "passed" || status == "skipped", "\(name): \(verifiers[name] ?? [:])")
         }
     }
 

@@ -1,0 +1,3 @@
+module example.com/cancelflow-webhook-verify
+
+go 1.19
