@@ -21,6 +21,10 @@ public typealias Event = Components.Schemas.Event
 public typealias EventType = Components.Schemas.EventType
 /// An event's delivery to one endpoint, with its attempts.
 public typealias Delivery = Components.Schemas.Delivery
+/// `cancel_flow.completed` as delivered: the outcome, the survey, what the billing provider did.
+public typealias CancelFlowCompletedEvent = Components.Schemas.CancelFlowCompletedEvent
+/// `cancel_link.created`, `.exchanged`, `.consumed` or `.revoked` as delivered.
+public typealias CancelLinkEvent = Components.Schemas.CancelSessionEvent
 
 /// Cancelflow's API, for a merchant's backend.
 ///

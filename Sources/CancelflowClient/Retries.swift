@@ -3,7 +3,7 @@ import HTTPTypes
 import OpenAPIRuntime
 
 /// Retries what is safe to retry, with the very same request: a refused or dropped connection,
-/// 429 (after `Retry-After`), 502, 503 and 504. GET, PUT and DELETE are idempotent by nature; a
+/// 429 (after `Retry-After`), 502, 503 and 504, and 409 under an idempotency key. GET, PUT and DELETE are idempotent by nature; a
 /// POST is retried only when it carries an `Idempotency-Key`, which makes the server answer a
 /// repeat with the first response instead of acting twice (the façade sets one on the POSTs
 /// that take it). Other POSTs are never repeated.
@@ -17,9 +17,8 @@ struct Retries: ClientMiddleware {
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        let repeatable =
-            (request.method != .post || request.headerFields[HTTPField.Name("Idempotency-Key")!] != nil)
-            && body?.iterationBehavior != .single
+        let keyed = request.headerFields[HTTPField.Name("Idempotency-Key")!] != nil
+        let repeatable = (request.method != .post || keyed) && body?.iterationBehavior != .single
         var attempt = 0
         while true {
             let response: HTTPResponse
@@ -31,7 +30,10 @@ struct Retries: ClientMiddleware {
                 try await Task.sleep(for: .seconds(Self.backoff(attempt)))
                 continue
             }
-            guard repeatable, attempt < self.limit, [429, 502, 503, 504].contains(response.status.code) else {
+            // 409 on a request with an idempotency key is `idempotency_key_in_use`: an earlier try
+            // (one that timed out here) is still running there; its answer comes on a later try.
+            let retryable = [429, 502, 503, 504].contains(response.status.code) || (response.status.code == 409 && keyed)
+            guard repeatable, attempt < self.limit, retryable else {
                 return (response, responseBody)
             }
             let wait = response.headerFields[.retryAfter].flatMap(Double.init) ?? Self.backoff(attempt + 1)

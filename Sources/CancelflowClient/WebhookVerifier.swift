@@ -58,6 +58,29 @@ public struct WebhookVerifier: Sendable {
         )
     }
 
+    /// Verifies a request, then reads its body as a typed event: `CancelFlowCompletedEvent` for
+    /// `cancel_flow.completed` (outcome, survey, billing), `CancelLinkEvent` for the link events.
+    /// Check `type` first: the untyped `verify(payload:headers:now:)` returns it.
+    public func verify<Payload: Decodable>(
+        payload: Data, headers: [String: String], as type: Payload.Type, now: Date = Date()
+    ) throws -> Payload {
+        _ = try self.verify(payload: payload, headers: headers, now: now)
+        do {
+            return try CancelflowDates.decoder().decode(Payload.self, from: payload)
+        } catch {
+            throw WebhookVerificationError.malformedPayload
+        }
+    }
+
+    /// The typed form, for header fields as Hummingbird and HTTPTypes give them.
+    public func verify<Payload: Decodable>(
+        payload: Data, headers: HTTPFields, as type: Payload.Type, now: Date = Date()
+    ) throws -> Payload {
+        var named: [String: String] = [:]
+        for field in headers { named[field.name.canonicalName] = field.value }
+        return try self.verify(payload: payload, headers: named, as: type, now: now)
+    }
+
     /// Verifies the three Standard Webhooks values and the body; returns the event it carries.
     public func verify(payload: Data, id: String, timestamp: String, signature: String, now: Date = Date()) throws -> Event {
         guard let seconds = Int64(timestamp) else { throw WebhookVerificationError.invalidTimestamp }

@@ -153,6 +153,10 @@ import Testing
                 let created = try #require(delivered.first { $0.body.contains("cancel_link.created") })
                 #expect(created.body.contains(link.id))
                 #expect(!created.body.contains(link.token!), "events never carry the token")
+                let typed = try verifier.verify(payload: Data(created.body.utf8), headers: created.headers, as: CancelLinkEvent.self)
+                #expect(typed.data.id == link.id)
+                #expect(typed._type == .cancelLinkCreated)
+                #expect(typed.data.expiresAt == link.expiresAt)
 
                 // What the verifier refuses: a changed body, another secret, an old or future
                 // timestamp, a missing header.

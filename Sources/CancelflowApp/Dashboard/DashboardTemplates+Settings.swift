@@ -259,7 +259,7 @@ extension DashboardTemplates {
           <form method="post" action="{{frame.base}}/webhooks" class="form-grid">
             <input type="hidden" name="csrf" value="{{frame.csrf}}">
             <input type="hidden" name="nonce" value="{{frame.nonce}}">
-            <label for="url">URL <span class="muted">(https)</span></label>
+            <label for="url">URL <span class="muted">(https; http is allowed in test mode)</span></label>
             <input type="url" id="url" name="url" maxlength="2000" required>
             <label for="description">Description <span class="muted">(optional)</span></label>
             <input type="text" id="description" name="description" maxlength="200">

@@ -697,7 +697,7 @@ extension Components {
         }
         /// - Remark: Generated from `#/components/schemas/CreateWebhookEndpointRequest`.
         public struct CreateWebhookEndpointRequest: Codable, Hashable, Sendable {
-            /// http(s); in live mode, https to a public address.
+            /// http or https (live mode: https only). The host must resolve to a public address, unless the server runs with --allow-private-webhooks.
             ///
             /// - Remark: Generated from `#/components/schemas/CreateWebhookEndpointRequest/url`.
             public var url: Swift.String
@@ -710,7 +710,7 @@ extension Components {
             /// Creates a new `CreateWebhookEndpointRequest`.
             ///
             /// - Parameters:
-            ///   - url: http(s); in live mode, https to a public address.
+            ///   - url: http or https (live mode: https only). The host must resolve to a public address, unless the server runs with --allow-private-webhooks.
             ///   - events: The event types to receive; left out, null or empty, every type.
             ///   - description:
             public init(

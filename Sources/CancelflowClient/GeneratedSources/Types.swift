@@ -108,8 +108,9 @@ public protocol APIProtocol: Sendable {
     /// Add a webhook endpoint
     ///
     /// The answer is one of the two places the signing `secret` appears (rotation is the other).
-    /// Errors: 400 (input, `event_type_invalid`), 422 (`url_not_allowed`: not http(s), or an
-    /// address the server refuses to call, such as a private one in live mode).
+    /// Errors: 400 (input, `event_type_invalid`), 422 (`url_not_allowed`: http in live mode, a
+    /// host that does not resolve, or one that resolves to a private, loopback or link-local
+    /// address while the server does not run with `--allow-private-webhooks`).
     ///
     ///
     /// - Remark: HTTP `POST /v1/webhook-endpoints`.
@@ -329,8 +330,9 @@ extension APIProtocol {
     /// Add a webhook endpoint
     ///
     /// The answer is one of the two places the signing `secret` appears (rotation is the other).
-    /// Errors: 400 (input, `event_type_invalid`), 422 (`url_not_allowed`: not http(s), or an
-    /// address the server refuses to call, such as a private one in live mode).
+    /// Errors: 400 (input, `event_type_invalid`), 422 (`url_not_allowed`: http in live mode, a
+    /// host that does not resolve, or one that resolves to a private, loopback or link-local
+    /// address while the server does not run with `--allow-private-webhooks`).
     ///
     ///
     /// - Remark: HTTP `POST /v1/webhook-endpoints`.
