@@ -215,7 +215,9 @@ public struct AppConfiguration: Sendable {
         self.passwordHashCost = config.int(.passwordHashCost)
         // 4 to 9 only for tests: the variable is not documented below 10, and bcrypt's C code
         // stops the process on a cost outside 4...31.
-        guard (4...16).contains(self.passwordHashCost) else { throw .configuration("--password-hash-cost must be between 10 and 16") }
+        guard (4...16).contains(self.passwordHashCost) else {
+            throw .configuration("--password-hash-cost must be between 4 and 16 (10 or more in production)")
+        }
         self.billingTimeoutSeconds = config.double(.billingTimeout)
         guard (1...120).contains(self.billingTimeoutSeconds) else { throw .configuration("--billing-timeout must be between 1 and 120 seconds") }
         self.readTimeoutSeconds = config.double(.readTimeout)

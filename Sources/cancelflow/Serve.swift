@@ -140,7 +140,7 @@ struct Backup: AsyncParsableCommand {
         }
         print("Copied \(path) to \(self.to) (\(size) bytes).")
         print(
-            "Keep the server secret (\(configuration.secretFile ?? path + ".secret"), or your --secret) with it: links, API keys and webhook secrets need it."
+            "Keep the server secret (\(configuration.secretFile ?? path + ".secret"), or your --secret) with it: links, webhook and billing secrets and TOTP need it."
         )
     }
 }
