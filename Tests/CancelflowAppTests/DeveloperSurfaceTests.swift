@@ -5,7 +5,11 @@ import Testing
 
 /// The API from outside, as integrators meet it: schemathesis fuzzes a live server against
 /// openapi.yaml, and every example in examples/ mints a working link against one.
-@Suite struct DeveloperSurfaceTests {
+///
+/// One test at a time, each taking one of the browser walks' two slots: a fuzzer or seven example
+/// servers beside a live server are as heavy as a walk, and the rest of the suite runs meanwhile
+/// with 20-second client timeouts.
+@Suite(.serialized) struct DeveloperSurfaceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let environment = ProcessInfo.processInfo.environment
 
@@ -27,19 +31,7 @@ import Testing
         let arguments = [
             "--auth-failure-limit", "1000000", "--rate-limit", "1000000", "--rate-limit-burst", "1000000", "--allow-private-webhooks",
         ]
-        let (result, log) = try await LiveServer.with(engine, arguments: arguments) { server, appID, apiKey in
-            let result = try await runProcess(
-                schemathesis,
-                [
-                    "run", Self.root.appendingPathComponent("openapi.yaml").path, "--url", server.baseURL,
-                    "-H", "x-ck-app: \(appID)", "-H", "x-ck-api-key: \(apiKey)",
-                    "--max-examples", "20", "--seed", "20261130", "--workers", "1",
-                    "--exclude-checks", "positive_data_acceptance", "--generation-database", "none",
-                    "--report", "junit", "--report-dir", reports.path, "--no-color",
-                ],
-                directory: reports.path, timeout: .seconds(600))
-            return (result, server.printed)
-        }
+        let (result, log) = try await Self.inSlot { try await Self.fuzz(engine, arguments: arguments, reports: reports, schemathesis: schemathesis) }
         try result.stdout.write(to: reports.appendingPathComponent("output.txt"), atomically: true, encoding: .utf8)
         #expect(result.status == 0, "schemathesis found something:\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("Tested: 18"), "\(result.stdout.suffix(2000))")
@@ -57,14 +49,16 @@ import Testing
         let report = Self.root.appendingPathComponent("test-output/examples/report.json")
         try FileManager.default.createDirectory(at: report.deletingLastPathComponent(), withIntermediateDirectories: true)
         let bin = URL(fileURLWithPath: cancelflowBinary()).deletingLastPathComponent().appendingPathComponent("cancel-link-example")
-        let result = try await LiveServer.with(.sqlite) { server, appID, apiKey in
-            try await runProcess(
-                "/usr/bin/env",
-                [
-                    "python3", Self.root.appendingPathComponent("examples/run").path, "--base-url", server.baseURL, "--app-id", appID,
-                    "--api-key", apiKey, "--report", report.path,
-                ],
-                environment: ["CANCELFLOW_EXAMPLE_SWIFT_BIN": bin.path], timeout: .seconds(600))
+        let result = try await Self.inSlot {
+            try await LiveServer.with(.sqlite) { server, appID, apiKey in
+                try await runProcess(
+                    "/usr/bin/env",
+                    [
+                        "python3", Self.root.appendingPathComponent("examples/run").path, "--base-url", server.baseURL, "--app-id", appID,
+                        "--api-key", apiKey, "--report", report.path,
+                    ],
+                    environment: ["CANCELFLOW_EXAMPLE_SWIFT_BIN": bin.path], timeout: .seconds(600))
+            }
         }
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any]
@@ -86,15 +80,17 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let delivery = folder.appendingPathComponent("delivery.json")
         let report = folder.appendingPathComponent("report.json")
-        try await WebhookReceiver.withReceiver { receiver in
-            try await LiveServer.with(.sqlite, arguments: ["--allow-private-webhooks"]) { server, appID, apiKey in
-                let cancelflow = Cancelflow(baseURL: URL(string: server.baseURL)!, appID: appID, apiKey: apiKey)
-                let endpoint = try await cancelflow.createWebhookEndpoint(url: receiver.url)
-                try await cancelflow.testWebhookEndpoint(id: endpoint.id)
-                for _ in 0..<200 where receiver.requests.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
-                let received = try #require(receiver.requests.first, "no delivery arrived")
-                let json: [String: Any] = ["secret": endpoint.secret ?? "", "headers": received.headers, "body": received.body]
-                try JSONSerialization.data(withJSONObject: json).write(to: delivery)
+        try await Self.inSlot {
+            try await WebhookReceiver.withReceiver { receiver in
+                try await LiveServer.with(.sqlite, arguments: ["--allow-private-webhooks"]) { server, appID, apiKey in
+                    let cancelflow = Cancelflow(baseURL: URL(string: server.baseURL)!, appID: appID, apiKey: apiKey)
+                    let endpoint = try await cancelflow.createWebhookEndpoint(url: receiver.url)
+                    try await cancelflow.testWebhookEndpoint(id: endpoint.id)
+                    for _ in 0..<200 where receiver.requests.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                    let received = try #require(receiver.requests.first, "no delivery arrived")
+                    let json: [String: Any] = ["secret": endpoint.secret ?? "", "headers": received.headers, "body": received.body]
+                    try JSONSerialization.data(withJSONObject: json).write(to: delivery)
+                }
             }
         }
         let result = try await runProcess(
@@ -109,6 +105,30 @@ import Testing
             let status = verifiers[name]?["status"] as? String
             #expect(status == "passed" || status == "skipped", "\(name): \(verifiers[name] ?? [:])")
         }
+    }
+
+    static func fuzz(
+        _ engine: TestEngine, arguments: [String], reports: URL, schemathesis: String
+    ) async throws -> (ProcessResult, String) {
+        try await LiveServer.with(engine, arguments: arguments) { server, appID, apiKey in
+            let result = try await runProcess(
+                schemathesis,
+                [
+                    "run", Self.root.appendingPathComponent("openapi.yaml").path, "--url", server.baseURL,
+                    "-H", "x-ck-app: \(appID)", "-H", "x-ck-api-key: \(apiKey)",
+                    "--max-examples", "20", "--seed", "20261130", "--workers", "1",
+                    "--exclude-checks", "positive_data_acceptance", "--generation-database", "none",
+                    "--report", "junit", "--report-dir", reports.path, "--no-color",
+                ],
+                directory: reports.path, timeout: .seconds(600))
+            return (result, server.printed)
+        }
+    }
+
+    static func inSlot<Result: Sendable>(_ body: () async throws -> Result) async rethrows -> Result {
+        await BrowserTests.walks.acquire()
+        defer { Task { await BrowserTests.walks.release() } }
+        return try await body()
     }
 
     static func first(_ pattern: String, in text: String) -> String? {

@@ -4,6 +4,10 @@ import Foundation
 import HTTPTypes
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The Swift SDK (`CancelflowClient`) against a real `cancelflow serve`, on each database: every
 /// façade call, typed errors from the error body, paging as a sequence, and the webhook verifier
 /// on real signed deliveries.
@@ -104,26 +108,40 @@ import Testing
 
     /// Over the rate limit, the SDK waits out `Retry-After` and tries again with the same request
     /// (so a mint under its generated idempotency key still mints once); with no retries the 429
-    /// surfaces as a typed error.
+    /// surfaces as a typed error. A token every 5 s with a burst of one makes each call after the
+    /// first meet a 429 (unless it came over 5 s after the previous one), and the server's own
+    /// request counter shows the 429s the SDK retried through.
     @Test func theSDKRetriesARateLimitedRequestWithTheSameKey() async throws {
-        try await LiveServer.with(.sqlite, arguments: ["--rate-limit", "1", "--rate-limit-burst", "2"]) { server, appID, apiKey in
+        let arguments = ["--rate-limit", "0.2", "--rate-limit-burst", "1", "--metrics"]
+        try await LiveServer.with(.sqlite, arguments: arguments) { server, appID, apiKey in
             let patient = Cancelflow(baseURL: URL(string: server.baseURL)!, appID: appID, apiKey: apiKey, retries: 4)
             _ = try await patient.upsertCustomer(id: "cus_1")
-            var minted: Set<String> = []
-            for _ in 0..<4 { minted.insert(try await patient.createCancelLink(customerId: "cus_1", expiresIn: .seconds(600)).id) }
-            #expect(minted.count == 4)
+            let first = try await patient.createCancelLink(customerId: "cus_1", expiresIn: .seconds(600))
+            let second = try await patient.createCancelLink(customerId: "cus_1", expiresIn: .seconds(600))
+            #expect(first.id != second.id)
+            let metrics = try await Self.text("\(server.baseURL)/metrics")
+            let refused = metrics.split(separator: "\n").filter {
+                $0.hasPrefix("cancelflow_http_requests_total") && $0.contains("status=\"429\"") && $0.contains("cancel-sessions")
+            }
+            #expect(!refused.isEmpty, "the server answered 429 to a mint the SDK then retried")
             var listed = 0
             for try await _ in patient.cancelLinks(pageSize: 100) { listed += 1 }
-            #expect(listed == 4, "each mint minted once")
-
+            #expect(listed == 2, "each mint minted once")
+        }
+        // One token per 100 s: the second call is refused, and with no retries that is thrown.
+        try await LiveServer.with(.sqlite, arguments: ["--rate-limit", "0.01", "--rate-limit-burst", "1"]) { server, appID, apiKey in
             let impatient = Cancelflow(baseURL: URL(string: server.baseURL)!, appID: appID, apiKey: apiKey, retries: 0)
-            let limited = await #expect(throws: CancelflowAPIError.self) {
-                for _ in 0..<5 { _ = try await impatient.customer(id: "cus_1") }
-            }
+            _ = try await impatient.upsertCustomer(id: "cus_1")
+            let limited = await #expect(throws: CancelflowAPIError.self) { _ = try await impatient.customer(id: "cus_1") }
             #expect(limited?.status == 429)
             #expect(limited?.type == "rate_limit_error")
             #expect((limited?.retryAfter ?? 0) >= 1)
         }
+    }
+
+    static func text(_ url: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+        return String(decoding: data, as: UTF8.self)
     }
 
     @Test(arguments: TestEngine.allCases)
