@@ -16,11 +16,23 @@ public enum LogFormat: String, Sendable, CaseIterable {
     /// One JSON object per line, for a log collector.
     case json
 
-    /// A handler factory writing to standard output in this format.
+    /// A handler factory writing to standard output in this format, through `LogWriter`.
     public func handler(label: String) -> any LogHandler {
         switch self {
-        case .text: StreamLogHandler.standardOutput(label: label)
+        case .text: TextLogHandler(label: label)
         case .json: JSONLogHandler(label: label)
+        }
+    }
+
+    /// The line `LogWriter` writes when it had to drop lines, in this format.
+    public func dropNotice(_ count: Int) -> String {
+        let message = "The log output could not keep up: \(count) lines were dropped"
+        switch self {
+        case .text:
+            return "\(Timestamp.format(Date())) warning cancelflow: dropped=\(count) [CancelflowApp] \(message)\n"
+        case .json:
+            return JSONLogHandler.line(
+                time: Date(), level: .warning, label: "cancelflow", message: message, metadata: ["dropped": .stringConvertible(count)]) + "\n"
         }
     }
 }
@@ -39,7 +51,6 @@ public struct JSONLogHandler: LogHandler {
 
     /// Keys of the line itself; metadata with these names is written under `metadata.<name>`.
     static let reserved: Set<String> = ["time", "level", "label", "message"]
-    static let lock = Mutex<Void>(())
 
     public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
@@ -87,26 +98,9 @@ public struct JSONLogHandler: LogHandler {
         Timestamp.format(date)
     }
 
-    /// Writes whole lines under a lock, so lines from concurrent tasks never interleave, each at
-    /// once, so a collector reading a pipe sees it without waiting for a buffer to fill.
+    /// Hands the line to the writer, which writes whole lines only, so lines from concurrent
+    /// tasks never interleave.
     static func write(_ line: String) {
-        Self.lock.withLock { _ in
-            var bytes = Array(line.utf8)
-            bytes.append(UInt8(ascii: "\n"))
-            // Straight to the file descriptor (no stdio buffer to flush), finishing partial writes.
-            bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return
-                    }
-                }
-            }
-        }
+        LogWriter.standardOutput.append(line + "\n")
     }
 }

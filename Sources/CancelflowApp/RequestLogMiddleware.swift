@@ -33,16 +33,23 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func log(_ logger: Logger, _ method: HTTPRequest.Method, _ path: String, _ status: Int, _ start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        let millis = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info(
             "Request",
             metadata: [
                 "method": .string(method.rawValue),
                 "path": .string(path),
                 "status": .stringConvertible(status),
-                "duration_ms": .string(String(format: "%.2f", millis)),
+                "duration_ms": .string(Self.milliseconds(elapsed)),
             ]
         )
+    }
+
+    /// `12.34`: milliseconds with two decimals, without Foundation's `String(format:)`, which
+    /// cost more than the rest of the line.
+    static func milliseconds(_ duration: Duration) -> String {
+        let hundredths = duration.components.seconds * 100_000 + duration.components.attoseconds / 10_000_000_000_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     /// Cuts anything that may be a secret out of a path: the token segment of hosted-page paths

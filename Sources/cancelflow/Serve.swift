@@ -15,6 +15,9 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let reader = try await self.options.reader()
         let format = try await self.options.configuration().logFormat
+        LogWriter.standardOutput.reportDrops(as: format.dropNotice)
+        // Every line the server logged is written before the process ends.
+        defer { LogWriter.standardOutput.flush() }
         var configured = Logger(label: "cancelflow", factory: format.handler)
         configured.logLevel = .info
         let logger = configured
@@ -53,7 +56,9 @@ struct Serve: AsyncParsableCommand {
     /// command line, where it is shown once to the person who asked.
     static func announce(_ created: CredentialService.CreatedOrganization, publicURL: URL, setupURL: String) {
         let base = publicURL.absoluteString.hasSuffix("/") ? String(publicURL.absoluteString.dropLast()) : publicURL.absoluteString
-        print(
+        // Through the log writer, like every other line on standard output: two writers on one
+        // pipe could split each other's lines.
+        LogWriter.standardOutput.append(
             """
 
             ┌─ Cancelflow: first start ─────────────────────────────────────────────
@@ -78,11 +83,9 @@ struct Serve: AsyncParsableCommand {
             │   \(setupURL)
             └───────────────────────────────────────────────────────────────────────
 
+
             """
         )
-        // Standard output is block-buffered when it is a pipe (a process manager, a log
-        // collector): without a flush the keys could stay unseen until exit.
-        fflush(nil)
     }
 }
 
@@ -93,7 +96,10 @@ struct Worker: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        var logger = Logger(label: "cancelflow-worker", factory: try await self.options.configuration().logFormat.handler)
+        let format = try await self.options.configuration().logFormat
+        LogWriter.standardOutput.reportDrops(as: format.dropNotice)
+        defer { LogWriter.standardOutput.flush() }
+        var logger = Logger(label: "cancelflow-worker", factory: format.handler)
         logger.logLevel = .info
         do {
             try await runWorker(reader: try await self.options.reader(), logger: logger)
