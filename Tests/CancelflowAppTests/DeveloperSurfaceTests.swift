@@ -6,9 +6,8 @@ import Testing
 /// The API from outside, as integrators meet it: schemathesis fuzzes a live server against
 /// openapi.yaml, and every example in examples/ mints a working link against one.
 ///
-/// One test at a time, each taking one of the browser walks' two slots: a fuzzer or seven example
-/// servers beside a live server are as heavy as a walk, and the rest of the suite runs meanwhile
-/// with 20-second client timeouts.
+/// One test at a time; each live server also takes one of the browser walks' two slots
+/// (`LiveServer`).
 @Suite(.serialized) struct DeveloperSurfaceTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let environment = ProcessInfo.processInfo.environment
@@ -31,7 +30,7 @@ import Testing
         let arguments = [
             "--auth-failure-limit", "1000000", "--rate-limit", "1000000", "--rate-limit-burst", "1000000", "--allow-private-webhooks",
         ]
-        let (result, log) = try await Self.inSlot { try await Self.fuzz(engine, arguments: arguments, reports: reports, schemathesis: schemathesis) }
+        let (result, log) = try await Self.fuzz(engine, arguments: arguments, reports: reports, schemathesis: schemathesis)
         try result.stdout.write(to: reports.appendingPathComponent("output.txt"), atomically: true, encoding: .utf8)
         #expect(result.status == 0, "schemathesis found something:\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("Tested: 18"), "\(result.stdout.suffix(2000))")
@@ -49,16 +48,14 @@ import Testing
         let report = Self.root.appendingPathComponent("test-output/examples/report.json")
         try FileManager.default.createDirectory(at: report.deletingLastPathComponent(), withIntermediateDirectories: true)
         let bin = URL(fileURLWithPath: cancelflowBinary()).deletingLastPathComponent().appendingPathComponent("cancel-link-example")
-        let result = try await Self.inSlot {
-            try await LiveServer.with(.sqlite) { server, appID, apiKey in
-                try await runProcess(
-                    "/usr/bin/env",
-                    [
-                        "python3", Self.root.appendingPathComponent("examples/run").path, "--base-url", server.baseURL, "--app-id", appID,
-                        "--api-key", apiKey, "--report", report.path,
-                    ],
-                    environment: ["CANCELFLOW_EXAMPLE_SWIFT_BIN": bin.path], timeout: .seconds(600))
-            }
+        let result = try await LiveServer.with(.sqlite) { server, appID, apiKey in
+            try await runProcess(
+                "/usr/bin/env",
+                [
+                    "python3", Self.root.appendingPathComponent("examples/run").path, "--base-url", server.baseURL, "--app-id", appID,
+                    "--api-key", apiKey, "--report", report.path,
+                ],
+                environment: ["CANCELFLOW_EXAMPLE_SWIFT_BIN": bin.path], timeout: .seconds(600))
         }
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any]
@@ -80,7 +77,7 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let delivery = folder.appendingPathComponent("delivery.json")
         let report = folder.appendingPathComponent("report.json")
-        try await Self.inSlot {
+        do {
             try await WebhookReceiver.withReceiver { receiver in
                 try await LiveServer.with(.sqlite, arguments: ["--allow-private-webhooks"]) { server, appID, apiKey in
                     let cancelflow = Cancelflow(baseURL: URL(string: server.baseURL)!, appID: appID, apiKey: apiKey)
@@ -123,12 +120,6 @@ import Testing
                 directory: reports.path, timeout: .seconds(600))
             return (result, server.printed)
         }
-    }
-
-    static func inSlot<Result: Sendable>(_ body: () async throws -> Result) async rethrows -> Result {
-        await BrowserTests.walks.acquire()
-        defer { Task { await BrowserTests.walks.release() } }
-        return try await body()
     }
 
     static func first(_ pattern: String, in text: String) -> String? {
