@@ -73,11 +73,17 @@ public final class LogWriter: Sendable {
         if wakeWriter { self.wake.signal() }
     }
 
-    /// Waits until every queued line has been written (called at shutdown).
-    public func flush() {
+    /// Waits until every queued line has been written (called at shutdown), or `timeout` has
+    /// passed: an output nobody reads any more (a stopped pipe reader) must not keep the process
+    /// from exiting. Answers whether everything was written.
+    @discardableResult
+    public func flush(timeout: Duration = .seconds(10)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
         while self.state.withLock({ $0.busy || !$0.pending.isEmpty }) {
+            if ContinuousClock.now >= deadline { return false }
             usleep(1000)
         }
+        return true
     }
 
     /// How many lines have been dropped and not yet reported (for tests).
