@@ -62,32 +62,46 @@ public final class TestBrowser: Sendable {
     /// Posts a form; the `csrf` field is the last page's unless given, and so is `nonce` when the
     /// page has one (as a browser submits a form's hidden fields).
     public func post(_ uri: String, _ fields: [String: String] = [:], csrf: String? = nil) async throws -> TestResponse {
+        try await self.send(uri, method: .post, body: self.formBody(fields, csrf: csrf))
+    }
+
+    /// A form's body as a browser would submit it from the last page.
+    func formBody(_ fields: [String: String], csrf: String? = nil) -> ByteBuffer {
         var fields = fields
         if fields["csrf"] == nil { fields["csrf"] = csrf ?? self.csrf ?? "" }
         if fields["nonce"] == nil, let nonce = self.nonce { fields["nonce"] = nonce }
-        let body = fields.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&")
-        return try await self.send(uri, method: .post, body: ByteBuffer(string: body))
+        return ByteBuffer(string: fields.map { "\(Self.escape($0.key))=\(Self.escape($0.value))" }.joined(separator: "&"))
     }
 
     public func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        let response = try await self.client.execute(uri: uri, method: method, headers: self.headers(extra, body: body), body: body)
+        self.absorb(response.headers, body: response.body)
+        return response
+    }
+
+    /// The request's headers: cookies, the form's type, and the proxy headers this browser plays.
+    func headers(_ extra: HTTPFields, body: ByteBuffer?) -> HTTPFields {
         var headers = extra
         let jar = self.cookieJar
         if !jar.isEmpty { headers[.cookie] = jar.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         if let host = self.host { headers[HTTPField.Name("X-Forwarded-Host")!] = host }
         if let clientIP = self.clientIP { headers[HTTPField.Name("X-Forwarded-For")!] = clientIP }
-        let response = try await self.client.execute(uri: uri, method: method, headers: headers, body: body)
-        for field in response.headers where field.name == .setCookie {
+        return headers
+    }
+
+    /// Keeps what a browser keeps from a response: its cookies, and the page if it is one.
+    func absorb(_ headers: HTTPFields, body: ByteBuffer) {
+        for field in headers where field.name == .setCookie {
             let pair = field.value.split(separator: ";").first ?? ""
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
             let expired = field.value.contains("Max-Age=0")
             self.setCookie(String(parts[0]), expired || parts[1].isEmpty ? nil : String(parts[1]))
         }
-        if response.headers[.contentType]?.hasPrefix("text/html") == true {
-            self.lastPage.withLock { $0 = String(buffer: response.body) }
+        if headers[.contentType]?.hasPrefix("text/html") == true {
+            self.lastPage.withLock { $0 = String(buffer: body) }
         }
-        return response
     }
 
     static func escape(_ text: String) -> String {
