@@ -17,6 +17,17 @@ public final class AppMetrics: Sendable {
     let factory: PrometheusMetricsFactory
     /// The pool's totals at the last scrape: the counters grow by the difference.
     private let lastWaits = Mutex(SessionWaits(sessions: 0, waitedNanoseconds: 0))
+    /// Every request's counter and timer, made once per method, route and status: making them
+    /// asks the registry (a lock, a lookup by name and labels) and allocates the label array,
+    /// which cost as much per request as the rest of the metrics. The set is as bounded as the
+    /// registry's own: route templates, not paths.
+    private let requestMetrics = Mutex<[RequestKey: (counter: CoreMetrics.Counter, timer: CoreMetrics.Timer)]>([:])
+
+    struct RequestKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
 
     public init() {
         self.registry = PrometheusCollectorRegistry()
@@ -30,10 +41,21 @@ public final class AppMetrics: Sendable {
 
     /// One HTTP request: its route template (`/v1/cancel-sessions/{id}`, or `unmatched`).
     func request(method: String, route: String, status: Int, duration: Duration) {
-        let dimensions = [("method", method), ("route", route), ("status", String(status))]
-        Counter(label: "cancelflow_http_requests_total", dimensions: dimensions, factory: self.factory).increment()
-        Timer(label: "cancelflow_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: self.factory)
-            .record(duration: duration)
+        let key = RequestKey(method: method, route: route, status: status)
+        let metrics = self.requestMetrics.withLock { cache in
+            if let made = cache[key] { return made }
+            let made = (
+                counter: Counter(
+                    label: "cancelflow_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))],
+                    factory: self.factory),
+                timer: Timer(
+                    label: "cancelflow_http_request_duration_seconds", dimensions: [("method", method), ("route", route)], factory: self.factory)
+            )
+            cache[key] = made
+            return made
+        }
+        metrics.counter.increment()
+        metrics.timer.record(duration: duration)
     }
 
     /// A Cancel Link was minted (through the API).

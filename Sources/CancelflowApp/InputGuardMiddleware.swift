@@ -14,15 +14,7 @@ struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     /// App IDs, keys, idempotency keys, host names and addresses are all ASCII,
     /// and anything else (a U+FFFD from bytes that were not UTF-8, a control character) is a
     /// client bug or an attack.
-    static var readHeaders: [(HTTPField.Name, String)] {
-        [
-            (.ckApp, "x-ck-app"),
-            (.ckAPIKey, "x-ck-api-key"),
-            (.idempotencyKey, "Idempotency-Key"),
-            (.xForwardedFor, "X-Forwarded-For"),
-            (.xForwardedHost, "X-Forwarded-Host"),
-        ]
-    }
+    static var readHeaders: [(HTTPField.Name, String)] { InputGuardHeaders.read }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try Self.check(request)
@@ -30,7 +22,11 @@ struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func check(_ request: Request) throws(CancelflowError) {
-        for segment in request.uri.path.split(separator: "/") {
+        // Almost every path is printable ASCII without an escape, which decodes to itself and is
+        // acceptable: only the others are split and decoded.
+        let path = request.uri.path
+        let plain = path.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "%") }
+        for segment in plain ? [] : path.split(separator: "/") {
             guard let decoded = InputText.percentDecode(segment, plusIsSpace: false), InputText.isAcceptable(decoded) else {
                 throw InputText.error(param: "path")
             }
@@ -79,4 +75,15 @@ struct InputGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     static func isHeaderText(_ value: String) -> Bool {
         value.utf8.allSatisfy { $0 == 0x09 || (0x20...0x7E).contains($0) }
     }
+}
+
+/// `InputGuardMiddleware.readHeaders`, made once (a generic type cannot hold a stored static).
+enum InputGuardHeaders {
+    static let read: [(HTTPField.Name, String)] = [
+        (.ckApp, "x-ck-app"),
+        (.ckAPIKey, "x-ck-api-key"),
+        (.idempotencyKey, "Idempotency-Key"),
+        (.xForwardedFor, "X-Forwarded-For"),
+        (.xForwardedHost, "X-Forwarded-Host"),
+    ]
 }

@@ -2,6 +2,7 @@ import CancelflowCore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The context every request starts with.
 public struct AppRequestContext: RequestContext {
@@ -9,8 +10,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `APIAuthMiddleware` once the request's credentials check out.
     public var identity: APIIdentity?
-    /// The peer's IP address, for per-client limits (nil in in-process tests).
-    public let remoteIP: String?
+    /// The connection, for the peer's address when a request needs it.
+    let channel: any Channel
     /// Set by `FlowSessionMiddleware` on `/flow` requests with a valid session.
     var flow: FlowAccess?
     /// Set by `DashboardSessionMiddleware` on signed-in dashboard requests.
@@ -22,8 +23,13 @@ public struct AppRequestContext: RequestContext {
         self.identity = nil
         self.flow = nil
         self.dashboard = nil
-        self.remoteIP = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
+
+    /// The peer's IP address, for per-client limits (nil in in-process tests). Read when asked
+    /// rather than for every request: the channel's address is behind a lock, and its text is
+    /// formatted anew each time, which `/healthz` and most pages never need.
+    public var remoteIP: String? { self.channel.remoteAddress?.ipAddress }
 
     /// API bodies are small; anything larger is refused before it is read.
     public var maxUploadSize: Int { JSONBody.maximumSize }

@@ -109,10 +109,6 @@ import Glibc
         }
         struct Failure: Error, CustomStringConvertible { var description: String { "it broke" } }
         let capture = Capture()
-        var stock = StreamLogHandler(label: "cancelflow", stream: capture, metadataProvider: nil)
-        stock.metadata = ["request_id": "req_1", "b": "2"]
-        var ours = TextLogHandler(label: "cancelflow", writer: LogWriter(descriptor: -1), metadataProvider: nil)
-        ours.metadata = ["request_id": "req_1", "b": "2"]
         let events = [
             LogEvent(
                 level: .info, message: "Request", metadata: ["path": "/healthz", "status": .stringConvertible(200)], source: nil,
@@ -123,11 +119,23 @@ import Glibc
             LogEvent(
                 level: .error, message: "Failed", error: Failure(), metadata: ["list": ["a", "b"], "map": ["k": "v"]],
                 source: nil, file: #fileID, function: #function, line: #line),
+            // The event's own keys win over the provider's, which win over the handler's.
+            LogEvent(
+                level: .info, message: "Overrides", metadata: ["b": "event", "p": "event", "error.type": "event"], source: nil,
+                file: #fileID, function: #function, line: #line),
+            LogEvent(
+                level: .error, message: "Error keys", error: Failure(), metadata: ["error.message": "event", "a": "1"],
+                source: nil, file: #fileID, function: #function, line: #line),
         ]
-        for event in events {
-            capture.text = ""
-            stock.log(event: event)
-            #expect(TextLogHandler.line(event: event, label: "cancelflow", base: ours.metadata, provider: nil) == capture.text)
+        let providers: [Logger.MetadataProvider?] = [nil, Logger.MetadataProvider { ["p": "provided", "b": "provided", "q": "provided"] }]
+        for provider in providers {
+            var stock = StreamLogHandler(label: "cancelflow", stream: capture, metadataProvider: provider)
+            stock.metadata = ["request_id": "req_1", "b": "2", "q": "handler"]
+            for event in events {
+                capture.text = ""
+                stock.log(event: event)
+                #expect(TextLogHandler.line(event: event, label: "cancelflow", base: stock.metadata, provider: provider) == capture.text)
+            }
         }
         #expect(RequestLogMiddleware<AppRequestContext>.milliseconds(.milliseconds(12) + .microseconds(345)) == "12.34")
         #expect(RequestLogMiddleware<AppRequestContext>.milliseconds(.microseconds(50)) == "0.05")
