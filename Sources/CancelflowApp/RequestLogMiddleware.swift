@@ -34,6 +34,11 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func log(_ logger: Logger, _ method: HTTPRequest.Method, _ path: String, _ status: Int, _ start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
+        if logger.logLevel <= .info, let text = logger.handler as? TextLogHandler,
+            text.writeAccessLine(method: method.rawValue, path: path, status: status, milliseconds: Self.milliseconds(elapsed))
+        {
+            return
+        }
         logger.info(
             "Request",
             metadata: [

@@ -137,6 +137,27 @@ import Glibc
                 #expect(TextLogHandler.line(event: event, label: "cancelflow", base: stock.metadata, provider: provider) == capture.text)
             }
         }
+        // The access line's own path writes the same bytes as the general one, and declines
+        // (nil) whenever the handler holds anything else.
+        let access = LogEvent(
+            level: .info, message: "Request",
+            metadata: ["method": "POST", "path": "/cancel/[redacted]", "status": .stringConvertible(303), "duration_ms": "1.25"],
+            source: "CancelflowApp", file: #fileID, function: #function, line: #line)
+        let bases: [Logger.Metadata] = [
+            ["hb.request.id": "9f2c", "request_id": "req_abc"], ["request_id": "req_abc"], ["hb.request.id": .stringConvertible(42)], [:],
+        ]
+        for base in bases {
+            let fast = TextLogHandler.accessLine(
+                method: "POST", path: "/cancel/[redacted]", status: 303, milliseconds: "1.25", label: "cancelflow", base: base, provider: nil)
+            #expect(fast == TextLogHandler.line(event: access, label: "cancelflow", base: base, provider: nil), "\(base)")
+        }
+        #expect(
+            TextLogHandler.accessLine(
+                method: "GET", path: "/", status: 200, milliseconds: "0", label: "cancelflow", base: ["request_id": "r", "other": "x"], provider: nil)
+                == nil)
+        #expect(
+            TextLogHandler.accessLine(
+                method: "GET", path: "/", status: 200, milliseconds: "0", label: "cancelflow", base: [:], provider: .init { ["p": "1"] }) == nil)
         #expect(RequestLogMiddleware<AppRequestContext>.milliseconds(.milliseconds(12) + .microseconds(345)) == "12.34")
         #expect(RequestLogMiddleware<AppRequestContext>.milliseconds(.microseconds(50)) == "0.05")
         #expect(RequestLogMiddleware<AppRequestContext>.milliseconds(.seconds(3)) == "3000.00")
