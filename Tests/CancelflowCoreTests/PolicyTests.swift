@@ -30,6 +30,34 @@ import Testing
         #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
     }
 
+    /// The arithmetic agrees with Foundation's Gregorian calendar (from 1600, where the two are
+    /// the same calendar) on 20,000 instants, leap days and millisecond fractions included, and
+    /// every formatted instant parses back to itself.
+    @Test func formatAndParseAgreeWithFoundationsCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        let first = calendar.date(from: DateComponents(year: 1600, month: 1, day: 1))!.timeIntervalSince1970
+        let last = calendar.date(from: DateComponents(year: 9999, month: 12, day: 31))!.timeIntervalSince1970
+        var instants = (0..<20_000).map { _ in Double(Int64.random(in: Int64(first)...Int64(last), using: &generator)) }
+        instants += [951_782_400, 4_107_542_400, -1, 1_709_164_800.999]  // 2000-02-29, 2100-02-28's next day, 1969, a leap day
+        for (index, seconds) in instants.enumerated() {
+            let date = Date(timeIntervalSince1970: index.isMultiple(of: 3) ? seconds + Double(index % 1000) / 1000 : seconds)
+            let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            let text = Timestamp.format(date)
+            let expected = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+            #expect(text.hasPrefix(expected), "\(date.timeIntervalSince1970): \(text), Foundation \(expected)")
+            let parsed = Timestamp.parse(text)
+            #expect(parsed.map(Timestamp.format) == text)
+            #expect(abs((parsed?.timeIntervalSince1970 ?? 0) - date.timeIntervalSince1970) < 0.0011, "\(text)")
+        }
+        #expect(Timestamp.parse("2026-06-04T12:00:00.301Z").map(Timestamp.format) == "2026-06-04T12:00:00.301Z")
+        #expect(Timestamp.parse("2024-02-29T00:00:00Z") != nil)
+        #expect(Timestamp.parse("2100-02-29T00:00:00Z") == nil)
+        #expect(Timestamp.parse("2000-02-29T00:00:00Z") != nil)
+    }
+
     @Test func durationsParse() {
         #expect(DurationText.parse("24h") == 86400)
         #expect(DurationText.parse("30m") == 1800)
