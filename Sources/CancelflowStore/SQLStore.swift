@@ -7,10 +7,15 @@ import SQLKit
 public struct SQLStore: Sendable {
     /// The pool the store runs on.
     public let pool: any DatabasePool
+    /// Organizations by id and host (`OrganizationCache`); shared by copies of this store.
+    let organizations: OrganizationCache
 
-    /// Creates a store over a pool.
-    public init(pool: any DatabasePool) {
+    /// Creates a store over a pool; `organizationCacheSeconds` (the API-key cache's lifetime in
+    /// the service, 0 here by default) is how long another instance's change to an organization
+    /// may go unseen.
+    public init(pool: any DatabasePool, organizationCacheSeconds: TimeInterval = 0) {
         self.pool = pool
+        self.organizations = OrganizationCache(lifetime: organizationCacheSeconds)
     }
 }
 
@@ -68,12 +73,24 @@ extension SQLStore: OrganizationStore {
     }
 
     public func organization(id: String) async throws -> Organization? {
-        try await self.pool.read { db in
-            try await db.raw("SELECT * FROM organizations WHERE id = \(bind: id)").first().map(Self.decodeOrganization)
+        try await self.organizations.cached("id:\(id)") {
+            try await self.pool.read { db in
+                try await db.raw("SELECT * FROM organizations WHERE id = \(bind: id)").first().map(Self.decodeOrganization)
+            }
         }
     }
 
     public func organization(host: DomainPicker.HostOwner) async throws -> Organization? {
+        let key: String
+        switch host {
+        case .service: return nil
+        case .customDomain(let domain): key = "domain:\(domain)"
+        case .subdomain(let label): key = "subdomain:\(label)"
+        }
+        return try await self.organizations.cached(key) { try await self.uncachedOrganization(host: host) }
+    }
+
+    func uncachedOrganization(host: DomainPicker.HostOwner) async throws -> Organization? {
         try await self.pool.read { db in
             switch host {
             case .service:
@@ -95,7 +112,8 @@ extension SQLStore: OrganizationStore {
     }
 
     public func setCustomDomainVerified(organizationID: String, verified: Bool) async throws -> Bool {
-        try await self.pool.write { db in
+        defer { self.organizations.invalidate() }
+        return try await self.pool.write { db in
             let rows = try await db.raw(
                 """
                 UPDATE organizations SET custom_domain_verified = \(bind: verified)
@@ -217,6 +235,7 @@ extension SQLStore: OrganizationStore {
 
     public func updateOrganization(_ organization: Organization, flowSettings: FlowSettings?, now: Date) async throws {
         let allowlist = try JSONCoding.encode(organization.returnURLAllowlist)
+        defer { self.organizations.invalidate() }
         do {
             try await self.pool.transaction { db in
                 try await db.raw(
