@@ -2,6 +2,7 @@ import CancelflowAPI
 import CancelflowCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// `/v1/cancel-sessions`: mint, read, list and revoke Cancel Links.
 struct CancelSessionsController: Sendable {
@@ -24,7 +25,7 @@ struct CancelSessionsController: Sendable {
     @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
         let body = try await JSONBody.collect(&request, within: self.readTimeout)
-        return try await self.idempotency.run(request: request, context: context, body: body) {
+        return try await self.idempotency.run(request: request, context: context, body: body) { sealer in
             let input = try JSONBody.decode(CreateCancelSessionRequest.self, from: body, allowedKeys: CreateCancelSessionRequest.allowedKeys)
             guard let expiresAt = Timestamp.parse(input.expiresAt) else {
                 throw CancelflowError.invalid(
@@ -34,6 +35,10 @@ struct CancelSessionsController: Sendable {
                 )
             }
             let organization = try await self.organization(context)
+            // The answer is made from the link before it is stored, so that under an idempotency
+            // key it is stored with the link, in the same transaction (one write, not two).
+            let viewTime = self.time.now()
+            let answer = AnswerBox()
             let minted = try await self.links.mint(
                 organization: organization,
                 mode: context.identity.mode,
@@ -44,13 +49,25 @@ struct CancelSessionsController: Sendable {
                     singleUse: input.singleUse ?? true,
                     returnURL: input.returnUrl,
                     metadata: input.metadata ?? [:]
-                )
+                ),
+                completing: { minted in
+                    let bytes = Self.view(minted.link, now: viewTime, url: minted.url, token: minted.token).orderedJSON.bytes
+                    answer.bytes.withLock { $0 = bytes }
+                    return try sealer?.seal(.created, bytes)
+                }
             )
             context.logger.info("Minted cancel session", metadata: ["link_id": .string(minted.link.id)])
             self.metrics.minted(context.identity.mode)
-            let view = Self.view(minted.link, now: self.time.now(), url: minted.url, token: minted.token)
-            return (.created, view.orderedJSON.bytes)
+            guard let bytes = answer.bytes.withLock({ $0 }) else {
+                throw CancelflowError(.internal, code: "internal_error", message: "The link was minted but its answer was not made.")
+            }
+            return IdempotencyGuard.Answer(status: .created, bytes: bytes, completedInside: sealer != nil)
         }
+    }
+
+    /// The mint's answer, made inside the mint (see `create`).
+    final class AnswerBox: Sendable {
+        let bytes = Mutex<[UInt8]?>(nil)
     }
 
     /// `GET /v1/cancel-sessions/{id}`: never shows the token.

@@ -17,6 +17,19 @@ struct IdempotencyGuard: Sendable {
     let secret: ServerSecret
     let time: any TimeSource
 
+    /// Seals an answer into the completion of the request's claimed key, for an operation that
+    /// writes it in its own transaction (`Answer.completedInside`).
+    struct Sealer: Sendable {
+        let seal: @Sendable (HTTPResponse.Status, [UInt8]) throws -> IdempotencyCompletion
+    }
+
+    /// What an operation answered, and whether it already stored that answer with its key.
+    struct Answer: Sendable {
+        var status: HTTPResponse.Status
+        var bytes: [UInt8]
+        var completedInside = false
+    }
+
     /// Runs `operation` at most once per key; `operation` returns the status and JSON bytes.
     func run(
         request: Request,
@@ -24,9 +37,24 @@ struct IdempotencyGuard: Sendable {
         body: ByteBuffer,
         operation: () async throws -> (HTTPResponse.Status, [UInt8])
     ) async throws -> Response {
-        guard let key = request.headers[.idempotencyKey] else {
+        try await self.run(request: request, context: context, body: body) { _ in
             let (status, bytes) = try await operation()
-            return JSONBody.response(bytes: bytes, status: status)
+            return Answer(status: status, bytes: bytes)
+        }
+    }
+
+    /// Runs `operation` at most once per key. Under a claimed key the operation gets a `Sealer`,
+    /// and may store the completion it makes in its own transaction (and say so in its answer);
+    /// otherwise the completion is stored after it, in a transaction of its own.
+    func run(
+        request: Request,
+        context: APIRequestContext,
+        body: ByteBuffer,
+        operation: (Sealer?) async throws -> Answer
+    ) async throws -> Response {
+        guard let key = request.headers[.idempotencyKey] else {
+            let answer = try await operation(nil)
+            return JSONBody.response(bytes: answer.bytes, status: answer.status)
         }
         guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw CancelflowError.invalid(
@@ -71,24 +99,27 @@ struct IdempotencyGuard: Sendable {
             response.headers[.idempotentReplayed] = "true"
             return response
         case .claimed:
-            let status: HTTPResponse.Status
-            let bytes: [UInt8]
+            let sealer = Sealer { status, bytes in
+                let sealed = try AES.GCM.seal(bytes, using: sealingKey).combined ?? Data()
+                return IdempotencyCompletion(
+                    organizationID: identity.organizationID, mode: identity.mode, key: key,
+                    result: IdempotentResult(status: Int(status.code), sealedBody: Array(sealed)))
+            }
+            let answer: Answer
             do {
-                (status, bytes) = try await operation()
+                answer = try await operation(sealer)
             } catch {
                 // A failed request is not remembered: fixing the cause and retrying with the same
                 // key must be possible.
                 try? await self.store.releaseIdempotencyKey(organizationID: identity.organizationID, mode: identity.mode, key: key)
                 throw error
             }
-            let sealed = try AES.GCM.seal(bytes, using: sealingKey).combined ?? Data()
-            try await self.store.completeIdempotencyKey(
-                organizationID: identity.organizationID,
-                mode: identity.mode,
-                key: key,
-                result: IdempotentResult(status: Int(status.code), sealedBody: Array(sealed))
-            )
-            return JSONBody.response(bytes: bytes, status: status)
+            if !answer.completedInside {
+                let completion = try sealer.seal(answer.status, answer.bytes)
+                try await self.store.completeIdempotencyKey(
+                    organizationID: completion.organizationID, mode: completion.mode, key: completion.key, result: completion.result)
+            }
+            return JSONBody.response(bytes: answer.bytes, status: answer.status)
         }
     }
 

@@ -88,8 +88,12 @@ public struct CancelLinkService: Sendable {
         public var url: String
     }
 
-    /// Mints a link for an organization's mode after checking every rule.
-    public func mint(organization: Organization, mode: Mode, request: MintRequest) async throws -> MintedLink {
+    /// Mints a link for an organization's mode after checking every rule. `completing`, given the
+    /// link before it is stored, answers an idempotency key's completion to store with it.
+    public func mint(
+        organization: Organization, mode: Mode, request: MintRequest,
+        completing: (@Sendable (MintedLink) throws -> IdempotencyCompletion?)? = nil
+    ) async throws -> MintedLink {
         let now = self.time.now()
         try Self.validateIdentifier(request.customerID, param: "customerId")
         if let subscriptionID = request.subscriptionID {
@@ -126,8 +130,9 @@ public struct CancelLinkService: Sendable {
             mintedByUserID: request.mintedByUserID
         )
         let created = self.events.outbox(.linkCreated(link), organizationID: link.organizationID, mode: mode, at: now)
-        try await self.store.insertLink(link, tokenHash: hash, events: [created])
-        return MintedLink(link: link, token: token, url: self.picker.url(for: organization, token: token))
+        let minted = MintedLink(link: link, token: token, url: self.picker.url(for: organization, token: token))
+        try await self.store.insertLink(link, tokenHash: hash, events: [created], completing: try completing?(minted))
+        return minted
     }
 
     /// One link of an organization's mode; `link_not_found` when there is none with that id.

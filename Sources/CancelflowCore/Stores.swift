@@ -141,10 +141,28 @@ public struct IdempotentResult: Sendable {
     }
 }
 
+/// An idempotency key's answer, to be written in the transaction of the change it answers for:
+/// the key is never left claimed after a change that committed, and a mint costs one write
+/// transaction rather than two.
+public struct IdempotencyCompletion: Sendable {
+    public var organizationID: String
+    public var mode: Mode
+    public var key: String
+    public var result: IdempotentResult
+
+    public init(organizationID: String, mode: Mode, key: String, result: IdempotentResult) {
+        self.organizationID = organizationID
+        self.mode = mode
+        self.key = key
+        self.result = result
+    }
+}
+
 /// Cancel Links.
 public protocol CancelLinkStore: Sendable {
-    /// Inserts a link with the hash of its token, and its events, in one transaction.
-    func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent]) async throws
+    /// Inserts a link with the hash of its token, and its events, in one transaction; with
+    /// `completing`, the idempotency key's answer too, in the same transaction.
+    func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent], completing: IdempotencyCompletion?) async throws
     /// One link of an organization's mode.
     func link(organizationID: String, mode: Mode, id: String) async throws -> CancelLink?
     /// The link a token hash belongs to.
@@ -188,3 +206,10 @@ public protocol IdempotencyStore: Sendable {
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
     & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore & OutcomeStore
+
+extension CancelLinkStore {
+    /// Inserts a link with the hash of its token, and its events, in one transaction.
+    public func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent]) async throws {
+        try await self.insertLink(link, tokenHash: tokenHash, events: events, completing: nil)
+    }
+}

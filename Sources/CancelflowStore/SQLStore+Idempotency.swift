@@ -51,13 +51,19 @@ extension SQLStore: IdempotencyStore {
     }
 
     public func completeIdempotencyKey(organizationID: String, mode: Mode, key: String, result: IdempotentResult) async throws {
-        let body = Data(result.sealedBody).base64EncodedString()
-        try await self.pool.run(
+        let completion = IdempotencyCompletion(organizationID: organizationID, mode: mode, key: key, result: result)
+        try await self.pool.write { db in try await Self.completeIdempotencyKey(completion, db: db) }
+    }
+
+    static func completeIdempotencyKey(_ completion: IdempotencyCompletion, db: any SQLDatabase) async throws {
+        let body = Data(completion.result.sealedBody).base64EncodedString()
+        try await db.raw(
             """
-            UPDATE idempotency_keys SET response_status = \(bind: Int64(result.status)), response_body = \(bind: body)
-            WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND idempotency_key = \(bind: key)
+            UPDATE idempotency_keys SET response_status = \(bind: Int64(completion.result.status)), response_body = \(bind: body)
+            WHERE organization_id = \(bind: completion.organizationID) AND mode = \(bind: completion.mode.rawValue)
+                AND idempotency_key = \(bind: completion.key)
             """
-        )
+        ).run()
     }
 
     public func releaseIdempotencyKey(organizationID: String, mode: Mode, key: String) async throws {

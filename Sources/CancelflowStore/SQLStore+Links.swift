@@ -5,7 +5,7 @@ import SQLKit
 // MARK: - Cancel Links
 
 extension SQLStore: CancelLinkStore {
-    public func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent]) async throws {
+    public func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent], completing: IdempotencyCompletion?) async throws {
         let metadata = try JSONCoding.encode(link.metadata)
         try await self.pool.transaction { db in
             try await db.raw(
@@ -19,6 +19,9 @@ extension SQLStore: CancelLinkStore {
                 """
             ).run()
             try await Self.writeOutbox(events, db: db)
+            if let completing {
+                try await Self.completeIdempotencyKey(completing, db: db)
+            }
         }
     }
 
