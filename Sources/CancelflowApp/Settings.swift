@@ -165,7 +165,7 @@ extension Setting {
     )
     static let apiKeyCache = Setting(
         "apiKeyCache", .number, .value("5"),
-        "Seconds an API-key check is remembered; revocation and rotation take effect within it on every instance (0 = never)."
+        "Seconds an API-key check, a billing account and an organization's settings are remembered; changes take effect within it on every instance (0 = never)."
     )
     static let readTimeout = Setting(
         "readTimeout", .number, .value("30"),

@@ -32,6 +32,13 @@ import Testing
             #expect(try await store.organization(host: .subdomain("later")) == nil)
             try await pool.run("UPDATE organizations SET subdomain = 'later' WHERE id = \(bind: org.id)")
             #expect(try await store.organization(host: .subdomain("later"))?.id == org.id)
+            // Once the lifetime has passed, another instance's change is seen (a one-second
+            // cache, read, changed elsewhere, read again after the second).
+            let brief = SQLStore(pool: pool, organizationCacheSeconds: 1)
+            #expect(try await brief.organization(id: org.id)?.name == "Renamed")
+            try await pool.run("UPDATE organizations SET name = 'Later' WHERE id = \(bind: org.id)")
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await brief.organization(id: org.id)?.name == "Later")
             // Without a lifetime nothing is kept.
             let uncached = SQLStore(pool: pool)
             try await pool.run("UPDATE organizations SET name = 'Direct' WHERE id = \(bind: org.id)")
