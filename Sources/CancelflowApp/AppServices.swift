@@ -37,7 +37,7 @@ public struct AppServices: Sendable {
     public init(configuration: AppConfiguration, pool: any DatabasePool, time: any TimeSource, secret: ServerSecret) {
         self.configuration = configuration
         self.pool = pool
-        self.store = SQLStore(pool: pool, organizationCacheSeconds: configuration.apiKeyCacheSeconds)
+        self.store = SQLStore(pool: pool, cacheSeconds: configuration.apiKeyCacheSeconds)
         self.time = time
         self.secret = secret
         self.credentialCache = CredentialCache(lifetime: configuration.apiKeyCacheSeconds)

@@ -71,7 +71,7 @@ extension SQLStore: FlowStore {
                 VALUES (\(bind: Identifier.make("lx_")), \(bind: link.id), \(bind: session.id), \(bind: nowMillis))
                 """
             ).run()
-            try await Self.writeOutbox(events(link), db: db)
+            try await self.writeOutbox(events(link), db: db)
             return (link, session)
         }
     }
@@ -125,7 +125,7 @@ extension SQLStore: FlowStore {
             update.appendInterpolation(unsafeRaw: " RETURNING *")
             guard let row = try await db.raw(update).first() else { return false }
             let completed = try Self.decodeFlowSession(row)
-            try await Self.writeOutbox(events(completed, try await Self.linkMetadata(completed, db: db)), db: db)
+            try await self.writeOutbox(events(completed, try await Self.linkMetadata(completed, db: db)), db: db)
             if providerActed {
                 try await db.raw(
                     """
@@ -181,7 +181,7 @@ extension SQLStore: FlowStore {
             ).all()
             for row in rows {
                 let session = try Self.decodeFlowSession(row)
-                try await Self.writeOutbox(events(session, try await Self.linkMetadata(session, db: db)), db: db)
+                try await self.writeOutbox(events(session, try await Self.linkMetadata(session, db: db)), db: db)
             }
             return rows.count
         }

@@ -15,6 +15,7 @@ extension SQLStore: WebhookStore {
                 """
             ).run()
         }
+        self.endpoints.invalidate()
     }
 
     public func endpoints(organizationID: String, mode: Mode) async throws -> [WebhookEndpoint] {
@@ -41,7 +42,8 @@ extension SQLStore: WebhookStore {
     }
 
     public func setEndpointDisabled(organizationID: String, mode: Mode, id: String, at: Date?) async throws -> Bool {
-        try await self.pool.write { db in
+        defer { self.endpoints.invalidate() }
+        return try await self.pool.write { db in
             let rows = try await db.raw(
                 """
                 UPDATE webhook_endpoints SET disabled_at = \(bind: at.map(Millis.from))
@@ -54,7 +56,8 @@ extension SQLStore: WebhookStore {
     }
 
     public func deleteEndpoint(organizationID: String, mode: Mode, id: String, now: Date) async throws -> Bool {
-        try await self.pool.transaction { db in
+        defer { self.endpoints.invalidate() }
+        return try await self.pool.transaction { db in
             // Kept as a row (deliveries and attempts refer to it), but gone from every listing and
             // from every future fan-out; its pending deliveries stop.
             let deleted = try await db.raw(
@@ -93,28 +96,29 @@ extension SQLStore: WebhookStore {
 
     public func enqueue(_ events: [OutboxEvent], onlyEndpoint: String?, now: Date) async throws {
         try await self.pool.transaction { db in
-            try await Self.writeOutbox(events, onlyEndpoint: onlyEndpoint, db: db)
+            try await self.writeOutbox(events, onlyEndpoint: onlyEndpoint, db: db)
         }
     }
 
     /// Writes events and their deliveries inside the caller's transaction, so an event exists
     /// exactly when the change that caused it committed. Nothing is written for an event no
-    /// endpoint wants.
-    static func writeOutbox(_ events: [OutboxEvent], onlyEndpoint: String? = nil, db: any SQLDatabase) async throws {
+    /// endpoint wants. Which endpoints want what comes from `endpoints` (the cache), except for
+    /// an event meant for one endpoint (a ping, a resend), which is always read afresh.
+    func writeOutbox(_ events: [OutboxEvent], onlyEndpoint: String? = nil, db: any SQLDatabase) async throws {
         guard let first = events.first else { return }
-        let endpoints = try await db.raw(
-            """
-            SELECT id, events FROM webhook_endpoints
-            WHERE organization_id = \(bind: first.organizationID) AND mode = \(bind: first.mode.rawValue)
-                AND disabled_at IS NULL AND deleted_at IS NULL
-            """
-        ).all().map { row -> (String, [String]) in
-            (try row.decode(column: "id", as: String.self), try JSONCoding.decode([String].self, from: row.decode(column: "events", as: String.self)))
+        let endpoints: [SubscribedEndpoint]
+        if onlyEndpoint == nil {
+            endpoints =
+                try await self.endpoints.cached(Self.endpointsKey(first.organizationID, first.mode)) {
+                    try await Self.liveEndpoints(organizationID: first.organizationID, mode: first.mode, db: db)
+                } ?? []
+        } else {
+            endpoints = try await Self.liveEndpoints(organizationID: first.organizationID, mode: first.mode, db: db)
         }
         for event in events {
-            let wanting = endpoints.filter { id, types in
-                if let onlyEndpoint { return id == onlyEndpoint }
-                return event.type != .ping && (types.isEmpty || types.contains(event.type.rawValue))
+            let wanting = endpoints.filter { endpoint in
+                if let onlyEndpoint { return endpoint.id == onlyEndpoint }
+                return endpoint.wants(event.type)
             }
             if wanting.isEmpty { continue }
             let created = Millis.from(event.createdAt)
@@ -125,17 +129,49 @@ extension SQLStore: WebhookStore {
                     \(bind: event.payload), \(bind: created))
                 """
             ).run()
-            for (endpointID, _) in wanting {
-                try await Self.insertDelivery(eventID: event.id, endpointID: endpointID, at: created, db: db)
+            for endpoint in wanting {
+                try await Self.insertDelivery(eventID: event.id, endpointID: endpoint.id, at: created, db: db)
             }
         }
     }
 
+    /// Whether `events` would be written now for no endpoint at all, by what the cache holds
+    /// (nil when it holds nothing fresh): a change with nothing to announce needs no transaction
+    /// around its one statement.
+    func outboxIsSurelyEmpty(_ events: [OutboxEvent]) -> Bool {
+        guard let first = events.first else { return true }
+        guard let endpoints = self.endpoints.value(Self.endpointsKey(first.organizationID, first.mode)).0 else { return false }
+        return !events.contains { event in endpoints.contains { $0.wants(event.type) } }
+    }
+
+    static func endpointsKey(_ organizationID: String, _ mode: Mode) -> String {
+        "\(organizationID)\u{0}\(mode.rawValue)"
+    }
+
+    static func liveEndpoints(organizationID: String, mode: Mode, db: any SQLDatabase) async throws -> [SubscribedEndpoint] {
+        try await db.raw(
+            """
+            SELECT id, events FROM webhook_endpoints
+            WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue)
+                AND disabled_at IS NULL AND deleted_at IS NULL
+            """
+        ).all().map { row in
+            SubscribedEndpoint(
+                id: try row.decode(column: "id", as: String.self),
+                events: try JSONCoding.decode([String].self, from: row.decode(column: "events", as: String.self))
+            )
+        }
+    }
+
+    /// A delivery for an endpoint that is still live when the transaction writes it: the outbox's
+    /// list may come from the cache, a few seconds old, and an endpoint another instance deleted
+    /// or disabled meanwhile must not be sent anything.
     static func insertDelivery(eventID: String, endpointID: String, at millis: Int64, db: any SQLDatabase) async throws {
         try await db.raw(
             """
             INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempt_count, next_attempt_at, created_at)
-            VALUES (\(bind: Identifier.make("whd_")), \(bind: eventID), \(bind: endpointID), 'pending', 0, \(bind: millis), \(bind: millis))
+            SELECT \(bind: Identifier.make("whd_")), \(bind: eventID), \(bind: endpointID), 'pending', 0, \(bind: millis), \(bind: millis)
+            WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = \(bind: endpointID) AND disabled_at IS NULL AND deleted_at IS NULL)
             """
         ).run()
     }
@@ -187,6 +223,8 @@ extension SQLStore: WebhookStore {
 
     public func recordAttempt(deliveryID: String, worker: String, attempt: DeliveryAttempt, result: DeliveryResult) async throws {
         let attempted = Millis.from(attempt.attemptedAt)
+        // 410 disables the endpoint: the outbox must stop fanning out to it at once.
+        defer { if result == .gone { self.endpoints.invalidate() } }
         try await self.pool.transaction { db in
             let status: String
             var next: Int64?

@@ -7,15 +7,18 @@ import SQLKit
 public struct SQLStore: Sendable {
     /// The pool the store runs on.
     public let pool: any DatabasePool
-    /// Organizations by id and host (`OrganizationCache`); shared by copies of this store.
-    let organizations: OrganizationCache
+    /// Organizations by id and host (`StoreCache`); shared by copies of this store.
+    let organizations: StoreCache<Organization>
+    /// Each organization's and mode's live webhook endpoints, for the outbox; shared by copies.
+    let endpoints: StoreCache<[SubscribedEndpoint]>
 
-    /// Creates a store over a pool; `organizationCacheSeconds` (the API-key cache's lifetime in
-    /// the service, 0 here by default) is how long another instance's change to an organization
-    /// may go unseen.
-    public init(pool: any DatabasePool, organizationCacheSeconds: TimeInterval = 0) {
+    /// Creates a store over a pool; `cacheSeconds` (the API-key cache's lifetime in the service,
+    /// 0 here by default) is how long another instance's change to an organization or a webhook
+    /// endpoint may go unseen.
+    public init(pool: any DatabasePool, cacheSeconds: TimeInterval = 0) {
         self.pool = pool
-        self.organizations = OrganizationCache(lifetime: organizationCacheSeconds)
+        self.organizations = StoreCache(lifetime: cacheSeconds)
+        self.endpoints = StoreCache(lifetime: cacheSeconds)
     }
 }
 
