@@ -374,4 +374,44 @@ import Glibc
             }
         }
     }
+
+    /// Without `--allow-private-webhooks` each delivery resolves and checks the endpoint's
+    /// address and connects to exactly that address; deliveries to the same address reuse the
+    /// connection instead of opening one each (the receiver sees one sender port).
+    @Test(arguments: TestEngine.allCases)
+    func deliveriesThroughACheckedAddressReuseTheirConnection(engine: TestEngine) async throws {
+        try await WebhookReceiver.withReceiver { receiver in
+            try await withTestApp(engine, configuration: Self.config) { client, ctx in
+                try await ctx.seedCustomer()
+                // `localhost` resolves (and is checked) on every delivery, as a merchant's host would.
+                let url = receiver.url.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+                _ = try await Self.addEndpoint(client, ctx, url: url, events: ["cancel_link.created"])
+                var worker = WebhookWorker(services: ctx.services, logger: Self.quiet)
+                let http = WebhookWorker.makeClient()
+                // The endpoint was registered under `--allow-private-webhooks`; the worker runs
+                // without it, and lets loopback through its check so the checked path can reach
+                // the local receiver (the check itself still runs: a refusal stops delivery below).
+                worker.allowPrivate = false
+                worker.refusesAddress = { _ in false }
+                for _ in 0..<6 { _ = try await client.mint(ctx) }
+                try await Self.drain(worker, http) { receiver.requests.count >= 6 }
+                for _ in 0..<6 { _ = try await client.mint(ctx) }
+                try await Self.drain(worker, http) { receiver.requests.count >= 12 }
+                let ports = receiver.requests.compactMap(\.remotePort)
+                #expect(ports.count == 12)
+                // Eight deliveries go out at once per pass, so a few connections may open; without
+                // reuse there would be twelve.
+                #expect(Set(ports).count <= 6, "\(ports)")
+                #expect(worker.keptClients == 1)
+                // The same check refusing the address stops delivery.
+                worker.refusesAddress = { _ in true }
+                _ = try await client.mint(ctx)
+                _ = try await worker.runOnce(client: http)
+                #expect(receiver.requests.count == 12)
+                await worker.shutdownKeptClients()
+                #expect(worker.keptClients == 0)
+                try await http.shutdown()
+            }
+        }
+    }
 }

@@ -11,6 +11,19 @@ public final class WebhookReceiver: Sendable {
     public struct Received: Sendable {
         public let headers: [String: String]
         public let body: String
+        /// The sender's port: requests that share one came over one connection.
+        public let remotePort: Int?
+    }
+
+    /// Knows which connection a request came over.
+    struct Context: RequestContext {
+        var coreContext: CoreRequestContextStorage
+        let remotePort: Int?
+
+        init(source: ApplicationRequestContextSource) {
+            self.coreContext = .init(source: source)
+            self.remotePort = source.channel.remoteAddress?.port
+        }
     }
 
     public enum Behaviour: Sendable {
@@ -55,13 +68,13 @@ public final class WebhookReceiver: Sendable {
 
     static func withReceiver<Result: Sendable>(port: Int, _ body: @Sendable (WebhookReceiver) async throws -> Result) async throws -> Result {
         let receiver = WebhookReceiver(port: port)
-        let router = Router()
-        router.post("hooks") { request, _ -> Response in
+        let router = Router(context: Context.self)
+        router.post("hooks") { request, context -> Response in
             var request = request
             let buffer = try await request.collectBody(upTo: 1 << 20)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            receiver.received.withLock { $0.append(Received(headers: headers, body: String(buffer: buffer))) }
+            receiver.received.withLock { $0.append(Received(headers: headers, body: String(buffer: buffer), remotePort: context.remotePort)) }
             switch receiver.behaviour.withLock({ $0 }) {
             case .status(let code, let retryAfter):
                 var response = Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "answered \(code)")))

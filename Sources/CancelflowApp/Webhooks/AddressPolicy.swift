@@ -75,10 +75,10 @@ enum AddressPolicy {
     /// Resolves an endpoint's host once and checks every address; the delivery then connects to
     /// the address checked here (never resolving the name again, which a rebinding DNS server
     /// could answer differently). Returns the address, or the reason to refuse.
-    static func pinnedAddress(host: String) async -> Result<String, DeliveryFailure> {
+    static func pinnedAddress(host: String, refusing: (String) -> Bool = isRestricted) async -> Result<String, DeliveryFailure> {
         let addresses = await Self.resolve(host)
         guard !addresses.isEmpty else { return .failure(DeliveryFailure("The endpoint's host does not resolve.")) }
-        if addresses.contains(where: Self.isRestricted) {
+        if addresses.contains(where: refusing) {
             return .failure(DeliveryFailure("The endpoint resolves to a private, loopback or link-local address."))
         }
         // Prefer IPv4: dnsOverride takes a bare host, which an IPv6 literal is not.

@@ -15,7 +15,8 @@ public struct WebhookWorker: Service {
     let store: any WebhookStore
     let time: any TimeSource
     let secrets: WebhookSecrets
-    let allowPrivate: Bool
+    /// `--allow-private-webhooks`: deliveries then connect as the shared client likes.
+    public var allowPrivate: Bool
     let logger: Logger
     let metrics: AppMetrics
     let id: String
@@ -23,6 +24,12 @@ public struct WebhookWorker: Service {
     var batch = 8
     var pollInterval: Duration = .seconds(1)
     var timeout: TimeAmount = .seconds(10)
+    /// Kept clients for endpoints reached through a checked address (not with
+    /// `--allow-private-webhooks`, where the shared client connects as it likes); shared by copies.
+    let pinnedClients = PinnedClients()
+    /// Which resolved addresses a delivery refuses (`AddressPolicy.isRestricted`). Tests let
+    /// loopback through to exercise the checked-address path against a local receiver.
+    public var refusesAddress: @Sendable (String) -> Bool = AddressPolicy.isRestricted
 
     /// A worker over the service's store; tests give each worker its own id.
     public init(services: AppServices, logger: Logger, id: String = Identifier.make("wk_")) {
@@ -52,7 +59,17 @@ public struct WebhookWorker: Service {
             }
         }
         try? await client.shutdown()
+        await self.pinnedClients.shutdown()
     }
+
+    /// Shuts down the clients kept per checked address; `run` does it on the way out, a caller
+    /// of `runOnce` does it when done.
+    public func shutdownKeptClients() async {
+        await self.pinnedClients.shutdown()
+    }
+
+    /// How many per-address clients are kept (for tests).
+    public var keptClients: Int { self.pinnedClients.count }
 
     /// An HTTP client that never follows redirects: a 3xx is a failed attempt, not a hop to
     /// wherever the endpoint points.
@@ -98,14 +115,17 @@ public struct WebhookWorker: Service {
             request.method = .POST
             request.headers = try self.headers(for: claim, at: attemptedAt)
             request.body = .bytes(ByteBuffer(string: claim.payload))
+            var sender = client
             var pinned: HTTPClient?
             if !self.allowPrivate, let host = URLComponents(string: claim.endpoint.url)?.host {
-                switch await AddressPolicy.pinnedAddress(host: host) {
+                switch await AddressPolicy.pinnedAddress(host: host, refusing: self.refusesAddress) {
                 case .failure(let refusal): throw refusal
-                case .success(let address): pinned = Self.makeClient(dnsOverride: [host: address])
+                case .success(let address):
+                    let kept = self.pinnedClients.client(host: host, address: address)
+                    sender = kept.client
+                    if kept.owned { pinned = kept.client }
                 }
             }
-            let sender = pinned ?? client
             let timeout = self.timeout
             let prepared = request
             let answer: (Int, TimeInterval?, String)
