@@ -17,6 +17,7 @@ public final class PostgresDatabasePool: DatabasePool, Service {
     private let client: PostgresClient
     private let logger: Logger
     private let counter = SessionCounter()
+    private let names = StatementNames()
 
     /// Creates a pool from a `postgres://user:pass@host:port/db[?sslmode=…]` URL.
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
@@ -62,10 +63,12 @@ public final class PostgresDatabasePool: DatabasePool, Service {
         let logger = self.logger
         let asked = ContinuousClock.now
         let counter = self.counter
+        let names = self.names
         return try await self.client.withConnection { connection in
             counter.began(asked: asked)
             // No query logging: sql-kit would log bound values, which include customer data.
-            return try await body(connection.sql(queryLogLevel: nil, logger: logger))
+            let plain = connection.sql(queryLogLevel: nil, logger: logger)
+            return try await body(PreparingPostgresDatabase(connection: connection, plain: plain, names: names))
         }
     }
 
