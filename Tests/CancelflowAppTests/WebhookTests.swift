@@ -395,6 +395,13 @@ import Glibc
                 worker.refusesAddress = { _ in false }
                 for _ in 0..<6 { _ = try await client.mint(ctx) }
                 try await Self.drain(worker, http) { receiver.requests.count >= 6 }
+                if receiver.requests.count < 6 {
+                    // Say why: a full suite run once saw none arrive here on PostgreSQL.
+                    let events = try await client.execute(uri: "/v1/events", method: .get, headers: ctx.headers())
+                    let eventID = (events.json["data"] as? [[String: Any]])?.first?["id"] as? String ?? "none"
+                    let deliveries = try await client.execute(uri: "/v1/events/\(eventID)/deliveries", method: .get, headers: ctx.headers())
+                    Issue.record("no deliveries arrived; the first event's deliveries: \(deliveries.text)")
+                }
                 for _ in 0..<6 { _ = try await client.mint(ctx) }
                 try await Self.drain(worker, http) { receiver.requests.count >= 12 }
                 let ports = receiver.requests.compactMap(\.remotePort)
