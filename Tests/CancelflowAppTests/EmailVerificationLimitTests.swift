@@ -139,7 +139,9 @@ extension EmailVerificationTests {
     @Test(arguments: TestEngine.allCases)
     func smtpFailuresAskForARetryLogAnErrorAndKeepTheAddress(engine: TestEngine) async throws {
         // Server down: a port nothing listens on.
-        let closed = try freePort()
+        let refused = try RefusedPort()
+        defer { refused.close() }
+        let closed = refused.port
         let logs = CapturedLogs()
         let down: [String: ConfigContent] = ["smtpUrl": .string("smtp://127.0.0.1:\(closed)"), "verifyAddressLimit": .int(2)]
         try await withTestApp(engine, configuration: Self.config(smtp: nil, down), logger: logs.logger()) { client, ctx in

@@ -96,8 +96,10 @@ import FoundationNetworking
             #expect(refused?.description.contains("ck_test_wrong") == false)
             // A transport failure is not dressed up as an API error.
             // (AsyncHTTPClient keeps trying a refused connection until the deadline, hence a short one.)
+            let closedPort = try RefusedPort()
+            defer { closedPort.close() }
             let nowhere = Cancelflow(
-                baseURL: URL(string: "http://127.0.0.1:\(try freePort())")!, appID: appID, apiKey: apiKey, timeout: .seconds(2), retries: 0)
+                baseURL: URL(string: "http://127.0.0.1:\(closedPort.port)")!, appID: appID, apiKey: apiKey, timeout: .seconds(2), retries: 0)
             await #expect {
                 try await nowhere.cancelLink(id: link.id)
             } throws: { error in

@@ -113,7 +113,9 @@ import Glibc
     }
 
     @Test func aServerThatIsDownOrSilentFailsInTime() async throws {
-        let closed = try freePort()
+        let refused = try RefusedPort()
+        defer { refused.close() }
+        let closed = refused.port
         await #expect(throws: SMTPError.self) {
             try await SMTPClient(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(closed)", timeout: Self.patient)).send(Self.message)
         }

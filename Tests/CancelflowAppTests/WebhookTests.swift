@@ -326,7 +326,9 @@ import Glibc
     func aRefusedConnectionIsAFailedAttemptThatIsRetried(engine: TestEngine) async throws {
         try await withTestApp(engine, configuration: Self.config) { client, ctx in
             try await ctx.seedCustomer()
-            let nobody = "http://127.0.0.1:\(try freePort())/hooks"
+            let refused = try RefusedPort()
+            defer { refused.close() }
+            let nobody = "http://127.0.0.1:\(refused.port)/hooks"
             _ = try await Self.addEndpoint(client, ctx, url: nobody)
             _ = try await client.mint(ctx)
             let worker = WebhookWorker(services: ctx.services, logger: Self.quiet)

@@ -70,11 +70,41 @@ public final class ServeProcess: Sendable {
     }
 }
 
+/// A loopback port that refuses connections until `close()`: a socket bound
+/// to it that never listens. A port merely found free and closed again (`freePort()`) can be
+/// taken by another test's server in a parallel run, and a "server down" test then talks to
+/// whatever answers there instead of being refused. Freed by `close()`, not by going out of
+/// scope: Swift may end a value's life at its last use, which would free the port too early.
+public struct RefusedPort: Sendable {
+    public let port: Int
+    let fd: Int32
+
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSetupError("socket() failed") }
+        do {
+            self.port = try boundPort(fd)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        self.fd = fd
+    }
+
+    /// Frees the port.
+    public func close() { Glibc.close(self.fd) }
+}
+
 /// A loopback port nobody listens on right now.
 public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestSetupError("socket() failed") }
     defer { close(fd) }
+    return try boundPort(fd)
+}
+
+/// Binds `fd` to a free loopback port and returns the port.
+func boundPort(_ fd: Int32) throws -> Int {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = 0
