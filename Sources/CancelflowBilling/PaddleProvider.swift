@@ -105,17 +105,16 @@ public struct PaddleProvider: BillingProvider {
         return BillingReceipt(provider: .paddle, objectID: subscription.id, action: request.action.name)
     }
 
-    public func isApplied(_ action: BillingAction, to subscription: Subscription) async throws -> Bool {
-        switch action {
-        case .discount(let percent, let months):
-            guard let current = subscription.discountID, let intervals = Self.intervals(months: months, subscription: subscription) else {
-                return false
-            }
-            return try await self.discount(percent: percent, intervals: intervals, create: false) == current
-        case .cancelAtPeriodEnd: return subscription.cancelAtPeriodEnd || subscription.status == .canceled
-        case .cancelNow: return subscription.status == .canceled
-        case .pause: return subscription.status == .paused || subscription.pauseResumesAt != nil
+    /// Our discount on the subscription; the rest as `BillingMatching` reads it. (This once
+    /// lacked `since:`, so it did not implement the protocol's requirement and the default
+    /// matching ran instead, which looks for a percentage Paddle never reports: a discount
+    /// applied without an answer was never recognised.)
+    public func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) async throws -> Bool {
+        guard case .discount(let percent, let months) = action else { return BillingMatching.isApplied(action, to: subscription, since: since) }
+        guard let current = subscription.discountID, let intervals = Self.intervals(months: months, subscription: subscription) else {
+            return false
         }
+        return try await self.discount(percent: percent, intervals: intervals, create: false) == current
     }
 
     // MARK: - Pieces

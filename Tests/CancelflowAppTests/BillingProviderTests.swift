@@ -684,6 +684,35 @@ import Testing
         }
     }
 
+    /// A Paddle discount that was applied although its answer never came back is recognised
+    /// when read back: the retry ends the flow as discounted without applying it again.
+    @Test(arguments: TestEngine.allCases)
+    func aPaddleDiscountAppliedWithoutAnAnswerIsReadBackNotRepeated(engine: TestEngine) async throws {
+        let paddle = try await BillingStandIn(.paddle)
+        defer { paddle.stop() }
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            try await Self.configure(ctx, paddle)
+            let (_, subscription) = try await Self.seedPaddle(paddle)
+            try await CancelFlowTests.setFlow(ctx, offer: .discount(percent: 20, months: 3))
+            let browser = try await Self.start(client, ctx, customer: subscription)
+            #expect(try await browser.post("/flow/survey", ["reason": "It's too expensive"]).status == .seeOther)
+            try await paddle.fault(method: "PATCH", pathPrefix: "/subscriptions/", [["delay": 5]])
+            let timedOut = try await browser.post("/flow/offer", ["decision": "accept"])
+            #expect(timedOut.status == .badGateway)
+            #expect(try await Self.attempt(ctx, browser)?.status == .unknown)
+            try await waitUntil("the stand-in has applied the discount", timeout: .seconds(15)) {
+                (try await Self.paddleSubscription(paddle, subscription)["discount"] as? [String: Any])?["id"] != nil
+            }
+            let patches = try await paddle.writes(pathContaining: "/subscriptions/").filter { $0["method"] as? String == "PATCH" }.count
+            #expect(try await browser.post("/flow/offer", ["decision": "accept"]).status == .seeOther)
+            #expect(try await CancelFlowTests.session(ctx, browser)?.outcome == .discounted)
+            #expect(
+                try await paddle.writes(pathContaining: "/subscriptions/").filter { $0["method"] as? String == "PATCH" }.count == patches,
+                "not applied twice")
+            #expect(try await Self.attempt(ctx, browser)?.status == .succeeded)
+        }
+    }
+
     // MARK: - Email verification
 
     /// A customer without a link finds their Stripe subscription by email.
