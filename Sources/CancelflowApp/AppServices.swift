@@ -30,6 +30,8 @@ public struct AppServices: Sendable {
     let confirmedCustomers: ExpiringCache<Bool>
     /// What providers last said about customers, for landing pages (see `FlowService`).
     let customerPreviews: ExpiringCache<BillingCustomer?>
+    /// Published flow versions, which never change once published (see `FlowResolver`).
+    let flowVersions = ExpiringCache<FlowDocument>(lifetime: 24 * 3600, capacity: 1_000)
     /// The stand-in bcrypt hash for sign-ins to unknown addresses, made once per process.
     let dummyHash = DashboardAuthService.DummyHash()
 
@@ -104,10 +106,18 @@ public struct AppServices: Sendable {
         )
     }
 
+    /// Flows as documents (`/v1/flows`). No phrase may be overridden yet: the pages' phrase
+    /// catalogue comes with their translations.
+    public var flowConfig: FlowConfigService { FlowConfigService(store: self.store, time: self.time, phraseKeys: []) }
+
     /// The cancel-flow service.
     public var flow: FlowService {
         FlowService(
             store: self.store, time: self.time, events: self.events, providers: self.billing, idempotency: BillingIdempotency(secret: self.secret),
+            flows: FlowResolver(
+                store: self.store, config: self.flowConfig,
+                assigner: VariantAssigner(key: self.secret.derivedKey(purpose: "flow-variant-v1")),
+                versions: self.flowVersions),
             // A discount is up to three calls (find, create, apply), each within the timeout.
             actionDeadline: self.configuration.billingTimeoutSeconds * 3 + 5, previews: self.customerPreviews)
     }

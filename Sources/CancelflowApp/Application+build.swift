@@ -133,6 +133,7 @@ func buildRouter(services: AppServices) throws -> Router<AppRequestContext> {
     CustomersController(customers: services.customers, readTimeout: readTimeout).addRoutes(to: api.group("customers"))
     WebhooksController(webhooks: services.webhooks, readTimeout: readTimeout)
         .addRoutes(endpoints: api.group("webhook-endpoints"), events: api.group("events"))
+    FlowsController(flows: services.flowConfig, readTimeout: readTimeout).addRoutes(to: api.group("flows"))
     routes.load(from: router)
     return router
 }
@@ -212,7 +213,7 @@ func addDashboard(to router: Router<AppRequestContext>, services: AppServices) t
     let hostedPages = Pages(
         library: try Templates.library(), security: PageSecurity(secret: services.secret, publicURL: configuration.publicURL),
         organizations: services.organizations)
-    DashboardPreviewController(pages: hostedPages, organizations: services.organizations).addRoutes(to: signedIn)
+    DashboardPreviewController(pages: hostedPages, organizations: services.organizations, flows: services.flowConfig).addRoutes(to: signedIn)
 }
 
 /// `cancelflow worker`: the webhook delivery worker (and the flow sweeper) without the HTTP

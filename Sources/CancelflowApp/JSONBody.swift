@@ -85,8 +85,19 @@ enum JSONBody {
     }
 
     static func describe(_ error: DecodingError) -> CancelflowError {
+        /// `survey.reasons[2].label`: array positions in brackets, as the validation messages
+        /// name them (Foundation's keys for them read "Index 2").
         func name(_ path: [any CodingKey]) -> String? {
-            path.isEmpty ? nil : path.map(\.stringValue).joined(separator: ".")
+            guard !path.isEmpty else { return nil }
+            var text = ""
+            for key in path {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
+            }
+            return text
         }
         switch error {
         case .keyNotFound(let key, let context):
@@ -98,6 +109,9 @@ enum JSONBody {
         case .typeMismatch(let type, let context):
             let param = name(context.codingPath)
             return .invalid("parameter_invalid_type", "\(param ?? "A parameter") must be \(Self.describe(type)).", param: param)
+        case .dataCorrupted(let context) where context.debugDescription == StrictKeys.unknownKey:
+            let param = name(context.codingPath)
+            return .invalid("unknown_parameter", "Unknown parameter \(param ?? "in the body").", param: param)
         case .dataCorrupted(let context):
             let param = name(context.codingPath)
             return .invalid("parameter_invalid", "\(param ?? "The body") is not of the expected form.", param: param)

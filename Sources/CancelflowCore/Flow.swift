@@ -48,7 +48,7 @@ public enum RetentionOffer: Sendable, Equatable {
 }
 
 /// When a confirmed cancellation takes effect.
-public enum CancelTiming: String, Sendable, Equatable, CaseIterable {
+public enum CancelTiming: String, Sendable, Equatable, Codable, CaseIterable {
     /// The customer keeps what they paid for until the period ends.
     case periodEnd = "period_end"
     /// At once.
@@ -136,10 +136,24 @@ public enum FlowOutcome: String, Sendable, Equatable, CaseIterable {
     case paused
     /// The customer took the discount offer.
     case discounted
+    /// The customer moved to another plan offered.
+    case planChanged = "plan_changed"
+    /// The customer took more trial, or a free period.
+    case trialExtended = "trial_extended"
+    /// The customer chose to contact the merchant's support instead.
+    case contacted
+    /// The customer followed the merchant's link (a help article) instead.
+    case redirected
     /// The customer chose to keep the subscription.
     case kept
     /// The session ran out before a decision.
     case abandoned
+
+    /// Whether the customer stayed: every outcome but a cancellation or running out.
+    public var isSave: Bool { self != .canceled && self != .abandoned }
+
+    /// Whether it is the customer taking an offer.
+    public var acceptedOffer: Bool { self.isSave && self != .kept }
 }
 
 /// How the customer reached the flow.
@@ -152,6 +166,20 @@ public enum FlowEntry: String, Sendable, Equatable {
 
 /// One customer's pass through the cancel flow, from the exchange (or email verification) to an
 /// outcome. The browser holds a random session key; only its hash is stored.
+/// Which flow a session runs.
+public struct FlowRun: Sendable, Equatable {
+    public var flowID: String
+    public var version: Int
+    /// The variant under test, when the flow tests one.
+    public var variant: String?
+
+    public init(flowID: String, version: Int, variant: String?) {
+        self.flowID = flowID
+        self.version = version
+        self.variant = variant
+    }
+}
+
 public struct FlowSession: Sendable, Equatable {
     /// `fs_…`
     public var id: String
@@ -183,6 +211,13 @@ public struct FlowSession: Sendable, Equatable {
     public var createdAt: Date
     /// When it is abandoned if still undecided.
     public var expiresAt: Date
+    /// The flow, version and variant the session runs, fixed the first time its survey is
+    /// needed: a flow published meanwhile does not change a session under way.
+    public var run: FlowRun?
+    /// The survey answer's id in that flow (`surveyReason` is its text).
+    public var reasonID: String?
+    /// The offer the session ended with, when it took one.
+    public var offerID: String?
 
     /// Creates a session value.
     public init(
@@ -200,7 +235,10 @@ public struct FlowSession: Sendable, Equatable {
         entry: FlowEntry,
         returnURL: String?,
         createdAt: Date,
-        expiresAt: Date
+        expiresAt: Date,
+        run: FlowRun? = nil,
+        reasonID: String? = nil,
+        offerID: String? = nil
     ) {
         self.id = id
         self.linkID = linkID
@@ -217,6 +255,9 @@ public struct FlowSession: Sendable, Equatable {
         self.returnURL = returnURL
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.run = run
+        self.reasonID = reasonID
+        self.offerID = offerID
     }
 
     /// Whether the session can still move forward.
@@ -253,6 +294,10 @@ public protocol FlowStore: Sendable {
     func flowSession(sessionHash: String) async throws -> FlowSession?
     /// Records progress on an open session (subscription choice, survey, offer declined).
     func updateFlowSession(_ session: FlowSession) async throws
+    /// Fixes the flow a session runs, unless one already is; returns the session as stored.
+    func pinFlowRun(sessionID: String, _ run: FlowRun) async throws -> FlowSession?
+    /// When the customer last accepted offers, by outcome, since a date (for cooldowns).
+    func acceptedOffers(organizationID: String, mode: Mode, customerID: String, since: Date) async throws -> [FlowOutcome: Date]
     /// Ends an open session with an outcome and applies the built-in subscription change, in one
     /// transaction; false when the session had already ended. With `providerActed` the session's
     /// provider action is marked done in the same transaction, and the session ends even if it

@@ -14,6 +14,8 @@ public struct FlowService: Sendable {
     let events: any EventEncoder
     let providers: any BillingProviders
     let idempotency: BillingIdempotency
+    /// Chooses each session's flow and variant.
+    let flows: FlowResolver
     /// The longest one provider action may take, all its calls together; it is cut off then.
     let actionDeadline: TimeInterval
     /// How long a request holds a session's provider action: longer than the action can take,
@@ -35,7 +37,7 @@ public struct FlowService: Sendable {
     /// Creates the service.
     public init(
         store: any CancelflowStorage, time: any TimeSource, events: any EventEncoder, providers: any BillingProviders,
-        idempotency: BillingIdempotency, actionDeadline: TimeInterval = 60,
+        idempotency: BillingIdempotency, flows: FlowResolver, actionDeadline: TimeInterval = 60,
         previews: ExpiringCache<BillingCustomer?> = ExpiringCache(lifetime: FlowService.previewLifetime)
     ) {
         self.store = store
@@ -43,6 +45,7 @@ public struct FlowService: Sendable {
         self.events = events
         self.providers = providers
         self.idempotency = idempotency
+        self.flows = flows
         self.actionDeadline = actionDeadline
         self.previews = previews
     }
@@ -85,6 +88,13 @@ public struct FlowService: Sendable {
         public var subscriptions: [Subscription]
         /// Where they live.
         public var provider: any BillingProvider
+        /// The flow the session runs, once its subscription is known.
+        public var flow: ResolvedFlow?
+        /// Offer types the customer accepted too recently to be offered again.
+        public var coolingDown: Set<OfferType> = []
+
+        /// When a cancellation takes effect: as the session's flow says.
+        public var cancelTiming: CancelTiming { self.flow?.document.cancelTiming ?? self.settings.cancelTiming }
     }
 
     /// The next thing the customer is asked.
@@ -94,7 +104,7 @@ public struct FlowService: Sendable {
         /// Why are you leaving?
         case survey
         /// Would this keep you?
-        case offer(RetentionOffer)
+        case offer(FlowOffer)
         /// Cancel for real.
         case confirm
         /// Nothing left to cancel.
@@ -141,14 +151,18 @@ public struct FlowService: Sendable {
             organization: organization, settings: settings, customer: found?.customer, subscriptions: subscriptions, provider: provider)
     }
 
-    /// The context of a session.
+    /// The context of a session, with its flow once the subscription in play is known.
     public func context(for session: FlowSession) async throws -> Context {
-        try await self.context(
+        var context = try await self.context(
             organizationID: session.organizationID,
             mode: session.mode,
             customerID: session.customerID,
             subscriptionID: session.subscriptionID
         )
+        if let subscription = self.subscription(of: session, context: context) {
+            try await self.addFlow(to: &context, session: session, subscription: subscription)
+        }
+        return context
     }
 
     /// The step a session is at.
@@ -160,8 +174,8 @@ public struct FlowService: Sendable {
         }
         guard subscription.status.isCancelable, !subscription.cancelAtPeriodEnd else { return .nothingToCancel }
         if session.surveyReason == nil { return .survey }
-        if !session.offerDeclined, context.provider.supports(context.settings.offer, on: subscription) {
-            return .offer(context.settings.offer)
+        if !session.offerDeclined, let offer = self.offer(for: session, context: context, subscription: subscription) {
+            return .offer(offer)
         }
         return .confirm
     }
@@ -183,10 +197,13 @@ public struct FlowService: Sendable {
         try await self.store.updateFlowSession(session)
     }
 
-    /// Records the survey answer.
+    /// Records the survey answer: a reason's id (or, from older pages, its text).
     public func answerSurvey(_ session: FlowSession, reason: String, comment: String?) async throws {
         let context = try await self.openContext(session)
-        guard context.settings.surveyReasons.contains(reason) else {
+        guard let flow = context.flow,
+            let chosen = flow.content.survey.reasons.first(where: { $0.id == reason })
+                ?? flow.content.survey.reasons.first(where: { $0.label.values.values.contains(reason) })
+        else {
             throw CancelflowError.invalid("reason_invalid", "Choose one of the reasons shown.", param: "reason")
         }
         let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -195,39 +212,48 @@ public struct FlowService: Sendable {
         }
         var session = session
         session.subscriptionID = session.subscriptionID ?? self.subscription(of: session, context: context)?.id
-        session.surveyReason = reason
+        session.reasonID = chosen.id
+        session.surveyReason = chosen.label.text(for: "en")
         session.surveyComment = (comment?.isEmpty ?? true) ? nil : comment
         try await self.store.updateFlowSession(session)
     }
 
-    /// Accepts or declines the offer; accepting carries it out and ends the flow.
-    public func decideOffer(_ session: FlowSession, accept: Bool) async throws {
+    /// Accepts or declines the offer; accepting carries it out and ends the flow. Returns the
+    /// offer accepted.
+    @discardableResult
+    public func decideOffer(_ session: FlowSession, accept: Bool) async throws -> FlowOffer? {
         let context = try await self.openContext(session)
-        if try await self.settlePendingAction(session, context: context) != nil { return }
+        if try await self.settlePendingAction(session, context: context) != nil { return nil }
         guard case .offer(let offer) = self.step(for: session, context: context),
             let subscription = self.subscription(of: session, context: context)
         else {
             throw CancelflowError.invalid("offer_unavailable", "There is no offer to answer at this step.")
         }
+        var session = session
         guard accept else {
-            var session = session
             session.offerDeclined = true
             try await self.store.updateFlowSession(session)
-            return
+            return nil
         }
-        var session = session
         session.subscriptionID = subscription.id
+        session.offerID = offer.id
         try await self.store.updateFlowSession(session)
-        switch offer {
-        case .pause(let months):
+        switch offer.type {
+        case .pause:
+            let months = offer.months ?? 1
             try await self.carryOut(session, context: context, subscription: subscription) { start in
                 .pause(months: months, resumesAt: Self.adding(months: months, to: start))
             }
-        case .discount(let percent, let months):
+        case .discount:
+            let (percent, months) = (offer.percent ?? 0, offer.months ?? 1)
             try await self.carryOut(session, context: context, subscription: subscription) { _ in .discount(percent: percent, months: months) }
-        case .none:
+        case .contact, .redirect:
+            // Nothing changes at the provider: the customer chose to talk or read first.
+            try await self.finish(session, offer.type.outcome, change: nil, billing: nil)
+        case .planChange, .trialExtension:
             throw CancelflowError.invalid("offer_unavailable", "There is no offer to answer at this step.")
         }
+        return offer
     }
 
     /// Cancels the subscription, as the organization's timing says.
@@ -240,7 +266,7 @@ public struct FlowService: Sendable {
         var session = session
         session.subscriptionID = subscription.id
         try await self.store.updateFlowSession(session)
-        let action: BillingAction = context.settings.cancelTiming == .periodEnd ? .cancelAtPeriodEnd : .cancelNow
+        let action: BillingAction = context.cancelTiming == .periodEnd ? .cancelAtPeriodEnd : .cancelNow
         try await self.carryOut(session, context: context, subscription: subscription) { _ in action }
     }
 
@@ -382,7 +408,7 @@ public struct FlowService: Sendable {
     ) async throws -> Bool {
         let now = self.time.now()
         let encoder = self.events
-        let accepted = outcome == .paused || outcome == .discounted
+        let accepted = outcome.acceptedOffer
         return try await self.store.completeFlowSession(
             id: session.id, outcome: outcome, now: now, change: change, providerActed: providerActed
         ) { session, metadata in

@@ -144,6 +144,12 @@ public struct Subscription: Sendable, Equatable {
     /// How many `interval`s one billing period is (Paddle's `frequency`, Stripe's
     /// `interval_count`); 1 for the built-in provider.
     public var intervalCount: Int = 1
+    /// The provider's id of its plan (a Stripe or Paddle price; the built-in provider's
+    /// `planId`), for targeting and plan changes.
+    public var planID: String?
+    /// When the subscription began at the provider, for targeting by tenure; when it was first
+    /// pushed counts when the provider does not say.
+    public var startedAt: Date?
     /// When it was first pushed.
     public var createdAt: Date
     /// When it was last pushed.

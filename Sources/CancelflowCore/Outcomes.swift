@@ -27,8 +27,8 @@ public struct OutcomeCounts: Sendable, Equatable {
 
     /// Flows completed: every outcome but `abandoned`.
     public var completed: Int { self.outcomes.filter { $0.key != .abandoned }.values.reduce(0, +) }
-    /// Kept, paused or discounted.
-    public var saved: Int { [FlowOutcome.kept, .paused, .discounted].map { self.outcomes[$0] ?? 0 }.reduce(0, +) }
+    /// Every outcome where the customer stayed (kept, or took an offer).
+    public var saved: Int { self.outcomes.filter { $0.key.isSave }.values.reduce(0, +) }
     /// Saved among the customers who decided (saved + canceled); nil before anyone decided.
     public var saveRate: Double? {
         let decided = self.saved + (self.outcomes[.canceled] ?? 0)

@@ -205,7 +205,7 @@ public protocol IdempotencyStore: Sendable {
 
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
-    & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore & OutcomeStore
+    & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore & OutcomeStore & FlowDocumentStore
 
 extension CancelLinkStore {
     /// Inserts a link with the hash of its token, and its events, in one transaction.

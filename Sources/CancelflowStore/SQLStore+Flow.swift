@@ -13,7 +13,8 @@ extension SQLStore: FlowStore {
     }
 
     public func setFlowSettings(organizationID: String, _ settings: FlowSettings, now: Date) async throws {
-        try await self.pool.write { db in
+        defer { self.flowLists.invalidate() }
+        try await self.pool.transaction { db in
             try await Self.writeFlowSettings(organizationID: organizationID, settings, now: now, db: db)
         }
     }
@@ -28,6 +29,36 @@ extension SQLStore: FlowStore {
             ON CONFLICT (organization_id) DO UPDATE SET
                 survey_reasons = excluded.survey_reasons, offer = excluded.offer, cancel_timing = excluded.cancel_timing,
                 brand_color = excluded.brand_color, logo_url = excluded.logo_url, updated_at = excluded.updated_at
+            """
+        ).run()
+        try await Self.publishLegacyDefault(organizationID: organizationID, settings, now: now, db: db)
+    }
+
+    /// The settings' survey, offer and timing are the default flow's: a change to them (from
+    /// `orgs configure-flow` or the dashboard's settings form) is published as the default
+    /// flow's next version, in the same transaction. An organization without a default flow yet
+    /// gets one from these settings when it is first needed.
+    static func publishLegacyDefault(organizationID: String, _ settings: FlowSettings, now: Date, db: any SQLDatabase) async throws {
+        guard
+            let current = try await db.raw("\(unsafeRaw: Self.flowSelect) WHERE f.default_for = \(bind: organizationID)").first()
+                .map(Self.decodeFlow)
+        else { return }
+        let base = current.published?.document ?? FlowDocument.standard
+        let document = base.applyingLegacy(settings)
+        guard document != base else { return }
+        let nowMillis = Millis.from(now)
+        guard
+            let version = try await db.raw(
+                """
+                UPDATE flows SET published_version = COALESCE(published_version, 0) + 1, updated_at = \(bind: nowMillis)
+                WHERE id = \(bind: current.id) RETURNING published_version
+                """
+            ).first()?.decode(column: "published_version", as: Int64.self)
+        else { return }
+        try await db.raw(
+            """
+            INSERT INTO flow_versions (flow_id, version, document, published_at, published_by)
+            VALUES (\(bind: current.id), \(bind: version), \(bind: try JSONCoding.encode(document)), \(bind: nowMillis), 'settings')
             """
         ).run()
     }
@@ -100,10 +131,46 @@ extension SQLStore: FlowStore {
             try await db.raw(
                 """
                 UPDATE flow_sessions SET subscription_id = \(bind: session.subscriptionID), survey_reason = \(bind: session.surveyReason),
-                    survey_comment = \(bind: session.surveyComment), offer_declined = \(bind: session.offerDeclined)
+                    survey_comment = \(bind: session.surveyComment), offer_declined = \(bind: session.offerDeclined),
+                    reason_id = \(bind: session.reasonID), offer_id = \(bind: session.offerID)
                 WHERE id = \(bind: session.id) AND outcome IS NULL
                 """
             ).run()
+        }
+    }
+
+    public func pinFlowRun(sessionID: String, _ run: FlowRun) async throws -> FlowSession? {
+        try await self.pool.write { db in
+            if let row = try await db.raw(
+                """
+                UPDATE flow_sessions SET flow_id = \(bind: run.flowID), flow_version = \(bind: Int64(run.version)), variant = \(bind: run.variant)
+                WHERE id = \(bind: sessionID) AND flow_id IS NULL
+                RETURNING *
+                """
+            ).first() {
+                return try Self.decodeFlowSession(row)
+            }
+            return try await db.raw("SELECT * FROM flow_sessions WHERE id = \(bind: sessionID)").first().map(Self.decodeFlowSession)
+        }
+    }
+
+    public func acceptedOffers(organizationID: String, mode: Mode, customerID: String, since: Date) async throws -> [FlowOutcome: Date] {
+        try await self.pool.read { db in
+            var latest: [FlowOutcome: Date] = [:]
+            for row in try await db.raw(
+                """
+                SELECT outcome, MAX(outcome_at) AS at FROM flow_sessions
+                WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND customer_id = \(bind: customerID)
+                    AND outcome_at >= \(bind: Millis.from(since)) AND outcome NOT IN ('canceled', 'kept', 'abandoned')
+                GROUP BY outcome
+                """
+            ).all() {
+                guard let outcome = FlowOutcome(rawValue: try row.decode(column: "outcome", as: String.self)),
+                    let at = try row.decode(column: "at", as: Int64?.self)
+                else { continue }
+                latest[outcome] = Millis.date(at)
+            }
+            return latest
         }
     }
 
@@ -224,7 +291,16 @@ extension SQLStore: FlowStore {
             entry: FlowEntry(rawValue: entry) ?? .link,
             returnURL: try row.decode(column: "return_url", as: String?.self),
             createdAt: Millis.date(try row.decode(column: "created_at", as: Int64.self)),
-            expiresAt: Millis.date(try row.decode(column: "expires_at", as: Int64.self))
+            expiresAt: Millis.date(try row.decode(column: "expires_at", as: Int64.self)),
+            run: try Self.decodeFlowRun(row),
+            reasonID: try row.decode(column: "reason_id", as: String?.self),
+            offerID: try row.decode(column: "offer_id", as: String?.self)
         )
+    }
+
+    static func decodeFlowRun(_ row: any SQLRow) throws -> FlowRun? {
+        guard let flowID = try row.decode(column: "flow_id", as: String?.self), let version = try row.decode(column: "flow_version", as: Int64?.self)
+        else { return nil }
+        return FlowRun(flowID: flowID, version: Int(version), variant: try row.decode(column: "variant", as: String?.self))
     }
 }

@@ -11,14 +11,17 @@ public struct SQLStore: Sendable {
     let organizations: StoreCache<Organization>
     /// Each organization's and mode's live webhook endpoints, for the outbox; shared by copies.
     let endpoints: StoreCache<[SubscribedEndpoint]>
+    /// Each organization's live flows, for choosing a session's flow; shared by copies.
+    let flowLists: StoreCache<[StoredFlow]>
 
     /// Creates a store over a pool; `cacheSeconds` (the API-key cache's lifetime in the service,
-    /// 0 here by default) is how long another instance's change to an organization or a webhook
-    /// endpoint may go unseen.
+    /// 0 here by default) is how long another instance's change to an organization, a webhook
+    /// endpoint or a published flow may go unseen.
     public init(pool: any DatabasePool, cacheSeconds: TimeInterval = 0) {
         self.pool = pool
         self.organizations = StoreCache(lifetime: cacheSeconds)
         self.endpoints = StoreCache(lifetime: cacheSeconds)
+        self.flowLists = StoreCache(lifetime: cacheSeconds)
     }
 }
 
@@ -238,7 +241,10 @@ extension SQLStore: OrganizationStore {
 
     public func updateOrganization(_ organization: Organization, flowSettings: FlowSettings?, now: Date) async throws {
         let allowlist = try JSONCoding.encode(organization.returnURLAllowlist)
-        defer { self.organizations.invalidate() }
+        defer {
+            self.organizations.invalidate()
+            self.flowLists.invalidate()
+        }
         do {
             try await self.pool.transaction { db in
                 try await db.raw(

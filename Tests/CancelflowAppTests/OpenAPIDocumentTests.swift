@@ -55,7 +55,7 @@ import Testing
             let documented = try Self.documentedOperations()
             #expect(registered.subtracting(documented).isEmpty, "registered but not documented: \(registered.subtracting(documented).sorted())")
             #expect(documented.subtracting(registered).isEmpty, "documented but not registered: \(documented.subtracting(registered).sorted())")
-            #expect(documented.count == 18)
+            #expect(documented.count == 28)
         }
     }
 
@@ -108,7 +108,7 @@ import Testing
         try captured.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
         let checked = try await Self.python(["Tests/openapi/check_document.py", "openapi.yaml", "--responses", file.path])
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
-        #expect(checked.stdout.contains("over 18 of 18 operations"), "\(checked.stdout)")
+        #expect(checked.stdout.contains("over 28 of 28 operations"), "\(checked.stdout)")
 
         // The check can fail: a response with a field the document does not list is caught.
         let drifted = Self.root.appendingPathComponent("test-output/openapi/drifted-\(engine).jsonl")
@@ -172,6 +172,27 @@ import Testing
             _ = try await send("listEventDeliveries", "/v1/events/\(eventID)/deliveries", .get, expect: .ok)
             _ = try await send("resendEvent", "/v1/events/\(eventID)/resend", .post, expect: .accepted)
             _ = try await send("deleteWebhookEndpoint", "/v1/webhook-endpoints/\(endpointID)", .delete, expect: .ok)
+            let document: [String: Any] = [
+                "name": "Yearly", "targeting": ["intervals": ["year"], "attributes": ["segment": ["smb"]]],
+                "survey": ["question": ["en": "Why?", "fr": "Pourquoi ?"], "reasons": [["id": "price", "label": "Price", "offer": "talk"]]],
+                "offers": [["id": "talk", "type": "contact", "email": "help@example.com"]], "cooldownDays": ["contact": 30],
+                "variants": [["key": "a", "weight": 50], ["key": "b", "weight": 50, "survey": ["reasons": [["id": "price", "label": "Cost"]]]]],
+            ]
+            let flows = try await send("listFlows", "/v1/flows", .get, expect: .ok)
+            #expect((flows["data"] as? [Any])?.count == 1, "the default flow")
+            let flow = try await send("createFlow", "/v1/flows", .post, body: document, expect: .created)
+            let flowID = try #require(flow["id"] as? String)
+            _ = try await send("saveFlowDraft", "/v1/flows/\(flowID)/draft", .put, body: document, expect: .ok)
+            _ = try await send("publishFlow", "/v1/flows/\(flowID)/publish", .post, expect: .ok)
+            _ = try await send("saveFlowDraft", "/v1/flows/\(flowID)/draft", .put, body: document, expect: .ok)
+            _ = try await send("discardFlowDraft", "/v1/flows/\(flowID)/draft", .delete, expect: .ok)
+            _ = try await send("getFlow", "/v1/flows/\(flowID)", .get, expect: .ok)
+            _ = try await send("restoreFlowVersion", "/v1/flows/\(flowID)/restore", .post, body: ["version": 1], expect: .ok)
+            _ = try await send("listFlowVersions", "/v1/flows/\(flowID)/versions", .get, expect: .ok)
+            _ = try await send("moveFlow", "/v1/flows/\(flowID)/move", .post, body: ["position": 0], expect: .ok)
+            _ = try await send("listFlows", "/v1/flows", .get, expect: .ok)
+            _ = try await send("archiveFlow", "/v1/flows/\(flowID)", .delete, expect: .ok)
+            _ = try await send("createFlow", "/v1/flows", .post, body: ["name": "x", "survey": ["reasons": []]], expect: .badRequest)
             // Failures, in the one error body.
             _ = try await send("getCancelSession", "/v1/cancel-sessions/cs_missing", .get, expect: .notFound)
             _ = try await send("createCancelSession", "/v1/cancel-sessions", .post, body: ["customerId": "cus_abc123"], expect: .badRequest)

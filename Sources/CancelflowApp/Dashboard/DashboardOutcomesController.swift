@@ -23,7 +23,8 @@ struct DashboardOutcomesController: Sendable {
 
     static let labels: [(FlowOutcome, String, String)] = [
         (.canceled, "Canceled", "#b91c1c"), (.paused, "Paused", "#2563eb"), (.discounted, "Discounted", "#7c3aed"),
-        (.kept, "Kept", "#15803d"), (.abandoned, "Abandoned", "#9ca3af"),
+        (.planChanged, "Plan changed", "#0e7490"), (.trialExtended, "Trial extended", "#a16207"), (.contacted, "Contacted support", "#4d7c0f"),
+        (.redirected, "Redirected", "#6b7280"), (.kept, "Kept", "#15803d"), (.abandoned, "Abandoned", "#9ca3af"),
     ]
 
     func overview(_ request: Request, _ context: DashboardRequestContext, mode: Mode) async throws -> Response {

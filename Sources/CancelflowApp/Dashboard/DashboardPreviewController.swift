@@ -8,6 +8,7 @@ import Hummingbird
 struct DashboardPreviewController: Sendable {
     let pages: Pages
     let organizations: OrganizationService
+    let flows: FlowConfigService
 
     static let steps = ["landing", "survey", "offer", "confirm"]
 
@@ -26,17 +27,23 @@ struct DashboardPreviewController: Sendable {
             id: "sub_preview", customerID: "cus_preview", status: .active, planName: "Pro", amount: 1200, currency: "usd", interval: .month,
             currentPeriodEnd: now.addingTimeInterval(20 * 86400), createdAt: now, updatedAt: now)
         let csrf = "preview"
+        // The default flow as it would be published: its draft when it has one.
+        let flow = try await self.flows.defaultFlow(organizationID: organization.id)
+        let document = flow.draft ?? flow.published?.document ?? FlowDocument(legacy: settings)
+        let content = document.content(variant: document.variants.first?.key)
+        let offer = content.offer(forReason: content.survey.reasons.first?.id ?? "")
         switch request.uri.queryParameters.get("step") ?? "landing" {
         case "survey":
-            let reasons = settings.surveyReasons.enumerated().map { ReasonView(index: $0.offset, text: $0.element) }
+            let reasons = content.survey.reasons.enumerated().map { ReasonView(index: $0, id: $1.id, text: $1.label.text(for: "en")) }
             return self.pages.render("survey", SurveyView(brand: brand, keep: keep, csrf: csrf, error: nil, reasons: reasons), status: .ok)
-        case "offer" where settings.offer != .none:
+        case "offer" where offer.map { $0.type != .planChange && $0.type != .trialExtension } ?? false:
             return self.pages.render(
-                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: settings.offer, subscription: sample), status: .ok)
+                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer ?? FlowOffer(id: "", type: .contact), subscription: sample),
+                status: .ok)
         case "offer", "confirm":
             return self.pages.render(
                 "confirm",
-                ConfirmView(brand: brand, keep: keep, csrf: csrf, summary: Pages.summary(sample, timing: settings.cancelTiming)), status: .ok)
+                ConfirmView(brand: brand, keep: keep, csrf: csrf, summary: Pages.summary(sample, timing: document.cancelTiming)), status: .ok)
         default:
             return self.pages.render(
                 "landing",

@@ -43,7 +43,9 @@ struct FlowPagesController: Sendable {
     @Sendable func decideOffer(_ request: Request, context: FlowRequestContext) async throws -> Response {
         try await self.act(context) { session, form in
             let accept = form["decision"] == "accept"
-            try await self.flow.decideOffer(session, accept: accept)
+            let offer = try await self.flow.decideOffer(session, accept: accept)
+            // A redirect offer sends the customer where the merchant said.
+            if offer?.type == .redirect, let url = offer?.url { return url }
             return accept ? Pages.returnTarget(session.returnURL) : nil
         }
     }
@@ -111,7 +113,7 @@ struct FlowPagesController: Sendable {
         let brand = BrandView(flowContext.organization, flowContext.settings)
         let csrf = self.pages.security.flowCSRF(sessionID: session.id)
         let keep = KeepView(formAction: "/flow/keep", csrf: csrf)
-        let formTargets = session.returnURL.flatMap(Pages.origin).map { [$0] } ?? []
+        var formTargets = session.returnURL.flatMap(Pages.origin).map { [$0] } ?? []
         let subscription = self.flow.subscription(of: session, context: flowContext)
         switch self.flow.step(for: session, context: flowContext) {
         case .chooseSubscription:
@@ -121,26 +123,33 @@ struct FlowPagesController: Sendable {
             )
             return self.pages.render("choose", view, status: status, formTargets: formTargets)
         case .survey:
-            let reasons = flowContext.settings.surveyReasons.enumerated().map { ReasonView(index: $0, text: $1) }
-            return self.pages.render(
-                "survey", SurveyView(brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons),
-                status: status, formTargets: formTargets)
+            let reasons = (flowContext.flow?.content.survey.reasons ?? []).enumerated().map {
+                ReasonView(index: $0, id: $1.id, text: $1.label.text(for: "en"))
+            }
+            var view = SurveyView(brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons)
+            if let survey = flowContext.flow?.content.survey {
+                view.question = survey.question?.text(for: "en") ?? view.question
+                view.comment = survey.comment
+            }
+            return self.pages.render("survey", view, status: status, formTargets: formTargets)
         case .offer(let offer):
+            // The form's answer may redirect there.
+            if offer.type == .redirect, let origin = offer.url.flatMap(Pages.origin) { formTargets.append(origin) }
             return self.pages.render(
                 "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription, error: error),
                 status: status, formTargets: formTargets)
         case .confirm:
             let view = ConfirmView(
                 brand: brand, keep: keep, csrf: csrf,
-                summary: Pages.summary(subscription, timing: flowContext.settings.cancelTiming), error: error)
+                summary: Pages.summary(subscription, timing: flowContext.cancelTiming), error: error)
             return self.pages.render("confirm", view, status: status, formTargets: formTargets)
         case .nothingToCancel:
             return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)
         case .done(let outcome):
             let view = DoneView(
                 brand: brand, outcome: outcome, subscription: subscription,
-                timing: flowContext.settings.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
-                verifyUrl: Pages.verifyURL(appID: nil))
+                timing: flowContext.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
+                verifyUrl: Pages.verifyURL(appID: nil), offer: flowContext.flow?.content.offers.first { $0.id == session.offerID })
             return self.pages.render("done", view, status: status, formTargets: formTargets)
         }
     }

@@ -45,6 +45,7 @@ extension ReasonView: MustacheParent {
     func child(named: String) -> Any? {
         switch named {
         case "index": self.index
+        case "id": self.id
         case "text": self.text
         default: nil
         }
@@ -86,6 +87,8 @@ extension SurveyView: MustacheParent {
         case "csrf": self.csrf
         case "error": self.error
         case "reasons": self.reasons
+        case "question": self.question
+        case "comment": self.comment
         default: nil
         }
     }
@@ -135,6 +138,8 @@ extension DoneView: MustacheParent {
         case "heading": self.heading
         case "message": self.message
         case "returnUrl": self.returnUrl
+        case "contactEmail": self.contactEmail
+        case "contactUrl": self.contactUrl
         default: nil
         }
     }

@@ -71,6 +71,8 @@ struct SubscriptionView {
 
 struct ReasonView {
     let index: Int
+    /// What the form posts: the reason's id in the flow.
+    let id: String
     let text: String
 }
 
@@ -97,36 +99,59 @@ struct SurveyView: PageView {
     let csrf: String
     let error: String?
     let reasons: [ReasonView]
+    /// The flow's own question, else the standard one.
+    var question: String = "Why are you leaving?"
+    /// Whether the flow asks for a comment.
+    var comment: Bool = true
 }
 
 struct OfferView: PageView {
     let brand: BrandView
     let keep: KeepView
     let csrf: String
-    let headline: String
-    let detail: String
+    var headline: String
+    var detail: String
     let acceptLabel: String
     let error: String?
 
-    init(brand: BrandView, keep: KeepView, csrf: String, offer: RetentionOffer, subscription: Subscription?, error: String? = nil) {
+    init(brand: BrandView, keep: KeepView, csrf: String, offer: FlowOffer, subscription: Subscription?, error: String? = nil) {
         self.brand = brand
         self.keep = keep
         self.csrf = csrf
         self.error = error
-        switch offer {
-        case .pause(let months):
-            self.headline = "Pause for \(months) month\(months == 1 ? "" : "s") instead?"
+        let months = offer.months ?? 1
+        let plural = months == 1 ? "" : "s"
+        switch offer.type {
+        case .pause:
+            self.headline = "Pause for \(months) month\(plural) instead?"
             self.detail = "You won't be charged while paused, and everything will be here when you're back."
             self.acceptLabel = "Pause my subscription"
-        case .discount(let percent, let months):
-            self.headline = "Stay and get \(percent)% off for \(months) month\(months == 1 ? "" : "s")"
+        case .discount:
+            let percent = offer.percent ?? 0
+            self.headline = "Stay and get \(percent)% off for \(months) month\(plural)"
             self.detail = "The discount applies to your \(subscription?.planName.map { "\($0) plan" } ?? "subscription") from your next bill."
             self.acceptLabel = "Accept \(percent)% off"
-        case .none:
-            self.headline = ""
+        case .contact:
+            self.headline = "Talk to us before you go?"
+            self.detail = "Our team may be able to sort out what isn't working for you."
+            self.acceptLabel = "Contact support"
+        case .redirect:
+            self.headline = "Before you go, this might help"
+            self.detail = "We've put together an answer to what you told us."
+            self.acceptLabel = "Show me"
+        case .planChange:
+            self.headline = "Switch to a plan that suits you better?"
             self.detail = ""
-            self.acceptLabel = ""
+            self.acceptLabel = "Switch plan"
+        case .trialExtension:
+            let days = offer.days ?? 0
+            self.headline = "Take \(days) more day\(days == 1 ? "" : "s") free?"
+            self.detail = "You won't be charged until they're over."
+            self.acceptLabel = "Extend for free"
         }
+        // The merchant's own wording, when the flow gives it.
+        if let headline = offer.headline { self.headline = headline.text(for: "en") }
+        if let message = offer.message { self.detail = message.text(for: "en") }
     }
 }
 
@@ -147,8 +172,14 @@ struct DoneView: PageView {
     let heading: String
     let message: String
     let returnUrl: String?
+    /// Where a customer who chose to contact support writes to.
+    var contactEmail: String?
+    var contactUrl: String?
 
-    init(brand: BrandView, outcome: FlowOutcome, subscription: Subscription?, timing: CancelTiming, returnUrl: String?, verifyUrl: String) {
+    init(
+        brand: BrandView, outcome: FlowOutcome, subscription: Subscription?, timing: CancelTiming, returnUrl: String?, verifyUrl: String,
+        offer: FlowOffer? = nil
+    ) {
         self.brand = brand
         self.returnUrl = returnUrl
         switch outcome {
@@ -165,6 +196,20 @@ struct DoneView: PageView {
         case .discounted:
             self.heading = "Your discount is applied"
             self.message = "Thanks for staying with \(brand.name)."
+        case .planChanged:
+            self.heading = "Your plan is changed"
+            self.message = "Thanks for staying with \(brand.name)."
+        case .trialExtended:
+            self.heading = "Your free time is extended"
+            self.message = "Thanks for staying with \(brand.name)."
+        case .contacted:
+            self.heading = "We're here to help"
+            self.message = "Nothing has changed. Tell \(brand.name) what isn't working and they'll get back to you."
+            self.contactEmail = offer?.email
+            self.contactUrl = offer?.url
+        case .redirected:
+            self.heading = "Your subscription continues"
+            self.message = "Nothing has changed."
         case .kept:
             self.heading = "Your subscription continues"
             self.message = "Nothing has changed."

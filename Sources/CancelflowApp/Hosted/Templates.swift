@@ -103,9 +103,9 @@ enum Templates {
 
     static let survey = """
         {{<layout}}
-        {{$title}}Why are you leaving?{{/title}}
+        {{$title}}{{question}}{{/title}}
         {{$body}}
-        <h1>Why are you leaving?</h1>
+        <h1>{{question}}</h1>
         <p>Your answer helps {{brand.name}} get better.</p>
         <form method="post" action="/flow/survey">
           <input type="hidden" name="csrf" value="{{csrf}}">
@@ -113,13 +113,15 @@ enum Templates {
             <legend>Main reason</legend>
             {{#reasons}}
             <div class="choice">
-              <input type="radio" name="reason" id="reason-{{index}}" value="{{text}}" required>
+              <input type="radio" name="reason" id="reason-{{index}}" value="{{id}}" required>
               <label for="reason-{{index}}">{{text}}</label>
             </div>
             {{/reasons}}
           </fieldset>
+          {{#comment}}
           <label for="comment">Anything else you'd like to tell us? <span class="muted">(optional)</span></label>
           <textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
+          {{/comment}}
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <button type="submit" class="primary">Continue</button>
         </form>
@@ -165,6 +167,8 @@ enum Templates {
         {{$body}}
         <h1>{{heading}}</h1>
         <p>{{message}}</p>
+        {{#contactEmail}}<p><a href="mailto:{{contactEmail}}" class="primary-link">{{contactEmail}}</a></p>{{/contactEmail}}
+        {{#contactUrl}}<p><a href="{{contactUrl}}" class="primary-link" rel="noopener">Contact {{brand.name}}</a></p>{{/contactUrl}}
         {{#returnUrl}}<p><a href="{{returnUrl}}" class="primary-link">Back to {{brand.name}}</a></p>{{/returnUrl}}
         {{/body}}
         {{/layout}}

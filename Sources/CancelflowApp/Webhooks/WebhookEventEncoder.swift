@@ -20,7 +20,20 @@ struct WebhookEventEncoder: EventEncoder {
                 ("subscriptionId", .optional(session.subscriptionID)),
                 ("outcome", .string(session.outcome?.rawValue ?? "abandoned")),
                 ("offerAccepted", .bool(offerAccepted)),
-                ("survey", .object([("reason", .optional(session.surveyReason)), ("comment", .optional(session.surveyComment))])),
+                ("offerId", .optional(session.offerID)),
+                (
+                    "survey",
+                    .object([
+                        ("reason", .optional(session.surveyReason)), ("reasonId", .optional(session.reasonID)),
+                        ("comment", .optional(session.surveyComment)),
+                    ])
+                ),
+                (
+                    "flow",
+                    session.run.map {
+                        .object([("id", .string($0.flowID)), ("version", .int($0.version)), ("variant", .optional($0.variant))])
+                    } ?? .null
+                ),
                 ("via", .string(session.entry.rawValue)),
                 ("completedAt", .optional(session.outcomeAt.map(Timestamp.format))),
                 // What the billing provider was asked to do and did; null when nothing changed.

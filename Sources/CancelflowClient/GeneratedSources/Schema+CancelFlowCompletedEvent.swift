@@ -49,6 +49,10 @@ extension Components.Schemas {
                 case canceled = "canceled"
                 case paused = "paused"
                 case discounted = "discounted"
+                case planChanged = "plan_changed"
+                case trialExtended = "trial_extended"
+                case contacted = "contacted"
+                case redirected = "redirected"
                 case kept = "kept"
                 case abandoned = "abandoned"
             }
@@ -56,31 +60,80 @@ extension Components.Schemas {
             public var outcome: Components.Schemas.CancelFlowCompletedEvent.DataPayload.OutcomePayload
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/offerAccepted`.
             public var offerAccepted: Swift.Bool
+            /// The id of the offer accepted
+            ///
+            /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/offerId`.
+            public var offerId: Swift.String?
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/survey`.
             public struct SurveyPayload: Codable, Hashable, Sendable {
+                /// The answer's text.
+                ///
                 /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/survey/reason`.
                 public var reason: Swift.String?
+                /// The answer's id in the flow's document.
+                ///
+                /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/survey/reasonId`.
+                public var reasonId: Swift.String?
                 /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/survey/comment`.
                 public var comment: Swift.String?
                 /// Creates a new `SurveyPayload`.
                 ///
                 /// - Parameters:
-                ///   - reason:
+                ///   - reason: The answer's text.
+                ///   - reasonId: The answer's id in the flow's document.
                 ///   - comment:
                 public init(
                     reason: Swift.String? = nil,
+                    reasonId: Swift.String? = nil,
                     comment: Swift.String? = nil
                 ) {
                     self.reason = reason
+                    self.reasonId = reasonId
                     self.comment = comment
                 }
                 public enum CodingKeys: String, CodingKey {
                     case reason
+                    case reasonId
                     case comment
                 }
             }
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/survey`.
             public var survey: Components.Schemas.CancelFlowCompletedEvent.DataPayload.SurveyPayload
+            /// The flow, version and variant the session ran; null when it ended before its survey.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow`.
+            public struct FlowPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow/id`.
+                public var id: Swift.String
+                /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow/version`.
+                public var version: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow/variant`.
+                public var variant: Swift.String?
+                /// Creates a new `FlowPayload`.
+                ///
+                /// - Parameters:
+                ///   - id:
+                ///   - version:
+                ///   - variant:
+                public init(
+                    id: Swift.String,
+                    version: Swift.Int,
+                    variant: Swift.String? = nil
+                ) {
+                    self.id = id
+                    self.version = version
+                    self.variant = variant
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case id
+                    case version
+                    case variant
+                }
+            }
+            /// The flow, version and variant the session ran; null when it ended before its survey.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow`.
+            public var flow: Components.Schemas.CancelFlowCompletedEvent.DataPayload.FlowPayload?
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/via`.
             @frozen public enum ViaPayload: String, Codable, Hashable, Sendable, CaseIterable {
                 case link = "link"
@@ -160,7 +213,9 @@ extension Components.Schemas {
             ///   - subscriptionId:
             ///   - outcome:
             ///   - offerAccepted:
+            ///   - offerId: The id of the offer accepted
             ///   - survey:
+            ///   - flow: The flow, version and variant the session ran; null when it ended before its survey.
             ///   - via:
             ///   - completedAt:
             ///   - billing: What the billing provider was asked to do and did; null when nothing changed.
@@ -172,7 +227,9 @@ extension Components.Schemas {
                 subscriptionId: Swift.String? = nil,
                 outcome: Components.Schemas.CancelFlowCompletedEvent.DataPayload.OutcomePayload,
                 offerAccepted: Swift.Bool,
+                offerId: Swift.String? = nil,
                 survey: Components.Schemas.CancelFlowCompletedEvent.DataPayload.SurveyPayload,
+                flow: Components.Schemas.CancelFlowCompletedEvent.DataPayload.FlowPayload? = nil,
                 via: Components.Schemas.CancelFlowCompletedEvent.DataPayload.ViaPayload,
                 completedAt: Foundation.Date? = nil,
                 billing: Components.Schemas.CancelFlowCompletedEvent.DataPayload.BillingPayload? = nil,
@@ -184,7 +241,9 @@ extension Components.Schemas {
                 self.subscriptionId = subscriptionId
                 self.outcome = outcome
                 self.offerAccepted = offerAccepted
+                self.offerId = offerId
                 self.survey = survey
+                self.flow = flow
                 self.via = via
                 self.completedAt = completedAt
                 self.billing = billing
@@ -197,7 +256,9 @@ extension Components.Schemas {
                 case subscriptionId
                 case outcome
                 case offerAccepted
+                case offerId
                 case survey
+                case flow
                 case via
                 case completedAt
                 case billing

@@ -47,6 +47,10 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/parameters/WebhookEndpointID`.
         public typealias WebhookEndpointID = Components.Schemas.Identifier
+        /// The flow's id (`flow_…`).
+        ///
+        /// - Remark: Generated from `#/components/parameters/FlowID`.
+        public typealias FlowID = Components.Schemas.Identifier
         /// The event's id (`evt_…`).
         ///
         /// - Remark: Generated from `#/components/parameters/EventID`.

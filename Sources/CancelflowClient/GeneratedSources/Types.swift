@@ -172,6 +172,84 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/events/{id}/resend`.
     /// - Remark: Generated from `#/paths//v1/events/{id}/resend/post(resendEvent)`.
     func resendEvent(_ input: Operations.ResendEvent.Input) async throws -> Operations.ResendEvent.Output
+    /// List flows
+    ///
+    /// The organization's live flows in the order they are tried, the default flow last. An organization always has its default flow.
+    ///
+    /// - Remark: HTTP `GET /v1/flows`.
+    /// - Remark: Generated from `#/paths//v1/flows/get(listFlows)`.
+    func listFlows(_ input: Operations.ListFlows.Input) async throws -> Operations.ListFlows.Output
+    /// Create a targeted flow
+    ///
+    /// Adds a flow, tried after the organization's other targeted flows, holding the document as
+    /// its draft: nothing reaches customers until it is published. A flow other than the default
+    /// must have `targeting`. Errors: 400 (`flow_invalid` with `param` naming the field by its
+    /// path, e.g. `survey.reasons[1].offer`; `unknown_parameter` for a misspelt key at any
+    /// depth), 422 (`too_many_flows`: at most 20).
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/flows`.
+    /// - Remark: Generated from `#/paths//v1/flows/post(createFlow)`.
+    func createFlow(_ input: Operations.CreateFlow.Input) async throws -> Operations.CreateFlow.Output
+    /// Get a flow
+    ///
+    /// The flow with its draft and its published version (archived flows too). Errors: 404 (`flow_not_found`).
+    ///
+    /// - Remark: HTTP `GET /v1/flows/{id}`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/get(getFlow)`.
+    func getFlow(_ input: Operations.GetFlow.Input) async throws -> Operations.GetFlow.Output
+    /// Archive a targeted flow
+    ///
+    /// Customers stop getting it; its versions stay, for the sessions that ran them. Errors: 404 (`flow_not_found`), 409 (`default_flow_fixed`).
+    ///
+    /// - Remark: HTTP `DELETE /v1/flows/{id}`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/delete(archiveFlow)`.
+    func archiveFlow(_ input: Operations.ArchiveFlow.Input) async throws -> Operations.ArchiveFlow.Output
+    /// Replace a flow's draft
+    ///
+    /// Checked as on creation; the default flow takes no `targeting`. Errors: 400 (`flow_invalid`, `unknown_parameter`), 404 (`flow_not_found`).
+    ///
+    /// - Remark: HTTP `PUT /v1/flows/{id}/draft`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/draft/put(saveFlowDraft)`.
+    func saveFlowDraft(_ input: Operations.SaveFlowDraft.Input) async throws -> Operations.SaveFlowDraft.Output
+    /// Discard a flow's draft
+    ///
+    /// Errors: 404 (`flow_not_found`).
+    ///
+    /// - Remark: HTTP `DELETE /v1/flows/{id}/draft`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/draft/delete(discardFlowDraft)`.
+    func discardFlowDraft(_ input: Operations.DiscardFlowDraft.Input) async throws -> Operations.DiscardFlowDraft.Output
+    /// Publish a flow's draft
+    ///
+    /// The draft becomes the next version, the one customers get from now on; sessions already
+    /// under way keep the version they started with. Errors: 400 (`flow_invalid`: checked
+    /// again), 404 (`flow_not_found`), 409 (`nothing_to_publish`).
+    ///
+    ///
+    /// - Remark: HTTP `POST /v1/flows/{id}/publish`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/publish/post(publishFlow)`.
+    func publishFlow(_ input: Operations.PublishFlow.Input) async throws -> Operations.PublishFlow.Output
+    /// List a flow's published versions
+    ///
+    /// Newest first. Errors: 404 (`flow_not_found`).
+    ///
+    /// - Remark: HTTP `GET /v1/flows/{id}/versions`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/versions/get(listFlowVersions)`.
+    func listFlowVersions(_ input: Operations.ListFlowVersions.Input) async throws -> Operations.ListFlowVersions.Output
+    /// Publish an earlier version again
+    ///
+    /// Published as the next version; a draft is left alone. Errors: 404 (`flow_not_found`, `version_not_found`).
+    ///
+    /// - Remark: HTTP `POST /v1/flows/{id}/restore`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/restore/post(restoreFlowVersion)`.
+    func restoreFlowVersion(_ input: Operations.RestoreFlowVersion.Input) async throws -> Operations.RestoreFlowVersion.Output
+    /// Change where a targeted flow is tried
+    ///
+    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 404 (`flow_not_found`).
+    ///
+    /// - Remark: HTTP `POST /v1/flows/{id}/move`.
+    /// - Remark: Generated from `#/paths//v1/flows/{id}/move/post(moveFlow)`.
+    func moveFlow(_ input: Operations.MoveFlow.Input) async throws -> Operations.MoveFlow.Output
 }
 
 /// Convenience overloads for operation inputs.

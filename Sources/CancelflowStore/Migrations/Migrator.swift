@@ -22,6 +22,7 @@ public struct Migrator: Sendable {
         .emailVerification,
         .billing,
         .dashboard,
+        .flows,
     ]
 
     let pool: any DatabasePool

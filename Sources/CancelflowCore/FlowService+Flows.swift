@@ -1,0 +1,48 @@
+import Foundation
+
+extension FlowService {
+    /// Adds the session's flow to its context, and the offer types the customer is cooling
+    /// down from (read only when the flow has cooldowns).
+    func addFlow(to context: inout Context, session: FlowSession, subscription: Subscription) async throws {
+        let now = self.time.now()
+        let audience = FlowAudience(subscription: subscription, attributes: [:], now: now)
+        let (flow, _) = try await self.flows.resolve(session, audience: audience)
+        context.flow = flow
+        let cooldowns = flow.document.cooldownDays.filter { $0.value > 0 }
+        guard let longest = cooldowns.values.max() else { return }
+        let accepted = try await self.store.acceptedOffers(
+            organizationID: session.organizationID, mode: session.mode, customerID: session.customerID,
+            since: now.addingTimeInterval(-Double(longest) * 86400))
+        for type in OfferType.allCases {
+            guard let days = cooldowns[type.rawValue], let at = accepted[type.outcome] else { continue }
+            if now.timeIntervalSince(at) < Double(days) * 86400 { context.coolingDown.insert(type) }
+        }
+    }
+
+    /// The offer the survey answer leads to, if the provider can carry it out on this
+    /// subscription and the customer is not cooling down from one of its type.
+    func offer(for session: FlowSession, context: Context, subscription: Subscription) -> FlowOffer? {
+        guard let flow = context.flow, let offer = flow.content.offer(forReason: session.reasonID ?? "") else { return nil }
+        guard !context.coolingDown.contains(offer.type), context.provider.canMake(offer, on: subscription) else { return nil }
+        return offer
+    }
+}
+
+extension BillingProvider {
+    /// Whether the provider can carry out a flow's offer on the subscription. Contact and
+    /// redirect offers change nothing at the provider. Plan changes and trial extensions are not
+    /// carried out by any provider yet, so they are never shown.
+    public func canMake(_ offer: FlowOffer, on subscription: Subscription) -> Bool {
+        switch offer.type {
+        case .pause:
+            return offer.months.map { self.supports(.pause(months: $0), on: subscription) } ?? false
+        case .discount:
+            guard let percent = offer.percent, let months = offer.months else { return false }
+            return self.supports(.discount(percent: percent, months: months), on: subscription)
+        case .contact, .redirect:
+            return true
+        case .planChange, .trialExtension:
+            return false
+        }
+    }
+}

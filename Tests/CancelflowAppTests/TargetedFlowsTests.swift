@@ -1,0 +1,182 @@
+import CancelflowCore
+import CancelflowTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The hosted flow run from flow documents: the first matching flow wins, each reason leads to
+/// its offer, drafts never reach customers, cooldowns hold, variants are sticky.
+@Suite struct TargetedFlowsTests {
+    static let config = CancelFlowTests.config
+
+    static func reason(_ id: String, _ label: String, offer: String? = nil) -> [String: Any] {
+        var reason: [String: Any] = ["id": id, "label": label]
+        if let offer { reason["offer"] = offer }
+        return reason
+    }
+
+    /// Monthly customers: a discount for "too expensive", a pause for "not using it".
+    static var monthly: [String: Any] {
+        [
+            "name": "Monthly", "targeting": ["intervals": ["month"]], "cooldownDays": ["discount": 90],
+            "survey": [
+                "reasons": [
+                    Self.reason("too_expensive", "Too expensive", offer: "discount"), Self.reason("not_using", "Not using it", offer: "pause"),
+                    Self.reason("docs", "I can't work out how", offer: "guide"), Self.reason("other", "Something else"),
+                ]
+            ],
+            "offers": [
+                ["id": "discount", "type": "discount", "percent": 30, "months": 3], ["id": "pause", "type": "pause", "months": 2],
+                ["id": "guide", "type": "redirect", "url": "https://help.example.com/getting-started"],
+            ],
+        ]
+    }
+
+    /// Yearly customers: "too expensive" leads to support.
+    static var yearly: [String: Any] {
+        [
+            "name": "Yearly", "targeting": ["intervals": ["year"]],
+            "survey": ["reasons": [Self.reason("too_expensive", "Too expensive for a year", offer: "talk")]],
+            "offers": [["id": "talk", "type": "contact", "email": "billing@example.com"]],
+        ]
+    }
+
+    static func publish(_ client: some TestClientProtocol, _ ctx: TestContext, _ document: [String: Any]) async throws -> String {
+        let created = try await client.execute(uri: "/v1/flows", method: .post, headers: ctx.headers(), body: jsonBody(document))
+        let id = try #require(created.json["id"] as? String, "\(created.text)")
+        let published = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(json: false))
+        #expect(published.status == .ok, "\(published.text)")
+        return id
+    }
+
+    static func seed(_ ctx: TestContext, _ customer: String, interval: BillingInterval) async throws {
+        try await ctx.seedCustomer(customer, subscription: nil)
+        let now = ctx.time.now()
+        _ = try await ctx.services.store.upsertSubscription(
+            organizationID: ctx.organization.id, mode: .test,
+            Subscription(
+                id: "sub_\(customer)", customerID: customer, status: .active, planName: "Pro", amount: 1200, currency: "usd", interval: interval,
+                createdAt: now, updatedAt: now),
+            now: now)
+    }
+
+    static func start(_ client: some TestClientProtocol, _ ctx: TestContext, _ customer: String) async throws -> TestBrowser {
+        let minted = try await client.mint(ctx, customer: customer)
+        let token = try #require(minted.json["token"] as? String, "\(minted.text)")
+        let browser = TestBrowser(client, host: "cancel.test")
+        // The landing page sets the form's CSRF cookie.
+        _ = try await browser.get("/cancel/\(token)")
+        #expect(try await browser.post("/cancel/\(token)").status == .seeOther)
+        return browser
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func eachSegmentGetsItsFlowAndEachReasonItsOffer(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            let monthlyID = try await Self.publish(client, ctx, Self.monthly)
+            _ = try await Self.publish(client, ctx, Self.yearly)
+            try await Self.seed(ctx, "cus_month", interval: .month)
+            try await Self.seed(ctx, "cus_year", interval: .year)
+
+            // Monthly, too expensive: the discount, then the session records the flow it ran.
+            let monthly = try await Self.start(client, ctx, "cus_month")
+            let survey = try await monthly.get("/flow")
+            #expect(survey.text.contains(#"value="too_expensive""#) && survey.text.contains("Not using it"))
+            #expect(!survey.text.contains("Too expensive for a year"))
+            #expect(try await monthly.post("/flow/survey", ["reason": "too_expensive"]).status == .seeOther)
+            #expect(try await monthly.get("/flow").text.contains("30% off for 3 months"))
+            #expect(try await monthly.post("/flow/offer", ["decision": "accept"]).status == .seeOther)
+            let session = try #require(try await CancelFlowTests.session(ctx, monthly))
+            #expect(session.outcome == .discounted && session.reasonID == "too_expensive" && session.offerID == "discount")
+            #expect(session.run == FlowRun(flowID: monthlyID, version: 1, variant: nil))
+
+            // Yearly, too expensive: support, and the page says how to reach it.
+            let yearly = try await Self.start(client, ctx, "cus_year")
+            #expect(try await yearly.get("/flow").text.contains("Too expensive for a year"))
+            #expect(try await yearly.post("/flow/survey", ["reason": "too_expensive"]).status == .seeOther)
+            #expect(try await yearly.get("/flow").text.contains("Talk to us before you go?"))
+            #expect(try await yearly.post("/flow/offer", ["decision": "accept"]).status == .seeOther)
+            let done = try await yearly.get("/flow")
+            #expect(done.text.contains("mailto:billing@example.com"))
+            #expect(try await CancelFlowTests.session(ctx, yearly)?.outcome == .contacted)
+
+            // A reason of another flow is refused.
+            let other = try await Self.start(client, ctx, "cus_year")
+            _ = try await other.get("/flow")
+            #expect(try await other.post("/flow/survey", ["reason": "not_using"]).status == .badRequest)
+        }
+    }
+
+    @Test(arguments: TestEngine.allCases)
+    func draftsNeverReachCustomersAndCooldownsHold(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            let id = try await Self.publish(client, ctx, Self.monthly)
+            var draft = Self.monthly
+            draft["survey"] = ["reasons": [Self.reason("draft_only", "Only in the draft")]]
+            let saved = try await client.execute(uri: "/v1/flows/\(id)/draft", method: .put, headers: ctx.headers(), body: jsonBody(draft))
+            #expect(saved.status == .ok)
+            try await Self.seed(ctx, "cus_month", interval: .month)
+
+            let first = try await Self.start(client, ctx, "cus_month")
+            let page = try await first.get("/flow")
+            #expect(!page.text.contains("Only in the draft") && page.text.contains("Not using it"))
+            _ = try await first.post("/flow/survey", ["reason": "too_expensive"])
+            _ = try await first.post("/flow/offer", ["decision": "accept"])
+            #expect(try await CancelFlowTests.session(ctx, first)?.outcome == .discounted)
+
+            // Within the 90-day cooldown the discount is not offered again; the pause still is.
+            ctx.time.advance(by: 30 * 86400)
+            let again = try await Self.start(client, ctx, "cus_month")
+            _ = try await again.get("/flow")
+            _ = try await again.post("/flow/survey", ["reason": "too_expensive"])
+            #expect(try await again.get("/flow").text.contains("Confirm cancellation"))
+            let pause = try await Self.start(client, ctx, "cus_month")
+            _ = try await pause.get("/flow")
+            _ = try await pause.post("/flow/survey", ["reason": "not_using"])
+            #expect(try await pause.get("/flow").text.contains("Pause for 2 months"))
+            // After it, the discount is back.
+            ctx.time.advance(by: 61 * 86400)
+            let later = try await Self.start(client, ctx, "cus_month")
+            _ = try await later.get("/flow")
+            _ = try await later.post("/flow/survey", ["reason": "too_expensive"])
+            #expect(try await later.get("/flow").text.contains("30% off"))
+
+            // A redirect offer sends the customer to the merchant's page.
+            let lost = try await Self.start(client, ctx, "cus_month")
+            _ = try await lost.get("/flow")
+            _ = try await lost.post("/flow/survey", ["reason": "docs"])
+            let redirected = try await lost.post("/flow/offer", ["decision": "accept"])
+            #expect(redirected.status == .seeOther)
+            #expect(redirected.headers[.location] == "https://help.example.com/getting-started")
+            #expect(try await CancelFlowTests.session(ctx, lost)?.outcome == .redirected)
+        }
+    }
+
+    /// Two survey wordings under test: each customer always sees the same one, and both are seen.
+    @Test(arguments: TestEngine.allCases)
+    func variantsAreStickyPerCustomer(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            var tested = Self.monthly
+            tested["variants"] = [
+                ["key": "a", "weight": 50, "survey": ["question": "Why are you leaving?", "reasons": [Self.reason("too_expensive", "Wording A")]]],
+                ["key": "b", "weight": 50, "survey": ["question": "Why are you leaving?", "reasons": [Self.reason("too_expensive", "Wording B")]]],
+            ]
+            _ = try await Self.publish(client, ctx, tested)
+            var seen: [String: String] = [:]
+            for index in 0..<12 {
+                let customer = "cus_\(index)"
+                try await Self.seed(ctx, customer, interval: .month)
+                for _ in 0..<2 {
+                    let browser = try await Self.start(client, ctx, customer)
+                    let text = try await browser.get("/flow").text
+                    let wording = text.contains("Wording A") ? "a" : (text.contains("Wording B") ? "b" : "none")
+                    #expect(seen[customer] == nil || seen[customer] == wording, "\(customer) saw both")
+                    seen[customer] = wording
+                    #expect(try await CancelFlowTests.session(ctx, browser)?.run?.variant == wording)
+                }
+            }
+            #expect(Set(seen.values) == ["a", "b"], "both variants are shown (\(seen))")
+        }
+    }
+}
