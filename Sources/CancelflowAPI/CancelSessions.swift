@@ -14,9 +14,15 @@ public struct CreateCancelSessionRequest: Codable, Sendable, Equatable {
     public var returnUrl: String?
     /// Up to 20 string pairs, echoed in webhooks.
     public var metadata: [String: String]?
+    /// Up to 20 string pairs that flows may target (`targeting.attributes`).
+    public var attributes: [String: String]?
+    /// The customer's language (BCP 47): the pages and emails use it before the browser's.
+    public var locale: String?
 
     /// The keys the body may carry; anything else is refused so a typo is not silently ignored.
-    public static let allowedKeys: Set<String> = ["customerId", "expiresAt", "subscriptionId", "singleUse", "returnUrl", "metadata"]
+    public static let allowedKeys: Set<String> = [
+        "customerId", "expiresAt", "subscriptionId", "singleUse", "returnUrl", "metadata", "attributes", "locale",
+    ]
 
     /// Creates a request.
     public init(
@@ -25,7 +31,9 @@ public struct CreateCancelSessionRequest: Codable, Sendable, Equatable {
         subscriptionId: String? = nil,
         singleUse: Bool? = nil,
         returnUrl: String? = nil,
-        metadata: [String: String]? = nil
+        metadata: [String: String]? = nil,
+        attributes: [String: String]? = nil,
+        locale: String? = nil
     ) {
         self.customerId = customerId
         self.expiresAt = expiresAt
@@ -33,6 +41,8 @@ public struct CreateCancelSessionRequest: Codable, Sendable, Equatable {
         self.singleUse = singleUse
         self.returnUrl = returnUrl
         self.metadata = metadata
+        self.attributes = attributes
+        self.locale = locale
     }
 }
 
@@ -53,6 +63,8 @@ public struct CancelSession: Codable, Sendable, Equatable {
     public var revokedAt: String?
     public var returnUrl: String?
     public var metadata: [String: String]
+    public var attributes: [String: String] = [:]
+    public var locale: String?
 
     /// Creates a value.
     public init(
@@ -89,7 +101,7 @@ public struct CancelSession: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case url, token, expiresAt, customerId, subscriptionId, status, id, singleUse, livemode, createdAt, consumedAt, revokedAt
-        case returnUrl, metadata
+        case returnUrl, metadata, attributes, locale
     }
 
     /// Encodes in the seed's field order; `subscriptionId` is an explicit null when absent, as
@@ -110,6 +122,8 @@ public struct CancelSession: Codable, Sendable, Equatable {
         try container.encode(self.revokedAt, forKey: .revokedAt)
         try container.encode(self.returnUrl, forKey: .returnUrl)
         try container.encode(self.metadata, forKey: .metadata)
+        try container.encode(self.attributes, forKey: .attributes)
+        try container.encode(self.locale, forKey: .locale)
     }
 }
 

@@ -112,6 +112,8 @@ extension CancelSession: OrderedJSONRepresentable {
             ("revokedAt", .optional(self.revokedAt)),
             ("returnUrl", .optional(self.returnUrl)),
             ("metadata", .sortedMap(self.metadata)),
+            ("attributes", .sortedMap(self.attributes)),
+            ("locale", .optional(self.locale)),
         ]
         return .object(members)
     }

@@ -48,7 +48,9 @@ struct CancelSessionsController: Sendable {
                     expiresAt: expiresAt,
                     singleUse: input.singleUse ?? true,
                     returnURL: input.returnUrl,
-                    metadata: input.metadata ?? [:]
+                    metadata: input.metadata ?? [:],
+                    attributes: input.attributes ?? [:],
+                    locale: input.locale
                 ),
                 completing: { minted in
                     let bytes = Self.view(minted.link, now: viewTime, url: minted.url, token: minted.token).orderedJSON.bytes
@@ -135,7 +137,7 @@ struct CancelSessionsController: Sendable {
 /// The API's view of a link; `url` and `token` only for the response that minted it. The CLI
 /// prints the same shape.
 public func cancelSessionBody(_ link: CancelLink, now: Date, url: String? = nil, token: String? = nil) -> CancelSession {
-    CancelSession(
+    var body = CancelSession(
         url: url,
         token: token,
         expiresAt: Timestamp.format(link.expiresAt),
@@ -151,4 +153,7 @@ public func cancelSessionBody(_ link: CancelLink, now: Date, url: String? = nil,
         returnUrl: link.returnURL,
         metadata: link.metadata
     )
+    body.attributes = link.attributes
+    body.locale = link.locale
+    return body
 }

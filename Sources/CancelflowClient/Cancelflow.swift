@@ -73,15 +73,18 @@ public struct Cancelflow: Sendable {
         singleUse: Bool = true,
         returnUrl: String? = nil,
         metadata: [String: String] = [:],
+        attributes: [String: String] = [:],
+        locale: String? = nil,
         idempotencyKey: String? = nil
     ) async throws -> CancelLink {
         let seconds = Double(expiresIn.components.seconds) + Double(expiresIn.components.attoseconds) / 1e18
         return try await self.createCancelLink(
             customerId: customerId, subscriptionId: subscriptionId, expiresAt: Date().addingTimeInterval(seconds), singleUse: singleUse,
-            returnUrl: returnUrl, metadata: metadata, idempotencyKey: idempotencyKey)
+            returnUrl: returnUrl, metadata: metadata, attributes: attributes, locale: locale, idempotencyKey: idempotencyKey)
     }
 
     /// Mints a Cancel Link that stops working at `expiresAt` (sent in whole seconds).
+    /// `attributes` are what flows target; `locale` the customer's language (BCP 47).
     public func createCancelLink(
         customerId: String,
         subscriptionId: String? = nil,
@@ -89,6 +92,8 @@ public struct Cancelflow: Sendable {
         singleUse: Bool = true,
         returnUrl: String? = nil,
         metadata: [String: String] = [:],
+        attributes: [String: String] = [:],
+        locale: String? = nil,
         idempotencyKey: String? = nil
     ) async throws -> CancelLink {
         let body = Components.Schemas.CreateCancelSessionRequest(
@@ -97,7 +102,9 @@ public struct Cancelflow: Sendable {
             subscriptionId: subscriptionId,
             singleUse: singleUse,
             returnUrl: returnUrl,
-            metadata: metadata.isEmpty ? nil : .init(additionalProperties: metadata)
+            metadata: metadata.isEmpty ? nil : .init(additionalProperties: metadata),
+            attributes: attributes.isEmpty ? nil : .init(additionalProperties: attributes),
+            locale: locale
         )
         let key = idempotencyKey ?? Self.newIdempotencyKey()
         let input = Operations.CreateCancelSession.Input(headers: .init(idempotencyKey: key), body: .json(body))

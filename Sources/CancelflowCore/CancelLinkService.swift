@@ -55,6 +55,10 @@ public struct CancelLinkService: Sendable {
         public var returnURL: String?
         /// Echoed in webhooks.
         public var metadata: [String: String]
+        /// What flows target: up to 20 string pairs.
+        public var attributes: [String: String] = [:]
+        /// The customer's language (BCP 47, `fr` or `de-DE`).
+        public var locale: String?
         /// The dashboard user generating it (nil for the API and the command line).
         public var mintedByUserID: String?
 
@@ -66,6 +70,8 @@ public struct CancelLinkService: Sendable {
             singleUse: Bool = true,
             returnURL: String? = nil,
             metadata: [String: String] = [:],
+            attributes: [String: String] = [:],
+            locale: String? = nil,
             mintedByUserID: String? = nil
         ) {
             self.customerID = customerID
@@ -74,6 +80,8 @@ public struct CancelLinkService: Sendable {
             self.singleUse = singleUse
             self.returnURL = returnURL
             self.metadata = metadata
+            self.attributes = attributes
+            self.locale = locale
             self.mintedByUserID = mintedByUserID
         }
     }
@@ -110,13 +118,17 @@ public struct CancelLinkService: Sendable {
             )
         }
         try Self.validateMetadata(request.metadata)
+        try Self.validateAttributes(request.attributes)
+        if let locale = request.locale, !Self.isLocale(locale) {
+            throw CancelflowError.invalid("locale_invalid", "locale must be a language tag such as fr or de-DE.", param: "locale")
+        }
         let returnURL = try request.returnURL.map {
             try Self.validateReturnURL($0, allowlist: organization.returnURLAllowlist, mode: mode)
         }
         try await self.checkCustomer(organization: organization, mode: mode, request: request, now: now)
 
         let (token, hash) = self.codec.mint()
-        let link = CancelLink(
+        var link = CancelLink(
             id: Identifier.make("cs_"),
             organizationID: organization.id,
             mode: mode,
@@ -129,6 +141,8 @@ public struct CancelLinkService: Sendable {
             metadata: request.metadata,
             mintedByUserID: request.mintedByUserID
         )
+        link.attributes = request.attributes
+        link.locale = request.locale
         let created = self.events.outbox(.linkCreated(link), organizationID: link.organizationID, mode: mode, at: now)
         let minted = MintedLink(link: link, token: token, url: self.picker.url(for: organization, token: token))
         try await self.store.insertLink(link, tokenHash: hash, events: [created], completing: try completing?(minted))
@@ -223,6 +237,22 @@ public struct CancelLinkService: Sendable {
             throw CancelflowError.invalid("parameter_invalid", "\(param) must not contain control characters.", param: param)
         }
     }
+
+    static func validateAttributes(_ attributes: [String: String]) throws {
+        guard attributes.count <= Attributes.maximumCount else {
+            throw CancelflowError.invalid("attributes_too_large", "attributes may hold at most 20 pairs.", param: "attributes")
+        }
+        for key in attributes.keys.sorted() {
+            guard Attributes.isKey(key) else { throw CancelflowError.invalid("attributes_invalid", Attributes.keyRule, param: "attributes.\(key)") }
+            guard Attributes.isValue(attributes[key] ?? "") else {
+                throw CancelflowError.invalid(
+                    "attributes_invalid", "attribute values are 1 to 200 characters of text.", param: "attributes.\(key)")
+            }
+        }
+    }
+
+    /// A BCP 47 tag of the simple kind: a language, then region or script subtags.
+    public static func isLocale(_ text: String) -> Bool { Check.isLanguageTag(text) }
 
     static func validateMetadata(_ metadata: [String: String]) throws {
         if metadata.count > self.maximumMetadataPairs {

@@ -5,7 +5,13 @@ extension FlowService {
     /// down from (read only when the flow has cooldowns).
     func addFlow(to context: inout Context, session: FlowSession, subscription: Subscription) async throws {
         let now = self.time.now()
-        let audience = FlowAudience(subscription: subscription, attributes: [:], now: now)
+        // The link's attributes matter only while the flow is still to be chosen (once a
+        // session): a pinned session does not read its link again.
+        var attributes: [String: String] = [:]
+        if session.run == nil, let linkID = session.linkID {
+            attributes = try await self.store.link(organizationID: session.organizationID, mode: session.mode, id: linkID)?.attributes ?? [:]
+        }
+        let audience = FlowAudience(subscription: subscription, attributes: attributes, now: now)
         let (flow, _) = try await self.flows.resolve(session, audience: audience)
         context.flow = flow
         let cooldowns = flow.document.cooldownDays.filter { $0.value > 0 }

@@ -217,6 +217,11 @@ public struct CancelLink: Sendable, Equatable {
     public var returnURL: String?
     /// The merchant's small string map, echoed in webhooks.
     public var metadata: [String: String]
+    /// String pairs flows target (`attributes` at mint), shown with the link; `metadata` is
+    /// never targeted.
+    public var attributes: [String: String] = [:]
+    /// The customer's language as the merchant knows it (BCP 47), for the pages and emails.
+    public var locale: String?
     /// How many times the link has been exchanged.
     public var exchangeCount: Int
     /// The dashboard user who generated it; nil when the API or the command line minted it.

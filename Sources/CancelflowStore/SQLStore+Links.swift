@@ -7,13 +7,15 @@ import SQLKit
 extension SQLStore: CancelLinkStore {
     public func insertLink(_ link: CancelLink, tokenHash: String, events: [OutboxEvent], completing: IdempotencyCompletion?) async throws {
         let metadata = try JSONCoding.encode(link.metadata)
+        // NULL when empty, as nearly every link's is: nothing to decode on the hot paths.
+        let attributes = link.attributes.isEmpty ? nil : try JSONCoding.encode(link.attributes)
         let insert: SQLQueryString = """
             INSERT INTO cancel_links (id, organization_id, mode, token_hash, customer_id, subscription_id, single_use, status,
-                expires_at, created_at, return_url, metadata, exchange_count, minted_by_user_id)
+                expires_at, created_at, return_url, metadata, exchange_count, minted_by_user_id, attributes, locale)
             VALUES (\(bind: link.id), \(bind: link.organizationID), \(bind: link.mode.rawValue), \(bind: tokenHash),
                 \(bind: link.customerID), \(bind: link.subscriptionID), \(bind: link.singleUse), \(bind: link.storedStatus.rawValue),
                 \(bind: Millis.from(link.expiresAt)), \(bind: Millis.from(link.createdAt)), \(bind: link.returnURL),
-                \(bind: metadata), 0, \(bind: link.mintedByUserID))
+                \(bind: metadata), 0, \(bind: link.mintedByUserID), \(bind: attributes), \(bind: link.locale))
             """
         // Most organizations have no endpoint wanting `cancel_link.created`: then the link is one
         // statement, atomic on its own, which PostgreSQL commits in one round trip instead of
@@ -136,7 +138,7 @@ extension SQLStore: CancelLinkStore {
     static func decodeLink(_ row: any SQLRow) throws -> CancelLink {
         let status = try row.decode(column: "status", as: String.self)
         guard let status = LinkStatus(rawValue: status) else { throw StoreError.corrupt("unknown link status") }
-        return CancelLink(
+        var link = CancelLink(
             id: try row.decode(column: "id", as: String.self),
             organizationID: try row.decode(column: "organization_id", as: String.self),
             mode: try Self.decodeMode(row.decode(column: "mode", as: String.self)),
@@ -153,5 +155,8 @@ extension SQLStore: CancelLinkStore {
             exchangeCount: Int(try row.decode(column: "exchange_count", as: Int64.self)),
             mintedByUserID: try row.decode(column: "minted_by_user_id", as: String?.self)
         )
+        link.attributes = try row.decode(column: "attributes", as: String?.self).map { try JSONCoding.decode([String: String].self, from: $0) } ?? [:]
+        link.locale = try row.decode(column: "locale", as: String?.self)
+        return link
     }
 }

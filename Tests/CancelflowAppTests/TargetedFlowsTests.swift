@@ -61,8 +61,10 @@ import Testing
             now: now)
     }
 
-    static func start(_ client: some TestClientProtocol, _ ctx: TestContext, _ customer: String) async throws -> TestBrowser {
-        let minted = try await client.mint(ctx, customer: customer)
+    static func start(
+        _ client: some TestClientProtocol, _ ctx: TestContext, _ customer: String, extra: [String: Any] = [:]
+    ) async throws -> TestBrowser {
+        let minted = try await client.mint(ctx, customer: customer, extra: extra)
         let token = try #require(minted.json["token"] as? String, "\(minted.text)")
         let browser = TestBrowser(client, host: "cancel.test")
         // The landing page sets the form's CSRF cookie.
@@ -150,6 +152,44 @@ import Testing
             #expect(redirected.status == .seeOther)
             #expect(redirected.headers[.location] == "https://help.example.com/getting-started")
             #expect(try await CancelFlowTests.session(ctx, lost)?.outcome == .redirected)
+        }
+    }
+
+    /// Attributes given at mint are what flows target (and are shown with the link); bad ones
+    /// are refused naming the attribute, and nothing is minted.
+    @Test(arguments: TestEngine.allCases)
+    func attributesAtMintChooseTheFlow(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            var agencies = Self.yearly
+            agencies["name"] = "Agencies"
+            agencies["targeting"] = ["attributes": ["segment": ["agency", "studio"]]]
+            agencies["survey"] = ["reasons": [Self.reason("too_expensive", "Too expensive for the agency", offer: "talk")]]
+            _ = try await Self.publish(client, ctx, agencies)
+            try await Self.seed(ctx, "cus_month", interval: .month)
+
+            let minted = try await client.mint(ctx, customer: "cus_month", extra: ["attributes": ["segment": "studio"], "locale": "fr-CA"])
+            #expect(minted.json["attributes"] as? [String: String] == ["segment": "studio"])
+            #expect(minted.json["locale"] as? String == "fr-CA")
+            let id = try #require(minted.json["id"] as? String)
+            let read = try await client.execute(uri: "/v1/cancel-sessions/\(id)", method: .get, headers: ctx.headers(json: false))
+            #expect(read.json["attributes"] as? [String: String] == ["segment": "studio"])
+
+            let studio = try await Self.start(client, ctx, "cus_month", extra: ["attributes": ["segment": "studio"]])
+            #expect(try await studio.get("/flow").text.contains("Too expensive for the agency"))
+            let plain = try await Self.start(client, ctx, "cus_month", extra: ["attributes": ["segment": "retail"]])
+            #expect(!(try await plain.get("/flow").text.contains("Too expensive for the agency")), "the default flow")
+
+            let before = try await ctx.linkCount()
+            for (extra, param) in [
+                (["attributes": ["bad key": "x"]], "attributes.bad key"), (["attributes": ["segment": ""]], "attributes.segment"),
+                (["locale": "french"], "locale"),
+                (["attributes": Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") })], "attributes"),
+            ] as [([String: Any], String)] {
+                let refused = try await client.mint(ctx, customer: "cus_month", extra: extra)
+                #expect(refused.status == .badRequest, "\(refused.text)")
+                #expect((refused.json["error"] as? [String: Any])?["param"] as? String == param, "\(refused.text)")
+            }
+            #expect(try await ctx.linkCount() == before)
         }
     }
 

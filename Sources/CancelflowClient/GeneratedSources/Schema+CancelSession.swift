@@ -77,6 +77,28 @@ extension Components.Schemas {
         }
         /// - Remark: Generated from `#/components/schemas/CancelSession/metadata`.
         public var metadata: Components.Schemas.CancelSession.MetadataPayload
+        /// - Remark: Generated from `#/components/schemas/CancelSession/attributes`.
+        public struct AttributesPayload: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            public var additionalProperties: [String: Swift.String]
+            /// Creates a new `AttributesPayload`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(additionalProperties: [String: Swift.String] = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CancelSession/attributes`.
+        public var attributes: Components.Schemas.CancelSession.AttributesPayload
+        /// - Remark: Generated from `#/components/schemas/CancelSession/locale`.
+        public var locale: Swift.String?
         /// Creates a new `CancelSession`.
         ///
         /// - Parameters:
@@ -94,6 +116,8 @@ extension Components.Schemas {
         ///   - revokedAt:
         ///   - returnUrl:
         ///   - metadata:
+        ///   - attributes:
+        ///   - locale:
         public init(
             url: Swift.String? = nil,
             token: Swift.String? = nil,
@@ -108,7 +132,9 @@ extension Components.Schemas {
             consumedAt: Foundation.Date? = nil,
             revokedAt: Foundation.Date? = nil,
             returnUrl: Swift.String? = nil,
-            metadata: Components.Schemas.CancelSession.MetadataPayload
+            metadata: Components.Schemas.CancelSession.MetadataPayload,
+            attributes: Components.Schemas.CancelSession.AttributesPayload,
+            locale: Swift.String? = nil
         ) {
             self.url = url
             self.token = token
@@ -124,6 +150,8 @@ extension Components.Schemas {
             self.revokedAt = revokedAt
             self.returnUrl = returnUrl
             self.metadata = metadata
+            self.attributes = attributes
+            self.locale = locale
         }
         public enum CodingKeys: String, CodingKey {
             case url
@@ -140,6 +168,8 @@ extension Components.Schemas {
             case revokedAt
             case returnUrl
             case metadata
+            case attributes
+            case locale
         }
     }
 }

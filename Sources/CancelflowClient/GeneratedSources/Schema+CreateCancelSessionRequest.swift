@@ -64,6 +64,40 @@ extension Components.Schemas {
         ///
         /// - Remark: Generated from `#/components/schemas/CreateCancelSessionRequest/metadata`.
         public var metadata: Components.Schemas.CreateCancelSessionRequest.MetadataPayload?
+        /// Up to 20 string pairs that flows may target (`targeting.attributes`), e.g.
+        /// `{"segment": "agency"}`; unlike `metadata` they are used, not only echoed. Keys 1 to
+        /// 40 of A-Z, a-z, 0-9, `_`, `-` and `.`; values 1 to 200 characters.
+        ///
+        ///
+        /// - Remark: Generated from `#/components/schemas/CreateCancelSessionRequest/attributes`.
+        public struct AttributesPayload: Codable, Hashable, Sendable {
+            /// A container of undocumented properties.
+            public var additionalProperties: [String: Swift.String]
+            /// Creates a new `AttributesPayload`.
+            ///
+            /// - Parameters:
+            ///   - additionalProperties: A container of undocumented properties.
+            public init(additionalProperties: [String: Swift.String] = .init()) {
+                self.additionalProperties = additionalProperties
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+            }
+            public func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeAdditionalProperties(additionalProperties)
+            }
+        }
+        /// Up to 20 string pairs that flows may target (`targeting.attributes`), e.g.
+        /// `{"segment": "agency"}`; unlike `metadata` they are used, not only echoed. Keys 1 to
+        /// 40 of A-Z, a-z, 0-9, `_`, `-` and `.`; values 1 to 200 characters.
+        ///
+        ///
+        /// - Remark: Generated from `#/components/schemas/CreateCancelSessionRequest/attributes`.
+        public var attributes: Components.Schemas.CreateCancelSessionRequest.AttributesPayload?
+        /// The customer's language as a BCP 47 tag (`fr`, `de-DE`), for the hosted pages and emails.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CreateCancelSessionRequest/locale`.
+        public var locale: Swift.String?
         /// Creates a new `CreateCancelSessionRequest`.
         ///
         /// - Parameters:
@@ -73,13 +107,17 @@ extension Components.Schemas {
         ///   - singleUse: The link works once (default). `false` makes a reusable link; use it sparingly.
         ///   - returnUrl: Where "keep my subscription" and "done" go; its origin must be on the organization's allow-list.
         ///   - metadata: Up to 20 string pairs of yours, echoed in the session and its webhook events. Keys 1 to 40 characters, values up to 500.
+        ///   - attributes: Up to 20 string pairs that flows may target (`targeting.attributes`), e.g.
+        ///   - locale: The customer's language as a BCP 47 tag (`fr`, `de-DE`), for the hosted pages and emails.
         public init(
             customerId: Components.Schemas.Identifier,
             expiresAt: Foundation.Date,
             subscriptionId: Swift.String? = nil,
             singleUse: Swift.Bool? = nil,
             returnUrl: Swift.String? = nil,
-            metadata: Components.Schemas.CreateCancelSessionRequest.MetadataPayload? = nil
+            metadata: Components.Schemas.CreateCancelSessionRequest.MetadataPayload? = nil,
+            attributes: Components.Schemas.CreateCancelSessionRequest.AttributesPayload? = nil,
+            locale: Swift.String? = nil
         ) {
             self.customerId = customerId
             self.expiresAt = expiresAt
@@ -87,6 +125,8 @@ extension Components.Schemas {
             self.singleUse = singleUse
             self.returnUrl = returnUrl
             self.metadata = metadata
+            self.attributes = attributes
+            self.locale = locale
         }
         public enum CodingKeys: String, CodingKey {
             case customerId
@@ -95,6 +135,8 @@ extension Components.Schemas {
             case singleUse
             case returnUrl
             case metadata
+            case attributes
+            case locale
         }
         public init(from decoder: any Swift.Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -122,13 +164,23 @@ extension Components.Schemas {
                 Components.Schemas.CreateCancelSessionRequest.MetadataPayload.self,
                 forKey: .metadata
             )
+            self.attributes = try container.decodeIfPresent(
+                Components.Schemas.CreateCancelSessionRequest.AttributesPayload.self,
+                forKey: .attributes
+            )
+            self.locale = try container.decodeIfPresent(
+                Swift.String.self,
+                forKey: .locale
+            )
             try decoder.ensureNoAdditionalProperties(knownKeys: [
                 "customerId",
                 "expiresAt",
                 "subscriptionId",
                 "singleUse",
                 "returnUrl",
-                "metadata"
+                "metadata",
+                "attributes",
+                "locale"
             ])
         }
     }
