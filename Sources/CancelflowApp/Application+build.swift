@@ -207,7 +207,8 @@ func addDashboard(to router: Router<AppRequestContext>, services: AppServices) t
     )
     .addRoutes(to: signedIn)
     DashboardOutcomesController(
-        outcomes: OutcomeService(store: services.store, time: services.time), organizations: services.organizations, audit: services.audit,
+        outcomes: OutcomeService(store: services.store, time: services.time), organizations: services.organizations,
+        flows: services.flowConfig, audit: services.audit,
         pages: pages
     ).addRoutes(to: signedIn)
     let hostedPages = Pages(

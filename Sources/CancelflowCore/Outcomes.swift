@@ -68,9 +68,26 @@ public struct FlowSessionRecord: Sendable, Equatable {
     }
 }
 
+/// How many sessions of a flow's variant ended with an outcome.
+public struct VariantOutcomeCount: Sendable, Equatable {
+    public var flowID: String
+    public var variant: String
+    public var outcome: FlowOutcome
+    public var count: Int
+
+    public init(flowID: String, variant: String, outcome: FlowOutcome, count: Int) {
+        self.flowID = flowID
+        self.variant = variant
+        self.outcome = outcome
+        self.count = count
+    }
+}
+
 /// Read-only aggregates over links and flow sessions.
 public protocol OutcomeStore: Sendable {
     func outcomeCounts(organizationID: String, mode: Mode, from: Date, to: Date) async throws -> OutcomeCounts
+    /// Sessions that ran a variant and ended in the period, by flow, variant and outcome.
+    func variantOutcomes(organizationID: String, mode: Mode, from: Date, to: Date) async throws -> [VariantOutcomeCount]
     /// Flow sessions started in the period, oldest first, after the cursor session.
     func flowSessionRecords(
         organizationID: String, mode: Mode, from: Date, to: Date, after: String?, limit: Int
@@ -136,6 +153,25 @@ public struct OutcomeService: Sendable {
             after = last.id
         }
         return out
+    }
+
+    /// Each test the given flows run (variants in the document's order, the first as the
+    /// control), with the period's sessions and saves per variant.
+    public func experiments(organizationID: String, mode: Mode, days: Int, flows: [StoredFlow]) async throws -> [(StoredFlow, ExperimentResult)] {
+        let tested = flows.filter { !($0.published?.document.variants.isEmpty ?? true) }
+        guard !tested.isEmpty else { return [] }
+        let (from, to) = self.period(days: days)
+        let counts = try await self.store.variantOutcomes(organizationID: organizationID, mode: mode, from: from, to: to)
+        return tested.map { flow in
+            let keys = flow.published?.document.variants.map(\.key) ?? []
+            let variants = keys.map { key in
+                // As the page's save rate: of those who decided; abandoned sessions are left out.
+                let rows = counts.filter { $0.flowID == flow.id && $0.variant == key && $0.outcome != .abandoned }
+                return VariantResult(
+                    key: key, sessions: rows.map(\.count).reduce(0, +), saves: rows.filter { $0.outcome.isSave }.map(\.count).reduce(0, +))
+            }
+            return (flow, ExperimentResult(flowID: flow.id, variants: variants))
+        }
     }
 
     static func cell(_ text: String) -> String {

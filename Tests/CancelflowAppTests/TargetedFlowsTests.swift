@@ -217,6 +217,29 @@ import Testing
                 }
             }
             #expect(Set(seen.values) == ["a", "b"], "both variants are shown (\(seen))")
+
+            // Each customer's last session ends: the outcomes page counts them per variant.
+            var expected: [String: (sessions: Int, saves: Int)] = [:]
+            for index in 0..<12 {
+                let customer = "cus_\(index)"
+                let browser = try await Self.start(client, ctx, customer)
+                _ = try await browser.get("/flow")
+                let keep = index.isMultiple(of: 3)
+                _ = try await browser.post(keep ? "/flow/keep" : "/flow/survey", ["reason": "too_expensive"])
+                if !keep { #expect(try await browser.post("/flow/confirm").status == .seeOther) }
+                let variant = seen[customer] ?? ""
+                expected[variant, default: (0, 0)].sessions += 1
+                if keep { expected[variant, default: (0, 0)].saves += 1 }
+            }
+            let admin = TestBrowser(client, host: "cancel.test")
+            try await DashboardTests.account(ctx, email: "ann@example.com", role: .admin)
+            #expect(try await DashboardTests.signIn(admin, "ann@example.com").status == .seeOther)
+            let page = try await admin.get("/dashboard/test/outcomes?days=7").text
+            #expect(page.contains("A/B tests") && page.contains("95 % interval (Wilson)"))
+            for (variant, counts) in expected {
+                #expect(page.contains("<tr><td>\(variant)</td><td>\(counts.sessions)</td><td>\(counts.saves)</td>"), "\(variant): \(counts)")
+            }
+            #expect(page.contains("Not yet significant"))
         }
     }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 struct DashboardOutcomesController: Sendable {
     let outcomes: OutcomeService
     let organizations: OrganizationService
+    let flows: FlowConfigService
     let audit: AuditService
     let pages: DashboardPages
 
@@ -32,6 +33,8 @@ struct DashboardOutcomesController: Sendable {
         let organization = try await self.organizations.organization(id: context.user.organizationID)
         let days = Self.days(request)
         let counts = try await self.outcomes.counts(organizationID: organization.id, mode: mode, days: days)
+        let experiments = try await self.outcomes.experiments(
+            organizationID: organization.id, mode: mode, days: days, flows: try await self.flows.flows(organizationID: organization.id))
         let base = "/dashboard/\(mode.rawValue)"
         return self.pages.render(
             "dash-outcomes",
@@ -45,6 +48,19 @@ struct DashboardOutcomesController: Sendable {
                 "outcomeChart": SVGChart.bars(
                     Self.labels.map { ($0.1, counts.outcomes[$0.0] ?? 0, $0.2) }, title: "Flows by outcome, last \(days) days"),
                 "dailyChart": SVGChart.daily(counts.daily, title: "Links minted and flows completed per day, last \(days) days"),
+                "hasExperiments": !experiments.isEmpty,
+                "experiments": experiments.map { flow, result in
+                    [
+                        "name": flow.name, "verdict": result.verdict,
+                        "variants": result.variants.map { variant in
+                            [
+                                "key": variant.key, "sessions": variant.sessions, "saves": variant.saves,
+                                "rate": variant.saveRate.map { String(format: "%.1f%%", $0 * 100) } ?? "—",
+                                "interval": variant.interval.map { String(format: "%.1f–%.1f%%", $0.low * 100, $0.high * 100) } ?? "—",
+                            ] as [String: Any]
+                        },
+                    ] as [String: Any]
+                },
                 "hasReasons": !counts.reasons.isEmpty,
                 "reasons": counts.reasons.map { ["reason": $0.reason, "count": $0.count] },
                 "hasComments": !counts.comments.isEmpty,

@@ -352,7 +352,20 @@ extension DashboardTemplates {
           <div class="stat"><span class="stat-value">{{completed}}</span><span class="stat-label">flows completed</span></div>
           <div class="stat"><span class="stat-value">{{saveRate}}</span><span class="stat-label">save rate</span></div>
         </div>
-        <p class="muted">Save rate: kept, paused or discounted, out of those who decided (those plus canceled). Abandoned flows are not counted in it.</p>
+        <p class="muted">Save rate: customers who stayed (kept, or took an offer), out of those who decided (those plus canceled). Abandoned flows are not counted in it.</p>
+        {{#hasExperiments}}
+        <h2>A/B tests</h2>
+        {{#experiments}}
+        <h3>{{name}}</h3>
+        <div class="table-wrap">
+        <table>
+          <thead><tr><th scope="col">Variant</th><th scope="col">Sessions</th><th scope="col">Saves</th><th scope="col">Save rate</th><th scope="col">95 % interval (Wilson)</th></tr></thead>
+          <tbody>{{#variants}}<tr><td>{{key}}</td><td>{{sessions}}</td><td>{{saves}}</td><td>{{rate}}</td><td>{{interval}}</td></tr>{{/variants}}</tbody>
+        </table>
+        </div>
+        <p class="verdict"><strong>{{verdict}}</strong></p>
+        {{/experiments}}
+        {{/hasExperiments}}
         <h2 id="outcomes-title">Outcomes</h2>
         {{{outcomeChart}}}
         <div class="table-wrap">
