@@ -25,9 +25,16 @@ public struct UpsertSubscriptionRequest: Codable, Sendable, Equatable {
     public var interval: String?
     /// ISO 8601 with a zone.
     public var currentPeriodEnd: String?
+    /// Your id of the plan, for flows targeting plans.
+    public var planId: String?
+    /// When the subscription began (ISO 8601 with a zone), for flows targeting tenure; when it
+    /// was first pushed otherwise.
+    public var startedAt: String?
 
     /// The keys the body may carry.
-    public static let allowedKeys: Set<String> = ["status", "planName", "amount", "currency", "interval", "currentPeriodEnd"]
+    public static let allowedKeys: Set<String> = [
+        "status", "planName", "amount", "currency", "interval", "currentPeriodEnd", "planId", "startedAt",
+    ]
 
     /// Creates a request.
     public init(
@@ -57,6 +64,8 @@ public struct SubscriptionBody: Codable, Sendable, Equatable {
     public var currency: String?
     public var interval: String?
     public var currentPeriodEnd: String?
+    public var planId: String?
+    public var startedAt: String?
     /// Set when a cancel flow cancelled it at the end of the period.
     public var cancelAtPeriodEnd: Bool = false
     public var canceledAt: String?

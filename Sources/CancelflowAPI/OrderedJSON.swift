@@ -157,6 +157,8 @@ extension SubscriptionBody: OrderedJSONRepresentable {
             ("currency", .optional(self.currency)),
             ("interval", .optional(self.interval)),
             ("currentPeriodEnd", .optional(self.currentPeriodEnd)),
+            ("planId", .optional(self.planId)),
+            ("startedAt", .optional(self.startedAt)),
             ("cancelAtPeriodEnd", .bool(self.cancelAtPeriodEnd)),
             ("canceledAt", .optional(self.canceledAt)),
             ("pauseResumesAt", .optional(self.pauseResumesAt)),

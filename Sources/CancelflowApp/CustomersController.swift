@@ -52,16 +52,23 @@ struct CustomersController: Sendable {
             case nil: .absent
             case let text?: Timestamp.parse(text).map { .date($0) } ?? .invalid
             }
+        let startedAt: CustomerService.DecodedDate =
+            switch input.startedAt {
+            case nil: .absent
+            case let text?: Timestamp.parse(text).map { .date($0) } ?? .invalid
+            }
         let identity = context.identity
+        var fields = CustomerService.SubscriptionInput(
+            status: input.status, planName: input.planName, amount: input.amount, currency: input.currency, interval: input.interval,
+            currentPeriodEnd: periodEnd)
+        fields.planID = input.planId
+        fields.startedAt = startedAt
         let stored = try await self.customers.upsertSubscription(
             organizationID: identity.organizationID,
             mode: identity.mode,
             customerID: customerID,
             subscriptionID: subscriptionID,
-            .init(
-                status: input.status, planName: input.planName, amount: input.amount, currency: input.currency, interval: input.interval,
-                currentPeriodEnd: periodEnd
-            )
+            fields
         )
         return JSONBody.response(Self.view(stored, mode: identity.mode))
     }
@@ -82,7 +89,7 @@ struct CustomersController: Sendable {
     }
 
     static func view(_ subscription: Subscription, mode: Mode) -> SubscriptionBody {
-        SubscriptionBody(
+        var body = SubscriptionBody(
             id: subscription.id,
             customerId: subscription.customerID,
             status: subscription.status.rawValue,
@@ -100,5 +107,8 @@ struct CustomersController: Sendable {
             createdAt: Timestamp.format(subscription.createdAt),
             updatedAt: Timestamp.format(subscription.updatedAt)
         )
+        body.planId = subscription.planID
+        body.startedAt = subscription.startedAt.map(Timestamp.format)
+        return body
     }
 }

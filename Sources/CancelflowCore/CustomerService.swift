@@ -66,6 +66,8 @@ public struct CustomerService: Sendable {
         public var currency: String?
         public var interval: String?
         public var currentPeriodEnd: DecodedDate
+        public var planID: String?
+        public var startedAt: DecodedDate = .absent
 
         public init(status: String, planName: String?, amount: Int?, currency: String?, interval: String?, currentPeriodEnd: DecodedDate) {
             self.status = status
@@ -124,6 +126,16 @@ public struct CustomerService: Sendable {
         if let planName = input.planName, planName.count > 200 {
             throw CancelflowError.invalid("parameter_too_long", "planName must be at most 200 characters.", param: "planName")
         }
+        if let planID = input.planID, planID.isEmpty || planID.count > 200 {
+            throw CancelflowError.invalid("parameter_invalid", "planId must be 1 to 200 characters.", param: "planId")
+        }
+        var startedAt: Date?
+        switch input.startedAt {
+        case .absent: startedAt = nil
+        case .date(let date): startedAt = date
+        case .invalid:
+            throw CancelflowError.invalid("parameter_invalid", "startedAt must be an ISO 8601 timestamp with a zone.", param: "startedAt")
+        }
         try await self.requireBuiltin(organizationID: organizationID, mode: mode)
         var periodEnd: Date?
         switch input.currentPeriodEnd {
@@ -137,23 +149,21 @@ public struct CustomerService: Sendable {
             )
         }
         let now = self.time.now()
-        let stored = try await self.store.upsertSubscription(
-            organizationID: organizationID,
-            mode: mode,
-            Subscription(
-                id: subscriptionID,
-                customerID: customerID,
-                status: status,
-                planName: input.planName,
-                amount: input.amount,
-                currency: input.currency?.lowercased(),
-                interval: interval,
-                currentPeriodEnd: periodEnd,
-                createdAt: now,
-                updatedAt: now
-            ),
-            now: now
+        var subscription = Subscription(
+            id: subscriptionID,
+            customerID: customerID,
+            status: status,
+            planName: input.planName,
+            amount: input.amount,
+            currency: input.currency?.lowercased(),
+            interval: interval,
+            currentPeriodEnd: periodEnd,
+            createdAt: now,
+            updatedAt: now
         )
+        subscription.planID = input.planID
+        subscription.startedAt = startedAt
+        let stored = try await self.store.upsertSubscription(organizationID: organizationID, mode: mode, subscription, now: now)
         guard let stored else { throw Self.customerNotFound(mode) }
         return stored
     }

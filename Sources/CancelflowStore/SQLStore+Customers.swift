@@ -91,14 +91,16 @@ extension SQLStore: BillingDataStore {
             let row = try await db.raw(
                 """
                 INSERT INTO subscriptions (organization_id, mode, id, customer_id, status, plan_name, amount, currency,
-                    billing_interval, current_period_end, created_at, updated_at)
+                    billing_interval, current_period_end, created_at, updated_at, plan_id, started_at)
                 VALUES (\(bind: organizationID), \(bind: mode.rawValue), \(bind: s.id), \(bind: s.customerID),
                     \(bind: s.status.rawValue), \(bind: s.planName), \(bind: s.amount.map(Int64.init)), \(bind: s.currency),
-                    \(bind: s.interval?.rawValue), \(bind: s.currentPeriodEnd.map(Millis.from)), \(bind: nowMillis), \(bind: nowMillis))
+                    \(bind: s.interval?.rawValue), \(bind: s.currentPeriodEnd.map(Millis.from)), \(bind: nowMillis), \(bind: nowMillis),
+                    \(bind: s.planID), \(bind: s.startedAt.map(Millis.from)))
                 ON CONFLICT (organization_id, mode, id) DO UPDATE SET
                     status = excluded.status, plan_name = excluded.plan_name, amount = excluded.amount,
                     currency = excluded.currency, billing_interval = excluded.billing_interval,
-                    current_period_end = excluded.current_period_end, updated_at = excluded.updated_at
+                    current_period_end = excluded.current_period_end, updated_at = excluded.updated_at,
+                    plan_id = excluded.plan_id, started_at = excluded.started_at
                 WHERE subscriptions.customer_id = excluded.customer_id
                 RETURNING *
                 """
@@ -169,6 +171,8 @@ extension SQLStore: BillingDataStore {
         subscription.pauseResumesAt = try row.decode(column: "pause_resumes_at", as: Int64?.self).map(Millis.date)
         subscription.discountPercent = try row.decode(column: "discount_percent", as: Int64?.self).map { Int($0) }
         subscription.discountEndsAt = try row.decode(column: "discount_ends_at", as: Int64?.self).map(Millis.date)
+        subscription.planID = try row.decode(column: "plan_id", as: String?.self)
+        subscription.startedAt = try row.decode(column: "started_at", as: Int64?.self).map(Millis.date)
         return subscription
     }
 }

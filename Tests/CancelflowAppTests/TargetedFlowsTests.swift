@@ -1,3 +1,4 @@
+import CancelflowAPI
 import CancelflowCore
 import CancelflowTestSupport
 import Foundation
@@ -190,6 +191,38 @@ import Testing
                 #expect((refused.json["error"] as? [String: Any])?["param"] as? String == param, "\(refused.text)")
             }
             #expect(try await ctx.linkCount() == before)
+        }
+    }
+
+    /// Plans and tenure come from what the merchant pushes (`planId`, `startedAt`).
+    @Test(arguments: TestEngine.allCases)
+    func planAndTenureTargetingReadWhatThePushSays(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            var loyal = Self.yearly
+            loyal["name"] = "Loyal Pro"
+            loyal["targeting"] = ["plans": ["pro_monthly"], "minTenureDays": 365]
+            loyal["survey"] = ["reasons": [Self.reason("too_expensive", "Too expensive after all this time", offer: "talk")]]
+            _ = try await Self.publish(client, ctx, loyal)
+            func push(_ customer: String, startedDaysAgo: Double, plan: String) async throws -> TestResponse {
+                try await ctx.seedCustomer(customer, subscription: nil)
+                let started = Timestamp.format(ctx.time.now().addingTimeInterval(-startedDaysAgo * 86400))
+                return try await client.execute(
+                    uri: "/v1/customers/\(customer)/subscriptions/sub_\(customer)", method: .put, headers: ctx.headers(),
+                    body: jsonBody(["status": "active", "planName": "Pro", "planId": plan, "interval": "month", "startedAt": started]))
+            }
+            let pushed = try await push("cus_old", startedDaysAgo: 400, plan: "pro_monthly")
+            #expect(pushed.status == .ok && pushed.json["planId"] as? String == "pro_monthly", "\(pushed.text)")
+            #expect(pushed.json["startedAt"] as? String != nil)
+            _ = try await push("cus_new", startedDaysAgo: 10, plan: "pro_monthly")
+            _ = try await push("cus_basic", startedDaysAgo: 400, plan: "basic_monthly")
+            for (customer, targeted) in [("cus_old", true), ("cus_new", false), ("cus_basic", false)] {
+                let browser = try await Self.start(client, ctx, customer)
+                #expect(try await browser.get("/flow").text.contains("Too expensive after all this time") == targeted, "\(customer)")
+            }
+            let bad = try await client.execute(
+                uri: "/v1/customers/cus_old/subscriptions/sub_cus_old", method: .put, headers: ctx.headers(),
+                body: jsonBody(["status": "active", "startedAt": "last spring"]))
+            #expect(bad.status == .badRequest && (bad.json["error"] as? [String: Any])?["param"] as? String == "startedAt")
         }
     }
 

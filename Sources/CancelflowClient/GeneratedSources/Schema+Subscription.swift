@@ -42,6 +42,10 @@ extension Components.Schemas {
         public var interval: Components.Schemas.Subscription.IntervalPayload?
         /// - Remark: Generated from `#/components/schemas/Subscription/currentPeriodEnd`.
         public var currentPeriodEnd: Foundation.Date?
+        /// - Remark: Generated from `#/components/schemas/Subscription/planId`.
+        public var planId: Swift.String?
+        /// - Remark: Generated from `#/components/schemas/Subscription/startedAt`.
+        public var startedAt: Foundation.Date?
         /// - Remark: Generated from `#/components/schemas/Subscription/cancelAtPeriodEnd`.
         public var cancelAtPeriodEnd: Swift.Bool
         /// - Remark: Generated from `#/components/schemas/Subscription/canceledAt`.
@@ -69,6 +73,8 @@ extension Components.Schemas {
         ///   - currency:
         ///   - interval:
         ///   - currentPeriodEnd:
+        ///   - planId:
+        ///   - startedAt:
         ///   - cancelAtPeriodEnd:
         ///   - canceledAt:
         ///   - pauseResumesAt:
@@ -86,6 +92,8 @@ extension Components.Schemas {
             currency: Swift.String? = nil,
             interval: Components.Schemas.Subscription.IntervalPayload? = nil,
             currentPeriodEnd: Foundation.Date? = nil,
+            planId: Swift.String? = nil,
+            startedAt: Foundation.Date? = nil,
             cancelAtPeriodEnd: Swift.Bool,
             canceledAt: Foundation.Date? = nil,
             pauseResumesAt: Foundation.Date? = nil,
@@ -103,6 +111,8 @@ extension Components.Schemas {
             self.currency = currency
             self.interval = interval
             self.currentPeriodEnd = currentPeriodEnd
+            self.planId = planId
+            self.startedAt = startedAt
             self.cancelAtPeriodEnd = cancelAtPeriodEnd
             self.canceledAt = canceledAt
             self.pauseResumesAt = pauseResumesAt
@@ -121,6 +131,8 @@ extension Components.Schemas {
             case currency
             case interval
             case currentPeriodEnd
+            case planId
+            case startedAt
             case cancelAtPeriodEnd
             case canceledAt
             case pauseResumesAt

@@ -42,6 +42,14 @@ extension Components.Schemas {
         public var interval: Components.Schemas.UpsertSubscriptionRequest.IntervalPayload?
         /// - Remark: Generated from `#/components/schemas/UpsertSubscriptionRequest/currentPeriodEnd`.
         public var currentPeriodEnd: Foundation.Date?
+        /// Your id of the plan; flows may target it (`targeting.plans`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/UpsertSubscriptionRequest/planId`.
+        public var planId: Swift.String?
+        /// When the subscription began, for flows targeting tenure; when it was first pushed if left out.
+        ///
+        /// - Remark: Generated from `#/components/schemas/UpsertSubscriptionRequest/startedAt`.
+        public var startedAt: Foundation.Date?
         /// Creates a new `UpsertSubscriptionRequest`.
         ///
         /// - Parameters:
@@ -51,13 +59,17 @@ extension Components.Schemas {
         ///   - currency: ISO 4217, stored lower-case.
         ///   - interval:
         ///   - currentPeriodEnd:
+        ///   - planId: Your id of the plan; flows may target it (`targeting.plans`).
+        ///   - startedAt: When the subscription began, for flows targeting tenure; when it was first pushed if left out.
         public init(
             status: Components.Schemas.SubscriptionStatus,
             planName: Swift.String? = nil,
             amount: Swift.Int? = nil,
             currency: Swift.String? = nil,
             interval: Components.Schemas.UpsertSubscriptionRequest.IntervalPayload? = nil,
-            currentPeriodEnd: Foundation.Date? = nil
+            currentPeriodEnd: Foundation.Date? = nil,
+            planId: Swift.String? = nil,
+            startedAt: Foundation.Date? = nil
         ) {
             self.status = status
             self.planName = planName
@@ -65,6 +77,8 @@ extension Components.Schemas {
             self.currency = currency
             self.interval = interval
             self.currentPeriodEnd = currentPeriodEnd
+            self.planId = planId
+            self.startedAt = startedAt
         }
         public enum CodingKeys: String, CodingKey {
             case status
@@ -73,6 +87,8 @@ extension Components.Schemas {
             case currency
             case interval
             case currentPeriodEnd
+            case planId
+            case startedAt
         }
         public init(from decoder: any Swift.Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -100,13 +116,23 @@ extension Components.Schemas {
                 Foundation.Date.self,
                 forKey: .currentPeriodEnd
             )
+            self.planId = try container.decodeIfPresent(
+                Swift.String.self,
+                forKey: .planId
+            )
+            self.startedAt = try container.decodeIfPresent(
+                Foundation.Date.self,
+                forKey: .startedAt
+            )
             try decoder.ensureNoAdditionalProperties(knownKeys: [
                 "status",
                 "planName",
                 "amount",
                 "currency",
                 "interval",
-                "currentPeriodEnd"
+                "currentPeriodEnd",
+                "planId",
+                "startedAt"
             ])
         }
     }
