@@ -191,6 +191,9 @@ public struct PaddleProvider: BillingProvider {
             subscription.discountEndsAt = discount.isoDate("ends_at")
         }
         subscription.intervalCount = max(1, cycle.int("frequency") ?? 1)
+        // For flow targeting: the price and when the subscription began.
+        subscription.planID = price.string("id")
+        subscription.startedAt = object.isoDate("started_at") ?? object.isoDate("first_billed_at") ?? created
         return subscription
     }
 

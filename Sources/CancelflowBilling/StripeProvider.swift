@@ -182,6 +182,9 @@ public struct StripeProvider: BillingProvider {
         subscription.canceledAt = object.unixDate("canceled_at")
         subscription.pauseResumesAt = pause?.unixDate("resumes_at")
         subscription.intervalCount = max(1, recurring?.int("interval_count") ?? plan.int("interval_count") ?? 1)
+        // For flow targeting: the price (or, on older accounts, the plan) and when it began.
+        subscription.planID = price.string("id") ?? plan.string("id")
+        subscription.startedAt = object.unixDate("start_date") ?? created
         // `discounts` holds ids unless expanded (the lists above expand it); the older singular
         // `discount` is the object. Later API versions move the coupon under `source`.
         let discount = object.objects("discounts").first ?? object.object("discount")

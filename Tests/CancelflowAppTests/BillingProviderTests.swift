@@ -192,6 +192,11 @@ import Testing
             try await Self.configure(ctx, paddle)
             try await CancelFlowTests.setFlow(ctx, offer: .pause(months: 2))
             let (_, subscription) = try await Self.seedPaddle(paddle)
+            // The price flows target by plan, and when the subscription started.
+            let read = try await client.execute(uri: "/v1/customers/\(subscription)", method: .get, headers: ctx.headers())
+            let shown = (read.json["subscriptions"] as? [[String: Any]])?.first
+            #expect((shown?["planId"] as? String)?.hasPrefix("pri_") == true, "\(read.text)")
+            #expect(shown?["startedAt"] as? String != nil)
             let browser = try await Self.start(client, ctx, customer: subscription)
             #expect(try await browser.post("/flow/survey", ["reason": "I'm not using it enough"]).status == .seeOther)
             let offer = try await browser.get("/flow")
@@ -328,6 +333,8 @@ import Testing
             let subscription = try #require((shown.json["subscriptions"] as? [[String: Any]])?.first)
             #expect(subscription["id"] as? String == subscriptions[0])
             #expect(subscription["planName"] as? String == "Pro Monthly")
+            #expect(subscription["planId"] as? String == "pro-monthly", "the plan flows target")
+            #expect(subscription["startedAt"] as? String != nil)
             #expect(subscription["amount"] as? Int == 1500)
             #expect(subscription["currency"] as? String == "usd")
             #expect(subscription["interval"] as? String == "month")
