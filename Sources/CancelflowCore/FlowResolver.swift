@@ -37,19 +37,7 @@ public struct FlowResolver: Sendable {
         if let run = session.run {
             return (try await self.resolved(run, organizationID: session.organizationID), session)
         }
-        let flows = try await self.store.publishedFlows(organizationID: session.organizationID)
-        var chosen = flows.first { flow in
-            !flow.isDefault && (flow.published?.document.targeting?.matches(audience) ?? false)
-        }
-        if chosen == nil {
-            chosen = flows.first(where: \.isDefault)
-        }
-        if chosen?.published == nil {
-            chosen = try await self.config.defaultFlow(organizationID: session.organizationID)
-        }
-        guard let chosen, let published = chosen.published else {
-            throw CancelflowError(.internal, code: "flow_missing", message: "The organization has no published flow.")
-        }
+        let (chosen, published) = try await self.choose(organizationID: session.organizationID, audience: audience)
         let variant = self.assigner.variant(
             of: published.document, flowID: chosen.id, organizationID: session.organizationID, customerID: session.customerID)
         let run = FlowRun(flowID: chosen.id, version: published.version, variant: variant)
@@ -58,6 +46,25 @@ public struct FlowResolver: Sendable {
         let stored = try await self.store.pinFlowRun(sessionID: session.id, run) ?? session
         let pinned = stored.run ?? run
         return (try await self.resolved(pinned, organizationID: session.organizationID), stored)
+    }
+
+    /// The flow a customer would get now, without pinning anything (the landing page asks,
+    /// before there is a session).
+    public func choose(organizationID: String, audience: FlowAudience) async throws -> (StoredFlow, FlowVersion) {
+        let flows = try await self.store.publishedFlows(organizationID: organizationID)
+        var chosen = flows.first { flow in
+            !flow.isDefault && (flow.published?.document.targeting?.matches(audience) ?? false)
+        }
+        if chosen == nil {
+            chosen = flows.first(where: \.isDefault)
+        }
+        if chosen?.published == nil {
+            chosen = try await self.config.defaultFlow(organizationID: organizationID)
+        }
+        guard let chosen, let published = chosen.published else {
+            throw CancelflowError(.internal, code: "flow_missing", message: "The organization has no published flow.")
+        }
+        return (chosen, published)
     }
 
     /// A run's document, read once per version.

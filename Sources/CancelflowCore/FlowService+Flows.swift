@@ -25,6 +25,26 @@ extension FlowService {
         }
     }
 
+    /// In click-to-cancel, the one offer shown beside the cancel button: the flow's fallback
+    /// offer (there is no survey answer yet), as long as it has not been turned down.
+    public func clickOffer(for session: FlowSession, context: Context) -> FlowOffer? {
+        guard context.flow?.document.clickToCancel == true, !session.offerDeclined,
+            let subscription = self.subscription(of: session, context: context)
+        else { return nil }
+        return self.offer(for: session, context: context, subscription: subscription)
+    }
+
+    /// Whether a link's customer would get a click-to-cancel flow: its landing page then carries
+    /// the cancel button itself.
+    public func isClickToCancel(link: CancelLink, context: Context) async throws -> Bool {
+        let subscription =
+            link.subscriptionID.flatMap { id in context.subscriptions.first { $0.id == id } }
+            ?? (context.subscriptions.count == 1 ? context.subscriptions.first : nil)
+        guard let subscription else { return false }
+        let audience = FlowAudience(subscription: subscription, attributes: link.attributes, now: self.time.now())
+        return try await self.flows.choose(organizationID: link.organizationID, audience: audience).1.document.clickToCancel
+    }
+
     /// The offer the survey answer leads to, if the provider can carry it out on this
     /// subscription and the customer is not cooling down from one of its type.
     func offer(for session: FlowSession, context: Context, subscription: Subscription) -> FlowOffer? {

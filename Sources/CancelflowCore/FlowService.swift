@@ -173,6 +173,9 @@ public struct FlowService: Sendable {
             return context.subscriptions.count > 1 ? .chooseSubscription : .nothingToCancel
         }
         guard subscription.status.isCancelable, !subscription.cancelAtPeriodEnd else { return .nothingToCancel }
+        // Click-to-cancel: no survey first; the cancel button is on the first page, with at most
+        // one offer beside it (see `clickOffer`).
+        if context.flow?.document.clickToCancel == true { return .confirm }
         if session.surveyReason == nil { return .survey }
         if !session.offerDeclined, let offer = self.offer(for: session, context: context, subscription: subscription) {
             return .offer(offer)
@@ -224,9 +227,11 @@ public struct FlowService: Sendable {
     public func decideOffer(_ session: FlowSession, accept: Bool) async throws -> FlowOffer? {
         let context = try await self.openContext(session)
         if try await self.settlePendingAction(session, context: context) != nil { return nil }
-        guard case .offer(let offer) = self.step(for: session, context: context),
-            let subscription = self.subscription(of: session, context: context)
-        else {
+        let step = self.step(for: session, context: context)
+        var shown: FlowOffer?
+        if case .offer(let offer) = step { shown = offer }
+        if step == .confirm { shown = self.clickOffer(for: session, context: context) }
+        guard let offer = shown, let subscription = self.subscription(of: session, context: context) else {
             throw CancelflowError.invalid("offer_unavailable", "There is no offer to answer at this step.")
         }
         var session = session

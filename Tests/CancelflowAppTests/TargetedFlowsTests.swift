@@ -226,6 +226,48 @@ import Testing
         }
     }
 
+    /// Click-to-cancel: the landing page carries the cancel button, one click cancels, and the
+    /// only offer is shown beside the cancel button, without a survey first.
+    @Test(arguments: TestEngine.allCases)
+    func clickToCancelCancelsFromTheFirstPage(engine: TestEngine) async throws {
+        try await withTestApp(engine, configuration: Self.config) { client, ctx in
+            var quick = Self.monthly
+            quick["clickToCancel"] = true
+            quick["fallbackOffer"] = "discount"
+            _ = try await Self.publish(client, ctx, quick)
+            try await Self.seed(ctx, "cus_month", interval: .month)
+
+            // Landing page, one click: cancelled.
+            let minted = try await client.mint(ctx, customer: "cus_month")
+            let token = try #require(minted.json["token"] as? String)
+            let browser = TestBrowser(client, host: "cancel.test")
+            let landing = try await browser.get("/cancel/\(token)")
+            #expect(landing.text.contains(#"name="intent" value="cancel""#) && landing.text.contains("Cancel my subscription"))
+            let cancelled = try await browser.post("/cancel/\(token)", ["intent": "cancel"])
+            #expect(cancelled.status == .seeOther)
+            #expect(try await CancelFlowTests.session(ctx, browser)?.outcome == .canceled)
+            #expect(try await browser.get("/flow").text.contains("Your subscription is cancelled"))
+
+            // "See my options first": the confirm page, with the one offer beside it.
+            try await Self.seed(ctx, "cus_two", interval: .month)
+            let options = try await Self.start(client, ctx, "cus_two")
+            let page = try await options.get("/flow").text
+            #expect(page.contains("Confirm cancellation") && page.contains("30% off") && !page.contains("Why are you leaving?"))
+            #expect(try await options.post("/flow/offer", ["decision": "accept"]).status == .seeOther)
+            #expect(try await CancelFlowTests.session(ctx, options)?.outcome == .discounted)
+
+            // A flow that is not click-to-cancel keeps its steps: the intent does nothing more.
+            try await Self.seed(ctx, "cus_year", interval: .year)
+            let yearly = try await client.mint(ctx, customer: "cus_year")
+            let yearlyToken = try #require(yearly.json["token"] as? String)
+            let other = TestBrowser(client, host: "cancel.test")
+            #expect(!(try await other.get("/cancel/\(yearlyToken)").text.contains(#"value="cancel""#)))
+            _ = try await other.post("/cancel/\(yearlyToken)", ["intent": "cancel"])
+            #expect(try await CancelFlowTests.session(ctx, other)?.outcome == nil)
+            #expect(try await other.get("/flow").text.contains("Why are you leaving?"))
+        }
+    }
+
     /// Two survey wordings under test: each customer always sees the same one, and both are seen.
     @Test(arguments: TestEngine.allCases)
     func variantsAreStickyPerCustomer(engine: TestEngine) async throws {

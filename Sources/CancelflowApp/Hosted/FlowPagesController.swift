@@ -139,9 +139,13 @@ struct FlowPagesController: Sendable {
                 "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription, error: error),
                 status: status, formTargets: formTargets)
         case .confirm:
-            let view = ConfirmView(
+            var view = ConfirmView(
                 brand: brand, keep: keep, csrf: csrf,
                 summary: Pages.summary(subscription, timing: flowContext.cancelTiming), error: error)
+            if let offer = self.flow.clickOffer(for: session, context: flowContext) {
+                view.offer = OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription)
+                if offer.type == .redirect, let origin = offer.url.flatMap(Pages.origin) { formTargets.append(origin) }
+            }
             return self.pages.render("confirm", view, status: status, formTargets: formTargets)
         case .nothingToCancel:
             return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)

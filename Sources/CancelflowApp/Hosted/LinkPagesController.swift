@@ -47,7 +47,7 @@ struct LinkPagesController: Sendable {
             return self.pages.problem(error, organization: organization, logger: context.logger)
         }
         let nonce = request.cookies[PageSecurity.preSessionCookie]?.value.nilIfEmpty ?? Base32.encode(SecureRandom.bytes(16))
-        let view = LandingView(
+        var view = LandingView(
             brand: BrandView(organization, flowContext.settings),
             keep: KeepView(href: Pages.returnTarget(link.returnURL) ?? "/kept"),
             customerName: flowContext.customer?.name,
@@ -55,7 +55,10 @@ struct LinkPagesController: Sendable {
             action: "/cancel/\(token)",
             csrf: self.pages.security.landingCSRF(nonce: nonce, tokenHash: tokenHash)
         )
-        var response = self.pages.render("landing", view, status: .ok, formTargets: [])
+        view.clickToCancel = (try? await self.flow.isClickToCancel(link: link, context: flowContext)) ?? false
+        // The one-click cancel may end on the return URL: the form may lead there.
+        let formTargets = view.clickToCancel ? (link.returnURL.flatMap(Pages.origin).map { [$0] } ?? []) : []
+        var response = self.pages.render("landing", view, status: .ok, formTargets: formTargets)
         response.setCookie(self.pages.security.preSessionCookie(nonce))
         if request.method == .head { response.body = .init() }
         return response
@@ -89,7 +92,21 @@ struct LinkPagesController: Sendable {
         }
         context.logger.info("Exchanged cancel link", metadata: ["link_id": .string(link.id), "flow_session_id": .string(session.id)])
         self.metrics.exchanged(link.mode)
-        var response = Pages.redirect("/flow")
+        var target = "/flow"
+        if form["intent"] == "cancel" {
+            // Click-to-cancel's button on the first page: cancelled in this one request. When
+            // the flow is not click-to-cancel after all (the subscription must be chosen, or the
+            // flow changed), or the provider fails, the flow's page says what is next.
+            do {
+                try await self.flow.confirmCancellation(session)
+                context.logger.info("Cancel flow completed", metadata: ["flow_session_id": .string(session.id), "outcome": "canceled"])
+                self.metrics.flowOutcome(FlowOutcome.canceled.rawValue)
+                target = Pages.returnTarget(session.returnURL) ?? "/flow"
+            } catch let error as CancelflowError {
+                context.logger.notice("Click-to-cancel went to the flow", metadata: ["error": .string(error.code)])
+            }
+        }
+        var response = Pages.redirect(target)
         response.setCookie(self.pages.security.sessionCookie(sessionKey, maxAge: Int(FlowService.sessionLifetime)))
         response.setCookie(Cookie(name: PageSecurity.preSessionCookie, value: "", maxAge: 0, path: "/cancel", httpOnly: true))
         return response

@@ -61,6 +61,7 @@ extension LandingView: MustacheParent {
         case "subscriptions": self.subscriptions
         case "action": self.action
         case "csrf": self.csrf
+        case "clickToCancel": self.clickToCancel
         default: nil
         }
     }
@@ -117,6 +118,7 @@ extension ConfirmView: MustacheParent {
         case "csrf": self.csrf
         case "summary": self.summary
         case "error": self.error
+        case "offer": self.offer
         default: nil
         }
     }

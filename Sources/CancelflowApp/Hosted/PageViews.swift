@@ -83,6 +83,8 @@ struct LandingView: PageView {
     let subscriptions: [SubscriptionView]
     let action: String
     let csrf: String
+    /// Click-to-cancel: the cancel button is on this first page.
+    var clickToCancel = false
 }
 
 struct ChooseView: PageView {
@@ -161,6 +163,8 @@ struct ConfirmView: PageView {
     let csrf: String
     let summary: String
     var error: String? = nil
+    /// Click-to-cancel's one offer, shown beside the cancel button.
+    var offer: OfferView? = nil
 }
 
 struct NothingView: PageView {

@@ -70,9 +70,13 @@ enum Templates {
         <h1>{{#customerName}}Hi {{customerName}}, sorry{{/customerName}}{{^customerName}}Sorry{{/customerName}} to see you go</h1>
         <p>You're about to cancel with {{brand.name}}. It takes a minute.</p>
         \(subscriptionList)
-        <form method="post" action="{{action}}">
+        <form method="post" action="{{action}}" class="stack">
           <input type="hidden" name="csrf" value="{{csrf}}">
-          <button type="submit" class="primary">Continue to cancel</button>
+          {{#clickToCancel}}
+          <button type="submit" name="intent" value="cancel" class="danger">Cancel my subscription</button>
+          <button type="submit" class="secondary">See my options first</button>
+          {{/clickToCancel}}
+          {{^clickToCancel}}<button type="submit" class="primary">Continue to cancel</button>{{/clickToCancel}}
         </form>
         {{/body}}
         {{/layout}}
@@ -157,6 +161,14 @@ enum Templates {
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <button type="submit" class="danger">Cancel my subscription</button>
         </form>
+        {{#offer}}
+        <p class="offer">{{headline}}</p>
+        <p>{{detail}}</p>
+        <form method="post" action="/flow/offer">
+          <input type="hidden" name="csrf" value="{{csrf}}">
+          <button type="submit" name="decision" value="accept" class="secondary">{{acceptLabel}}</button>
+        </form>
+        {{/offer}}
         {{/body}}
         {{/layout}}
         """

@@ -22,6 +22,8 @@ extension Components.Schemas {
     public struct FlowDocument: Codable, Hashable, Sendable {
         /// - Remark: Generated from `#/components/schemas/FlowDocument/name`.
         public var name: Swift.String
+        /// The landing page carries the cancel button (one click cancels); at most one offer (the fallback) is shown, beside the confirmation, with no survey.
+        ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/clickToCancel`.
         public var clickToCancel: Swift.Bool?
         /// - Remark: Generated from `#/components/schemas/FlowDocument/cancelTiming`.
@@ -114,7 +116,7 @@ extension Components.Schemas {
         ///
         /// - Parameters:
         ///   - name:
-        ///   - clickToCancel:
+        ///   - clickToCancel: The landing page carries the cancel button (one click cancels); at most one offer (the fallback) is shown, beside the confirmation, with no survey.
         ///   - cancelTiming:
         ///   - survey:
         ///   - offers:
