@@ -30,6 +30,7 @@ public func buildApplication(
     let migrated = StartGate()
     app.addServices(GatedService(gate: migrated, inner: FlowSweeper(services: services, logger: logger)))
     app.addServices(GatedService(gate: migrated, inner: WebhookWorker(services: services, logger: logger)))
+    app.addServices(GatedService(gate: migrated, inner: try ConfirmationSender(services: services, logger: logger)))
     if let address = configuration.metricsAddress {
         app.addServices(metricsApplication(services: services, host: address.host, port: address.port, logger: logger))
     }
@@ -244,6 +245,7 @@ struct WorkerStart: Service {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await WebhookWorker(services: self.services, logger: self.logger).run() }
             group.addTask { try await FlowSweeper(services: self.services, logger: self.logger).run() }
+            group.addTask { try await ConfirmationSender(services: self.services, logger: self.logger).run() }
             try await group.waitForAll()
         }
     }

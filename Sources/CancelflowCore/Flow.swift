@@ -302,8 +302,9 @@ public protocol FlowStore: Sendable {
     /// transaction; false when the session had already ended. With `providerActed` the session's
     /// provider action is marked done in the same transaction, and the session ends even if it
     /// expired meanwhile (the provider has acted; the record must say so).
+    /// A `confirmation` is written in the same transaction, to be sent afterwards.
     func completeFlowSession(
-        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, providerActed: Bool,
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, providerActed: Bool, confirmation: FlowConfirmation?,
         events: @escaping @Sendable (FlowSession, _ linkMetadata: [String: String]) -> [OutboxEvent]
     ) async throws -> Bool
     /// Marks undecided sessions past their expiry `abandoned`, with their events; returns how many.

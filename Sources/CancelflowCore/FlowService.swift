@@ -295,7 +295,8 @@ public struct FlowService: Sendable {
         }
         let receipt = BillingReceipt(provider: context.provider.kind, objectID: subscription.id, action: action.name)
         // Another request may be settling it at the same moment; either way it has ended.
-        _ = try await self.complete(session, action.outcome, change: nil, billing: receipt, providerActed: true)
+        let confirmation = await self.confirmation(for: session, context: context, subscription: subscription, action: action, now: self.time.now())
+        _ = try await self.complete(session, action.outcome, change: nil, billing: receipt, providerActed: true, confirmation: confirmation)
         return action.outcome
     }
 
@@ -314,7 +315,9 @@ public struct FlowService: Sendable {
         if provider.kind == .builtin {
             let action = makeAction(now)
             let receipt = BillingReceipt(provider: .builtin, objectID: subscription.id, action: action.name)
-            try await self.finish(session, action.outcome, change: BuiltinBillingProvider.change(for: action, now: now), billing: receipt)
+            try await self.finish(
+                session, action.outcome, change: BuiltinBillingProvider.change(for: action, now: now), billing: receipt,
+                confirmation: await self.confirmation(for: session, context: context, subscription: subscription, action: action, now: now))
             return
         }
         let provisional = makeAction(now)
@@ -346,7 +349,9 @@ public struct FlowService: Sendable {
                 quietUntil: failedAt.addingTimeInterval(Self.quietPeriod))
             throw definite ? failure : BillingErrors.unconfirmed(provider.kind)
         }
-        try await self.finish(session, action.outcome, change: nil, billing: receipt, providerActed: true)
+        try await self.finish(
+            session, action.outcome, change: nil, billing: receipt, providerActed: true,
+            confirmation: await self.confirmation(for: session, context: context, subscription: subscription, action: action, now: self.time.now()))
     }
 
     static func inProgress(_ provider: BillingProviderKind) -> CancelflowError {
@@ -398,9 +403,13 @@ public struct FlowService: Sendable {
     }
 
     func finish(
-        _ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?, billing: BillingReceipt?, providerActed: Bool = false
+        _ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?, billing: BillingReceipt?, providerActed: Bool = false,
+        confirmation: FlowConfirmation? = nil
     ) async throws {
-        guard try await self.complete(session, outcome, change: change, billing: billing, providerActed: providerActed) else {
+        guard
+            try await self.complete(
+                session, outcome, change: change, billing: billing, providerActed: providerActed, confirmation: confirmation)
+        else {
             throw CancelflowError.invalid("session_closed", "This cancel session has ended.")
         }
     }
@@ -409,13 +418,14 @@ public struct FlowService: Sendable {
     /// ends with that outcome even if it expired during the call: the record must say what the
     /// provider did.
     func complete(
-        _ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?, billing: BillingReceipt?, providerActed: Bool
+        _ session: FlowSession, _ outcome: FlowOutcome, change: SubscriptionChange?, billing: BillingReceipt?, providerActed: Bool,
+        confirmation: FlowConfirmation? = nil
     ) async throws -> Bool {
         let now = self.time.now()
         let encoder = self.events
         let accepted = outcome.acceptedOffer
         return try await self.store.completeFlowSession(
-            id: session.id, outcome: outcome, now: now, change: change, providerActed: providerActed
+            id: session.id, outcome: outcome, now: now, change: change, providerActed: providerActed, confirmation: confirmation
         ) { session, metadata in
             [
                 encoder.outbox(

@@ -206,6 +206,7 @@ public protocol IdempotencyStore: Sendable {
 /// Everything the service needs from its database.
 public typealias CancelflowStorage = OrganizationStore & BillingDataStore & CancelLinkStore & IdempotencyStore & FlowStore & WebhookStore
     & VerificationStore & BillingAccountStore & BillingActionStore & DashboardStore & AuditStore & OutcomeStore & FlowDocumentStore
+    & ConfirmationStore
 
 extension CancelLinkStore {
     /// Inserts a link with the hash of its token, and its events, in one transaction.

@@ -175,7 +175,7 @@ extension SQLStore: FlowStore {
     }
 
     public func completeFlowSession(
-        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, providerActed: Bool,
+        id: String, outcome: FlowOutcome, now: Date, change: SubscriptionChange?, providerActed: Bool, confirmation: FlowConfirmation?,
         events: @escaping @Sendable (FlowSession, [String: String]) -> [OutboxEvent]
     ) async throws -> Bool {
         let nowMillis = Millis.from(now)
@@ -193,6 +193,7 @@ extension SQLStore: FlowStore {
             guard let row = try await db.raw(update).first() else { return false }
             let completed = try Self.decodeFlowSession(row)
             try await self.writeOutbox(events(completed, try await Self.linkMetadata(completed, db: db)), db: db)
+            if let confirmation { try await Self.insertConfirmation(confirmation, db: db) }
             if providerActed {
                 try await db.raw(
                     """

@@ -75,7 +75,7 @@ import Testing
             #expect(lapsed.createdAt == self.now + 96, "a different action starts afresh")
 
             let completed = try await store.completeFlowSession(
-                id: session.id, outcome: .paused, now: self.now + 97, change: nil, providerActed: true, events: { _, _ in [] })
+                id: session.id, outcome: .paused, now: self.now + 97, change: nil, providerActed: true, confirmation: nil, events: { _, _ in [] })
             #expect(completed)
             #expect(try await store.billingAction(sessionID: session.id)?.status == .succeeded)
             #expect(
@@ -114,12 +114,17 @@ import Testing
             let (_, session) = try await self.session(store)
             let late = session.expiresAt + 5
             #expect(
-                !(try await store.completeFlowSession(id: session.id, outcome: .canceled, now: late, change: nil, providerActed: false) { _, _ in [] })
+                !(try await store.completeFlowSession(
+                    id: session.id, outcome: .canceled, now: late, change: nil, providerActed: false, confirmation: nil
+                ) { _, _ in [] })
             )
             #expect(
-                try await store.completeFlowSession(id: session.id, outcome: .canceled, now: late, change: nil, providerActed: true) { _, _ in [] })
+                try await store.completeFlowSession(
+                    id: session.id, outcome: .canceled, now: late, change: nil, providerActed: true, confirmation: nil
+                ) { _, _ in [] })
             #expect(
-                !(try await store.completeFlowSession(id: session.id, outcome: .kept, now: late, change: nil, providerActed: true) { _, _ in [] }))
+                !(try await store.completeFlowSession(id: session.id, outcome: .kept, now: late, change: nil, providerActed: true, confirmation: nil)
+                { _, _ in [] }))
         }
     }
 

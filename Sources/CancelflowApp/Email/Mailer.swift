@@ -13,8 +13,10 @@ struct OutgoingEmail: Sendable {
     var organizationID: String
     /// What is masked wherever the message is logged in live mode: the code, the customer's name.
     var secrets: [String]
-    /// The verification it is for, to tie log lines together without the address.
+    /// What it is for, to tie log lines together without the address: a verification's id
+    /// (`verification_id`) or a flow session's (`flow_session_id`).
     var verificationID: String
+    var logKey = "verification_id"
 }
 
 /// Sends emails.
@@ -31,7 +33,7 @@ struct SMTPMailer: Mailer {
 
     func deliver(_ email: OutgoingEmail, logger: Logger) async throws {
         try await self.client.send(email.message)
-        logger.info("Sent a verification email", metadata: ["verification_id": .string(email.verificationID)])
+        logger.info("Sent an email", metadata: [email.logKey: .string(email.verificationID)])
     }
 
     var mailbox: DevMailbox? { nil }
@@ -54,9 +56,9 @@ struct LogMailer: Mailer {
                 subject = subject.replacingOccurrences(of: secret, with: "••••••")
             }
             logger.notice(
-                "No mail server is configured (--smtp-url): a live verification email was not sent",
+                "No mail server is configured (--smtp-url): a live email was not sent",
                 metadata: [
-                    "verification_id": .string(email.verificationID),
+                    email.logKey: .string(email.verificationID),
                     "subject": .string(subject),
                     "text": .string(redactingAddresses(oneLine(text))),
                 ]
@@ -68,7 +70,7 @@ struct LogMailer: Mailer {
                     ? "No mail server is configured (--smtp-url): a test-mode email was not sent"
                     : "No mail server is configured (--smtp-url): a test-mode email is on /dev/mailbox",
                 metadata: [
-                    "verification_id": .string(email.verificationID),
+                    email.logKey: .string(email.verificationID),
                     "to": .string(email.message.to),
                     "subject": .string(email.message.subject),
                 ]

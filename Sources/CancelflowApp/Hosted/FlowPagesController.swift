@@ -95,6 +95,13 @@ struct FlowPagesController: Sendable {
         }
     }
 
+    /// `jane@example.com` → `j•••@example.com`: enough for the customer to recognise it, not
+    /// enough to read it off a shared screen.
+    static func masked(_ address: String) -> String {
+        guard let at = address.firstIndex(of: "@"), at > address.startIndex else { return "your email address" }
+        return String(address[address.startIndex]) + "•••" + address[at...]
+    }
+
     /// Renders the page of the session's current step.
     func page(for session: FlowSession, logger: Logger, error: String?, status: HTTPResponse.Status) async throws -> Response {
         var session = session
@@ -150,10 +157,16 @@ struct FlowPagesController: Sendable {
         case .nothingToCancel:
             return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)
         case .done(let outcome):
-            let view = DoneView(
+            var view = DoneView(
                 brand: brand, outcome: outcome, subscription: subscription,
                 timing: flowContext.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
                 verifyUrl: Pages.verifyURL(appID: nil), offer: flowContext.flow?.content.offers.first { $0.id == session.offerID })
+            if let confirmation = try? await self.flow.confirmation(sessionID: session.id) {
+                view.confirmationNote =
+                    confirmation.status == .failed
+                    ? "We couldn't email you a confirmation. Your reference is \(confirmation.reference)."
+                    : "A confirmation is on its way to \(Self.masked(confirmation.to)) (reference \(confirmation.reference))."
+            }
             return self.pages.render("done", view, status: status, formTargets: formTargets)
         }
     }

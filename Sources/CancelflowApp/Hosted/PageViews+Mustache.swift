@@ -141,6 +141,7 @@ extension DoneView: MustacheParent {
         case "message": self.message
         case "returnUrl": self.returnUrl
         case "contactEmail": self.contactEmail
+        case "confirmationNote": self.confirmationNote
         case "contactUrl": self.contactUrl
         default: nil
         }

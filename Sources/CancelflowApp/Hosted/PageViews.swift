@@ -176,6 +176,9 @@ struct DoneView: PageView {
     let heading: String
     let message: String
     let returnUrl: String?
+    /// What the confirmation email became: on its way (to a masked address), or not sendable,
+    /// with the reference either way.
+    var confirmationNote: String?
     /// Where a customer who chose to contact support writes to.
     var contactEmail: String?
     var contactUrl: String?

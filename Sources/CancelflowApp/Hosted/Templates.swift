@@ -18,7 +18,7 @@ enum Templates {
         ("layout", layout), ("landing", landing), ("choose", choose), ("survey", survey), ("offer", offer),
         ("confirm", confirm), ("done", done), ("nothing", nothing), ("expired", expired), ("problem", problem), ("kept", kept),
         ("verify", verify), ("verify-code", verifyCode), ("mailbox", mailbox), ("email-layout", emailLayout), ("email-code", emailCode),
-        ("email-notice", emailNotice),
+        ("email-notice", emailNotice), ("email-confirmation", emailConfirmation),
     ]
 
     static let layout = """
@@ -179,6 +179,7 @@ enum Templates {
         {{$body}}
         <h1>{{heading}}</h1>
         <p>{{message}}</p>
+        {{#confirmationNote}}<p class="muted">{{confirmationNote}}</p>{{/confirmationNote}}
         {{#contactEmail}}<p><a href="mailto:{{contactEmail}}" class="primary-link">{{contactEmail}}</a></p>{{/contactEmail}}
         {{#contactUrl}}<p><a href="{{contactUrl}}" class="primary-link" rel="noopener">Contact {{brand.name}}</a></p>{{/contactUrl}}
         {{#returnUrl}}<p><a href="{{returnUrl}}" class="primary-link">Back to {{brand.name}}</a></p>{{/returnUrl}}
@@ -308,6 +309,16 @@ enum Templates {
         <p>Use this code to manage your {{name}} subscription:</p>
         <p style="font-size:32px;font-weight:700;letter-spacing:8px;color:{{color}};margin:16px 0">{{code}}</p>
         <p>It works for 15 minutes. If you didn't ask for it, ignore this email: nothing changes without the code.</p>
+        {{/body}}
+        {{/email-layout}}
+        """
+
+    static let emailConfirmation = """
+        {{<email-layout}}
+        {{$body}}
+        <p>{{greeting}}</p>
+        <p>{{what}}</p>
+        <p style="color:#6b7280">{{reference}}</p>
         {{/body}}
         {{/email-layout}}
         """

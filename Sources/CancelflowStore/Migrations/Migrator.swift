@@ -23,6 +23,7 @@ public struct Migrator: Sendable {
         .billing,
         .dashboard,
         .flows,
+        .confirmations,
     ]
 
     let pool: any DatabasePool
