@@ -4,8 +4,9 @@ import Foundation
 import Hummingbird
 
 /// `/v1/flows`: an organization's flows as documents. Flows belong to the organization, not to
-/// a mode: a test-mode key edits the same flows a live one does, so what a merchant tries with
-/// test links is what live customers get once published.
+/// a mode: what a merchant tries with test links is what live customers get. So a test key,
+/// often held by CI and developers' machines, may read flows and create and edit drafts, but
+/// only a live key may change what customers get (publish, restore, move, archive).
 struct FlowsController: Sendable {
     let flows: FlowConfigService
     /// How long a client has to send a request body.
@@ -54,6 +55,7 @@ struct FlowsController: Sendable {
     }
 
     @Sendable func archive(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireLive(context)
         let id = try context.pathParameter("id")
         try await self.flows.archive(id: id, organizationID: context.identity.organizationID)
         return JSONBody.response(WebhooksController.Wrapper(json: .object([("id", .string(id)), ("archived", .bool(true))])))
@@ -72,6 +74,7 @@ struct FlowsController: Sendable {
     }
 
     @Sendable func publish(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireLive(context)
         let flow = try await self.flows.publish(
             id: try context.pathParameter("id"), organizationID: context.identity.organizationID, by: Self.actor(context))
         return JSONBody.response(WebhooksController.Wrapper(json: try Self.view(flow)))
@@ -84,6 +87,7 @@ struct FlowsController: Sendable {
     }
 
     @Sendable func restore(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireLive(context)
         var request = request
         let body = try await JSONBody.collect(&request, within: self.readTimeout)
         let input = try JSONBody.decode(Restore.self, from: body, allowedKeys: Restore.allowedKeys)
@@ -94,6 +98,7 @@ struct FlowsController: Sendable {
     }
 
     @Sendable func move(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireLive(context)
         var request = request
         let body = try await JSONBody.collect(&request, within: self.readTimeout)
         let input = try JSONBody.decode(Move.self, from: body, allowedKeys: Move.allowedKeys)
@@ -106,6 +111,14 @@ struct FlowsController: Sendable {
         var request = request
         let body = try await JSONBody.collect(&request, within: self.readTimeout)
         return try JSONBody.decode(FlowDocument.self, from: body, allowedKeys: Self.documentKeys)
+    }
+
+    static func requireLive(_ context: APIRequestContext) throws {
+        guard context.identity.mode == .live else {
+            throw CancelflowError(
+                .forbidden, code: "live_key_required",
+                message: "This changes what live customers get: use a live API key. Test keys may create flows and edit drafts.")
+        }
     }
 
     /// Who published, as the version records it: the key's mode.

@@ -79,8 +79,10 @@ public protocol FlowDocumentStore: Sendable {
     func saveFlowDraft(id: String, organizationID: String, draft: FlowDocument?, now: Date) async throws -> Bool
     /// Makes `document` the next version (clearing the draft when it was the draft) and
     /// returns the new version; nil when there is no such live flow.
+    /// `clearingDraftSavedAt`: the draft's save time as read; the draft is cleared only if it is
+    /// still that one (a newer save is kept), nil to leave it.
     func publishFlow(
-        id: String, organizationID: String, document: FlowDocument, clearingDraft: Bool, by: String?, now: Date
+        id: String, organizationID: String, document: FlowDocument, clearingDraftSavedAt: Date?, by: String?, now: Date
     ) async throws -> FlowVersion?
     /// Every published version, newest first.
     func flowVersions(id: String, organizationID: String) async throws -> [FlowVersion]

@@ -92,20 +92,23 @@ public struct FlowConfigService: Sendable {
         let document = try self.checked(draft, isDefault: flow.isDefault)
         guard
             try await self.store.publishFlow(
-                id: id, organizationID: organizationID, document: document, clearingDraft: true, by: by, now: self.time.now()) != nil
+                id: id, organizationID: organizationID, document: document, clearingDraftSavedAt: flow.draftUpdatedAt, by: by,
+                now: self.time.now()) != nil
         else { throw Self.notFound }
         return try await self.flow(id: id, organizationID: organizationID)
     }
 
     /// Publishes an earlier version again, as the next version; the draft is left alone.
     public func restore(id: String, organizationID: String, version: Int, by: String?) async throws -> StoredFlow {
-        _ = try await self.live(id: id, organizationID: organizationID)
-        guard let old = try await self.store.flowVersions(id: id, organizationID: organizationID).first(where: { $0.version == version }) else {
+        let flow = try await self.live(id: id, organizationID: organizationID)
+        guard let old = try await self.store.flowVersion(id: id, organizationID: organizationID, version: version) else {
             throw CancelflowError.notFound("version_not_found", "The flow has no version \(version).", param: "version")
         }
+        // Checked again, as a publish is: the rules may have tightened since it was published.
+        let document = try self.checked(old.document, isDefault: flow.isDefault)
         guard
             try await self.store.publishFlow(
-                id: id, organizationID: organizationID, document: old.document, clearingDraft: false, by: by, now: self.time.now()) != nil
+                id: id, organizationID: organizationID, document: document, clearingDraftSavedAt: nil, by: by, now: self.time.now()) != nil
         else { throw Self.notFound }
         return try await self.flow(id: id, organizationID: organizationID)
     }

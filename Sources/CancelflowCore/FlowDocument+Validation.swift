@@ -93,6 +93,9 @@ enum Check {
 
     static func localized(_ text: LocalizedText, _ param: String, maximum: Int) throws -> LocalizedText {
         guard !text.values.isEmpty, text.values.count <= 20 else { throw Self.fail(param, "\(param) needs a text, or at most 20 languages.") }
+        guard Set(text.values.keys.map { $0.lowercased() }).count == text.values.count else {
+            throw Self.fail(param, "\(param) names a language twice (tags are compared ignoring case).")
+        }
         var values: [String: String] = [:]
         for (language, value) in text.values {
             guard language.isEmpty || Self.isLanguageTag(language) else {

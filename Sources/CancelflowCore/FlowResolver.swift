@@ -42,6 +42,9 @@ public struct FlowResolver: Sendable {
             of: published.document, flowID: chosen.id, organizationID: session.organizationID, customerID: session.customerID)
         let run = FlowRun(flowID: chosen.id, version: published.version, variant: variant)
         self.versions.store(published.document, Self.key(run), now: Date())
+        // An ended session (from before flows, its last page reloaded) is shown a flow but not
+        // given one: it never ran a variant, and must not count in a test's results.
+        if session.outcome != nil { return (ResolvedFlow(run: run, document: published.document), session) }
         // Another request may have pinned the session first: its choice stands.
         let stored = try await self.store.pinFlowRun(sessionID: session.id, run) ?? session
         let pinned = stored.run ?? run

@@ -209,7 +209,8 @@ public struct FlowService: Sendable {
         else {
             throw CancelflowError.invalid("reason_invalid", "Choose one of the reasons shown.", param: "reason")
         }
-        let comment = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A flow that asks for no comment keeps none, even one posted by hand.
+        let comment = flow.content.survey.comment ? comment?.trimmingCharacters(in: .whitespacesAndNewlines) : nil
         guard (comment?.count ?? 0) <= Self.maximumComment else {
             throw CancelflowError.invalid("comment_too_long", "Please keep the comment under 1000 characters.", param: "comment")
         }

@@ -71,12 +71,14 @@ public struct FlowSessionRecord: Sendable, Equatable {
 /// How many sessions of a flow's variant ended with an outcome.
 public struct VariantOutcomeCount: Sendable, Equatable {
     public var flowID: String
+    public var version: Int
     public var variant: String
     public var outcome: FlowOutcome
     public var count: Int
 
-    public init(flowID: String, variant: String, outcome: FlowOutcome, count: Int) {
+    public init(flowID: String, version: Int, variant: String, outcome: FlowOutcome, count: Int) {
         self.flowID = flowID
+        self.version = version
         self.variant = variant
         self.outcome = outcome
         self.count = count
@@ -156,7 +158,8 @@ public struct OutcomeService: Sendable {
     }
 
     /// Each test the given flows run (variants in the document's order, the first as the
-    /// control), with the period's sessions and saves per variant.
+    /// control), with the period's sessions and saves per variant of the published version
+    /// only: another version's variant of the same name may be another experiment.
     public func experiments(organizationID: String, mode: Mode, days: Int, flows: [StoredFlow]) async throws -> [(StoredFlow, ExperimentResult)] {
         let tested = flows.filter { !($0.published?.document.variants.isEmpty ?? true) }
         guard !tested.isEmpty else { return [] }
@@ -166,7 +169,9 @@ public struct OutcomeService: Sendable {
             let keys = flow.published?.document.variants.map(\.key) ?? []
             let variants = keys.map { key in
                 // As the page's save rate: of those who decided; abandoned sessions are left out.
-                let rows = counts.filter { $0.flowID == flow.id && $0.variant == key && $0.outcome != .abandoned }
+                let rows = counts.filter {
+                    $0.flowID == flow.id && $0.version == flow.published?.version && $0.variant == key && $0.outcome != .abandoned
+                }
                 return VariantResult(
                     key: key, sessions: rows.map(\.count).reduce(0, +), saves: rows.filter { $0.outcome.isSave }.map(\.count).reduce(0, +))
             }

@@ -21,6 +21,9 @@ extension SQLStore: FlowStore {
 
     static func writeFlowSettings(organizationID: String, _ settings: FlowSettings, now: Date, db: any SQLDatabase) async throws {
         let reasons = try JSONCoding.encode(settings.surveyReasons)
+        let previous =
+            try await db.raw("SELECT * FROM flow_settings WHERE organization_id = \(bind: organizationID)").first().map(Self.decodeFlowSettings)
+            ?? .defaults
         try await db.raw(
             """
             INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, updated_at)
@@ -31,7 +34,13 @@ extension SQLStore: FlowStore {
                 brand_color = excluded.brand_color, logo_url = excluded.logo_url, updated_at = excluded.updated_at
             """
         ).run()
-        try await Self.publishLegacyDefault(organizationID: organizationID, settings, now: now, db: db)
+        // Only a change to what the default flow is made of publishes it: saving the form for
+        // the name or the brand colour must not undo what was published through /v1/flows.
+        if previous.surveyReasons != settings.surveyReasons || previous.offer != settings.offer
+            || previous.cancelTiming != settings.cancelTiming
+        {
+            try await Self.publishLegacyDefault(organizationID: organizationID, settings, now: now, db: db)
+        }
     }
 
     /// The settings' survey, offer and timing are the default flow's: a change to them (from
@@ -39,26 +48,29 @@ extension SQLStore: FlowStore {
     /// flow's next version, in the same transaction. An organization without a default flow yet
     /// gets one from these settings when it is first needed.
     static func publishLegacyDefault(organizationID: String, _ settings: FlowSettings, now: Date, db: any SQLDatabase) async throws {
-        guard
-            let current = try await db.raw("\(unsafeRaw: Self.flowSelect) WHERE f.default_for = \(bind: organizationID)").first()
-                .map(Self.decodeFlow)
-        else { return }
-        let base = current.published?.document ?? FlowDocument.standard
-        let document = base.applyingLegacy(settings)
-        guard document != base else { return }
         let nowMillis = Millis.from(now)
+        // The update first: it takes the row's lock, so a publish through the API cannot slip in
+        // between reading the current version and writing the next one.
         guard
-            let version = try await db.raw(
+            let row = try await db.raw(
                 """
                 UPDATE flows SET published_version = COALESCE(published_version, 0) + 1, updated_at = \(bind: nowMillis)
-                WHERE id = \(bind: current.id) RETURNING published_version
+                WHERE default_for = \(bind: organizationID) RETURNING id, published_version
                 """
-            ).first()?.decode(column: "published_version", as: Int64.self)
+            ).first()
         else { return }
+        let flowID = try row.decode(column: "id", as: String.self)
+        let version = try row.decode(column: "published_version", as: Int64.self)
+        let base =
+            try await db.raw(
+                "SELECT document FROM flow_versions WHERE flow_id = \(bind: flowID) AND version = \(bind: version - 1)"
+            ).first().map { try JSONCoding.decode(FlowDocument.self, from: $0.decode(column: "document", as: String.self)) }
+            ?? FlowDocument.standard
+        let document = base.applyingLegacy(settings)
         try await db.raw(
             """
             INSERT INTO flow_versions (flow_id, version, document, published_at, published_by)
-            VALUES (\(bind: current.id), \(bind: version), \(bind: try JSONCoding.encode(document)), \(bind: nowMillis), 'settings')
+            VALUES (\(bind: flowID), \(bind: version), \(bind: try JSONCoding.encode(document)), \(bind: nowMillis), 'settings')
             """
         ).run()
     }
@@ -144,7 +156,7 @@ extension SQLStore: FlowStore {
             if let row = try await db.raw(
                 """
                 UPDATE flow_sessions SET flow_id = \(bind: run.flowID), flow_version = \(bind: Int64(run.version)), variant = \(bind: run.variant)
-                WHERE id = \(bind: sessionID) AND flow_id IS NULL
+                WHERE id = \(bind: sessionID) AND flow_id IS NULL AND outcome IS NULL
                 RETURNING *
                 """
             ).first() {

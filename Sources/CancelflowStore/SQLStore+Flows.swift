@@ -110,8 +110,9 @@ extension SQLStore: FlowDocumentStore {
     }
 
     public func publishFlow(
-        id: String, organizationID: String, document: FlowDocument, clearingDraft: Bool, by: String?, now: Date
+        id: String, organizationID: String, document: FlowDocument, clearingDraftSavedAt: Date?, by: String?, now: Date
     ) async throws -> FlowVersion? {
+        let savedAt = clearingDraftSavedAt.map(Millis.from) ?? -1
         defer { self.flowLists.invalidate() }
         let text = try JSONCoding.encode(document)
         let nowMillis = Millis.from(now)
@@ -121,8 +122,8 @@ extension SQLStore: FlowDocumentStore {
             let row = try await db.raw(
                 """
                 UPDATE flows SET published_version = COALESCE(published_version, 0) + 1, updated_at = \(bind: nowMillis),
-                    draft = CASE WHEN \(bind: clearingDraft) THEN NULL ELSE draft END,
-                    draft_updated_at = CASE WHEN \(bind: clearingDraft) THEN NULL ELSE draft_updated_at END
+                    draft = CASE WHEN draft_updated_at = \(bind: savedAt) THEN NULL ELSE draft END,
+                    draft_updated_at = CASE WHEN draft_updated_at = \(bind: savedAt) THEN NULL ELSE draft_updated_at END
                 WHERE id = \(bind: id) AND organization_id = \(bind: organizationID) AND archived_at IS NULL
                 RETURNING published_version
                 """

@@ -7,15 +7,17 @@ extension SQLStore: OutcomeStore {
         try await self.pool.read { db in
             try await db.raw(
                 """
-                SELECT flow_id, variant, outcome, COUNT(*) AS n FROM flow_sessions
+                SELECT flow_id, flow_version, variant, outcome, COUNT(*) AS n FROM flow_sessions
                 WHERE organization_id = \(bind: organizationID) AND mode = \(bind: mode.rawValue) AND variant IS NOT NULL
                     AND outcome IS NOT NULL AND outcome_at >= \(bind: Millis.from(from)) AND outcome_at < \(bind: Millis.from(to))
-                GROUP BY flow_id, variant, outcome
+                GROUP BY flow_id, flow_version, variant, outcome
                 """
             ).all().compactMap { row in
                 guard let outcome = FlowOutcome(rawValue: try row.decode(column: "outcome", as: String.self)) else { return nil }
                 return VariantOutcomeCount(
-                    flowID: try row.decode(column: "flow_id", as: String.self), variant: try row.decode(column: "variant", as: String.self),
+                    flowID: try row.decode(column: "flow_id", as: String.self),
+                    version: Int(try row.decode(column: "flow_version", as: Int64.self)),
+                    variant: try row.decode(column: "variant", as: String.self),
                     outcome: outcome, count: try row.decode(column: "n", as: Int.self))
             }
         }

@@ -48,12 +48,22 @@ import Testing
                 ])
             let id = try #require(created.json["id"] as? String)
 
-            let published = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(json: false))
+            // A test key edits drafts but cannot change what customers get.
+            let refusedTest = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(json: false))
+            #expect(refusedTest.status == .forbidden && Self.error(refusedTest).code == "live_key_required")
+            for (uri, method) in [
+                ("/v1/flows/\(id)", HTTPRequest.Method.delete), ("/v1/flows/\(id)/move", .post), ("/v1/flows/\(id)/restore", .post),
+            ] {
+                let response = try await client.execute(
+                    uri: uri, method: method, headers: ctx.headers(), body: jsonBody(["position": 0, "version": 1]))
+                #expect(response.status == .forbidden, "\(uri)")
+            }
+            let published = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(.live, json: false))
             #expect(published.status == .ok, "\(published.text)")
             #expect((published.json["published"] as? [String: Any])?["version"] as? Int == 1)
-            #expect((published.json["published"] as? [String: Any])?["publishedBy"] as? String == "api:test")
+            #expect((published.json["published"] as? [String: Any])?["publishedBy"] as? String == "api:live")
             #expect(published.json["draft"] is NSNull)
-            let again = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(json: false))
+            let again = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(.live, json: false))
             #expect(again.status == .conflict && Self.error(again).code == "nothing_to_publish")
 
             var edited = Self.monthly
@@ -61,9 +71,9 @@ import Testing
             let saved = try await client.execute(uri: "/v1/flows/\(id)/draft", method: .put, headers: ctx.headers(), body: jsonBody(edited))
             #expect(saved.status == .ok && (saved.json["draft"] as? [String: Any])?["name"] as? String == "Monthly v2")
             #expect(((saved.json["published"] as? [String: Any])?["document"] as? [String: Any])?["name"] as? String == "Monthly")
-            _ = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(json: false))
+            _ = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(.live, json: false))
             let restored = try await client.execute(
-                uri: "/v1/flows/\(id)/restore", method: .post, headers: ctx.headers(), body: jsonBody(["version": 1]))
+                uri: "/v1/flows/\(id)/restore", method: .post, headers: ctx.headers(.live), body: jsonBody(["version": 1]))
             #expect((restored.json["published"] as? [String: Any])?["version"] as? Int == 3)
             #expect(restored.json["name"] as? String == "Monthly")
             let versions = try await client.execute(uri: "/v1/flows/\(id)/versions", method: .get, headers: ctx.headers(json: false))
@@ -72,9 +82,9 @@ import Testing
             // Listed before the default flow; the default cannot be archived, this one can.
             let ordered = try await client.execute(uri: "/v1/flows", method: .get, headers: ctx.headers(json: false))
             #expect((ordered.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id, defaultID])
-            let refused = try await client.execute(uri: "/v1/flows/\(defaultID)", method: .delete, headers: ctx.headers(json: false))
+            let refused = try await client.execute(uri: "/v1/flows/\(defaultID)", method: .delete, headers: ctx.headers(.live, json: false))
             #expect(refused.status == .conflict && Self.error(refused).code == "default_flow_fixed")
-            let archived = try await client.execute(uri: "/v1/flows/\(id)", method: .delete, headers: ctx.headers(json: false))
+            let archived = try await client.execute(uri: "/v1/flows/\(id)", method: .delete, headers: ctx.headers(.live, json: false))
             #expect(archived.status == .ok && archived.json["archived"] as? Bool == true)
             let after = try await client.execute(uri: "/v1/flows", method: .get, headers: ctx.headers(json: false))
             #expect((after.json["data"] as? [[String: Any]])?.count == 1)

@@ -46,7 +46,7 @@ import Testing
     static func publish(_ client: some TestClientProtocol, _ ctx: TestContext, _ document: [String: Any]) async throws -> String {
         let created = try await client.execute(uri: "/v1/flows", method: .post, headers: ctx.headers(), body: jsonBody(document))
         let id = try #require(created.json["id"] as? String, "\(created.text)")
-        let published = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(json: false))
+        let published = try await client.execute(uri: "/v1/flows/\(id)/publish", method: .post, headers: ctx.headers(.live, json: false))
         #expect(published.status == .ok, "\(published.text)")
         return id
     }

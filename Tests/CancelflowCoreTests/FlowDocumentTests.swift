@@ -62,6 +62,7 @@ struct FlowDocumentTests {
             ("survey.reasons[1].offer", { $0.survey.reasons[1].offer = "refund" }),
             ("survey.reasons[2].id", { $0.survey.reasons[2].id = "too_expensive" }),
             ("survey.reasons[0].label.xx_y", { $0.survey.reasons[0].label = LocalizedText(byLanguage: ["xx_y": "A"]) }),
+            ("survey.reasons[0].label", { $0.survey.reasons[0].label = LocalizedText(byLanguage: ["fr": "A", "FR": "B"]) }),
             ("offers[0].percent", { $0.offers[0].percent = 0 }),
             ("offers[1].percent", { $0.offers[1].percent = 10 }),
             ("offers[1].months", { $0.offers[1].months = 13 }),

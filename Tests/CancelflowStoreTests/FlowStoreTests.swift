@@ -62,6 +62,43 @@ import Testing
             #expect(restored.draft?.name == "Work in progress")
             #expect(try await service.versions(id: flow.id, organizationID: org.id).map(\.version) == [3, 2, 1])
             await #expect(throws: CancelflowError.self) { try await service.restore(id: flow.id, organizationID: org.id, version: 9, by: nil) }
+
+            // A publish clears only the draft it published: one saved meanwhile is kept.
+            time.advance(by: 60)
+            let stale = try #require(try await store.flow(id: flow.id, organizationID: org.id)?.draftUpdatedAt)
+            time.advance(by: 60)
+            _ = try await service.saveDraft(id: flow.id, organizationID: org.id, document: edited)
+            _ = try await store.publishFlow(
+                id: flow.id, organizationID: org.id, document: pending, clearingDraftSavedAt: stale, by: nil, now: time.now())
+            #expect(try await service.flow(id: flow.id, organizationID: org.id).draft?.name == "Yearly, edited")
+        }
+    }
+
+    /// The settings form describes the default flow's survey, offer and timing: saving it for
+    /// anything else (a brand colour) must not undo what was published through the API; a
+    /// change to those does publish.
+    @Test(arguments: TestEngine.allCases)
+    func savingOtherSettingsLeavesThePublishedDefaultFlowAlone(engine: TestEngine) async throws {
+        try await TestDatabase.withPool(engine) { pool, _ in
+            let store = SQLStore(pool: pool)
+            let contract = StoreContractTests()
+            let (org, _) = try await contract.makeOrganization(store)
+            let service = FlowConfigService(store: store, time: ManualTimeSource(contract.now), phraseKeys: [])
+            let defaultFlow = try await service.defaultFlow(organizationID: org.id)
+            var tailored = FlowDocument.standard
+            tailored.survey.reasons[0].offer = FlowReason.noOffer
+            _ = try await service.saveDraft(id: defaultFlow.id, organizationID: org.id, document: tailored)
+            _ = try await service.publish(id: defaultFlow.id, organizationID: org.id, by: "api:live")
+            var settings = try await store.flowSettings(organizationID: org.id)
+            settings.brandColor = "#111111"
+            try await store.setFlowSettings(organizationID: org.id, settings, now: contract.now)
+            var current = try await service.defaultFlow(organizationID: org.id)
+            #expect(current.published?.version == 2 && current.published?.document == tailored)
+            settings.offer = .pause(months: 1)
+            try await store.setFlowSettings(organizationID: org.id, settings, now: contract.now)
+            current = try await service.defaultFlow(organizationID: org.id)
+            #expect(current.published?.version == 3 && current.published?.publishedBy == "settings")
+            #expect(current.published?.document.offers.map(\.type) == [.pause])
         }
     }
 

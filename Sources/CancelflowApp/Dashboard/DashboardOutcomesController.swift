@@ -51,7 +51,7 @@ struct DashboardOutcomesController: Sendable {
                 "hasExperiments": !experiments.isEmpty,
                 "experiments": experiments.map { flow, result in
                     [
-                        "name": flow.name, "verdict": result.verdict,
+                        "name": "\(flow.name), version \(flow.published?.version ?? 0)", "verdict": result.verdict,
                         "variants": result.variants.map { variant in
                             [
                                 "key": variant.key, "sessions": variant.sessions, "saves": variant.saves,

@@ -44,8 +44,10 @@ struct FlowPagesController: Sendable {
         try await self.act(context) { session, form in
             let accept = form["decision"] == "accept"
             let offer = try await self.flow.decideOffer(session, accept: accept)
-            // A redirect offer sends the customer where the merchant said.
+            // A redirect offer sends the customer where the merchant said; a contact offer's last
+            // page says how to reach support, so it is shown even with a return URL.
             if offer?.type == .redirect, let url = offer?.url { return url }
+            if offer?.type == .contact { return nil }
             return accept ? Pages.returnTarget(session.returnURL) : nil
         }
     }

@@ -102,8 +102,11 @@ struct LinkPagesController: Sendable {
                 context.logger.info("Cancel flow completed", metadata: ["flow_session_id": .string(session.id), "outcome": "canceled"])
                 self.metrics.flowOutcome(FlowOutcome.canceled.rawValue)
                 target = Pages.returnTarget(session.returnURL) ?? "/flow"
-            } catch let error as CancelflowError {
-                context.logger.notice("Click-to-cancel went to the flow", metadata: ["error": .string(error.code)])
+            } catch {
+                // The link is already exchanged: whatever failed, the customer gets their session
+                // and the flow's page, which shows where they are.
+                let code = (error as? CancelflowError)?.code ?? String(describing: type(of: error))
+                context.logger.notice("Click-to-cancel went to the flow", metadata: ["error": .string(code)])
             }
         }
         var response = Pages.redirect(target)

@@ -20,7 +20,7 @@ struct WebhookEventEncoder: EventEncoder {
                 ("subscriptionId", .optional(session.subscriptionID)),
                 ("outcome", .string(session.outcome?.rawValue ?? "abandoned")),
                 ("offerAccepted", .bool(offerAccepted)),
-                ("offerId", .optional(session.offerID)),
+                ("offerId", .optional(session.outcome?.acceptedOffer == true ? session.offerID : nil)),
                 (
                     "survey",
                     .object([

@@ -21,7 +21,7 @@ import HTTPTypes
 extension Operations {
     /// Archive a targeted flow
     ///
-    /// Customers stop getting it; its versions stay, for the sessions that ran them. Errors: 404 (`flow_not_found`), 409 (`default_flow_fixed`).
+    /// Customers stop getting it; its versions stay, for the sessions that ran them. Needs a live key. Errors: 403 (`live_key_required`), 404 (`flow_not_found`), 409 (`default_flow_fixed`).
     ///
     /// - Remark: HTTP `DELETE /v1/flows/{id}`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/delete(archiveFlow)`.
@@ -200,7 +200,7 @@ extension Operations {
 extension Client {
     /// Archive a targeted flow
     ///
-    /// Customers stop getting it; its versions stay, for the sessions that ran them. Errors: 404 (`flow_not_found`), 409 (`default_flow_fixed`).
+    /// Customers stop getting it; its versions stay, for the sessions that ran them. Needs a live key. Errors: 403 (`live_key_required`), 404 (`flow_not_found`), 409 (`default_flow_fixed`).
     ///
     /// - Remark: HTTP `DELETE /v1/flows/{id}`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/delete(archiveFlow)`.
@@ -312,7 +312,7 @@ extension Client {
 extension APIProtocol {
     /// Archive a targeted flow
     ///
-    /// Customers stop getting it; its versions stay, for the sessions that ran them. Errors: 404 (`flow_not_found`), 409 (`default_flow_fixed`).
+    /// Customers stop getting it; its versions stay, for the sessions that ran them. Needs a live key. Errors: 403 (`live_key_required`), 404 (`flow_not_found`), 409 (`default_flow_fixed`).
     ///
     /// - Remark: HTTP `DELETE /v1/flows/{id}`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/delete(archiveFlow)`.

@@ -21,7 +21,7 @@ import HTTPTypes
 extension Operations {
     /// Change where a targeted flow is tried
     ///
-    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 404 (`flow_not_found`).
+    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Needs a live key. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/move`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/move/post(moveFlow)`.
@@ -224,7 +224,7 @@ extension Operations {
 extension Client {
     /// Change where a targeted flow is tried
     ///
-    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 404 (`flow_not_found`).
+    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Needs a live key. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/move`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/move/post(moveFlow)`.
@@ -345,7 +345,7 @@ extension Client {
 extension APIProtocol {
     /// Change where a targeted flow is tried
     ///
-    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 404 (`flow_not_found`).
+    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Needs a live key. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/move`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/move/post(moveFlow)`.

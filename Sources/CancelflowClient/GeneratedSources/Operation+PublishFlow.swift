@@ -22,8 +22,9 @@ extension Operations {
     /// Publish a flow's draft
     ///
     /// The draft becomes the next version, the one customers get from now on; sessions already
-    /// under way keep the version they started with. Errors: 400 (`flow_invalid`: checked
-    /// again), 404 (`flow_not_found`), 409 (`nothing_to_publish`).
+    /// under way keep the version they started with. Needs a live key. Errors: 400
+    /// (`flow_invalid`: checked again), 403 (`live_key_required`), 404 (`flow_not_found`), 409
+    /// (`nothing_to_publish`).
     ///
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/publish`.
@@ -204,8 +205,9 @@ extension Client {
     /// Publish a flow's draft
     ///
     /// The draft becomes the next version, the one customers get from now on; sessions already
-    /// under way keep the version they started with. Errors: 400 (`flow_invalid`: checked
-    /// again), 404 (`flow_not_found`), 409 (`nothing_to_publish`).
+    /// under way keep the version they started with. Needs a live key. Errors: 400
+    /// (`flow_invalid`: checked again), 403 (`live_key_required`), 404 (`flow_not_found`), 409
+    /// (`nothing_to_publish`).
     ///
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/publish`.
@@ -319,8 +321,9 @@ extension APIProtocol {
     /// Publish a flow's draft
     ///
     /// The draft becomes the next version, the one customers get from now on; sessions already
-    /// under way keep the version they started with. Errors: 400 (`flow_invalid`: checked
-    /// again), 404 (`flow_not_found`), 409 (`nothing_to_publish`).
+    /// under way keep the version they started with. Needs a live key. Errors: 400
+    /// (`flow_invalid`: checked again), 403 (`live_key_required`), 404 (`flow_not_found`), 409
+    /// (`nothing_to_publish`).
     ///
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/publish`.

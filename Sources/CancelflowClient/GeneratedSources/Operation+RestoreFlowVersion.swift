@@ -21,7 +21,7 @@ import HTTPTypes
 extension Operations {
     /// Publish an earlier version again
     ///
-    /// Published as the next version; a draft is left alone. Errors: 404 (`flow_not_found`, `version_not_found`).
+    /// Published as the next version (checked again); a draft is left alone. Needs a live key. Errors: 400 (`flow_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`, `version_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/restore`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/restore/post(restoreFlowVersion)`.
@@ -224,7 +224,7 @@ extension Operations {
 extension Client {
     /// Publish an earlier version again
     ///
-    /// Published as the next version; a draft is left alone. Errors: 404 (`flow_not_found`, `version_not_found`).
+    /// Published as the next version (checked again); a draft is left alone. Needs a live key. Errors: 400 (`flow_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`, `version_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/restore`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/restore/post(restoreFlowVersion)`.
@@ -345,7 +345,7 @@ extension Client {
 extension APIProtocol {
     /// Publish an earlier version again
     ///
-    /// Published as the next version; a draft is left alone. Errors: 404 (`flow_not_found`, `version_not_found`).
+    /// Published as the next version (checked again); a draft is left alone. Needs a live key. Errors: 400 (`flow_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`, `version_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/restore`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/restore/post(restoreFlowVersion)`.

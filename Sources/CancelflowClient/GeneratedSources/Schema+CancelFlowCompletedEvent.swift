@@ -60,7 +60,7 @@ extension Components.Schemas {
             public var outcome: Components.Schemas.CancelFlowCompletedEvent.DataPayload.OutcomePayload
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/offerAccepted`.
             public var offerAccepted: Swift.Bool
-            /// The id of the offer accepted
+            /// The id of the offer accepted, in the flow's document; null unless the outcome is an accepted offer.
             ///
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/offerId`.
             public var offerId: Swift.String?
@@ -99,7 +99,7 @@ extension Components.Schemas {
             }
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/survey`.
             public var survey: Components.Schemas.CancelFlowCompletedEvent.DataPayload.SurveyPayload
-            /// The flow, version and variant the session ran; null when it ended before its survey.
+            /// The flow, version and variant the session ran; null when it ended before its subscription was known (and so before any flow was chosen).
             ///
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow`.
             public struct FlowPayload: Codable, Hashable, Sendable {
@@ -130,7 +130,7 @@ extension Components.Schemas {
                     case variant
                 }
             }
-            /// The flow, version and variant the session ran; null when it ended before its survey.
+            /// The flow, version and variant the session ran; null when it ended before its subscription was known (and so before any flow was chosen).
             ///
             /// - Remark: Generated from `#/components/schemas/CancelFlowCompletedEvent/data/flow`.
             public var flow: Components.Schemas.CancelFlowCompletedEvent.DataPayload.FlowPayload?
@@ -213,9 +213,9 @@ extension Components.Schemas {
             ///   - subscriptionId:
             ///   - outcome:
             ///   - offerAccepted:
-            ///   - offerId: The id of the offer accepted
+            ///   - offerId: The id of the offer accepted, in the flow's document; null unless the outcome is an accepted offer.
             ///   - survey:
-            ///   - flow: The flow, version and variant the session ran; null when it ended before its survey.
+            ///   - flow: The flow, version and variant the session ran; null when it ended before its subscription was known (and so before any flow was chosen).
             ///   - via:
             ///   - completedAt:
             ///   - billing: What the billing provider was asked to do and did; null when nothing changed.

@@ -200,7 +200,7 @@ public protocol APIProtocol: Sendable {
     func getFlow(_ input: Operations.GetFlow.Input) async throws -> Operations.GetFlow.Output
     /// Archive a targeted flow
     ///
-    /// Customers stop getting it; its versions stay, for the sessions that ran them. Errors: 404 (`flow_not_found`), 409 (`default_flow_fixed`).
+    /// Customers stop getting it; its versions stay, for the sessions that ran them. Needs a live key. Errors: 403 (`live_key_required`), 404 (`flow_not_found`), 409 (`default_flow_fixed`).
     ///
     /// - Remark: HTTP `DELETE /v1/flows/{id}`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/delete(archiveFlow)`.
@@ -222,8 +222,9 @@ public protocol APIProtocol: Sendable {
     /// Publish a flow's draft
     ///
     /// The draft becomes the next version, the one customers get from now on; sessions already
-    /// under way keep the version they started with. Errors: 400 (`flow_invalid`: checked
-    /// again), 404 (`flow_not_found`), 409 (`nothing_to_publish`).
+    /// under way keep the version they started with. Needs a live key. Errors: 400
+    /// (`flow_invalid`: checked again), 403 (`live_key_required`), 404 (`flow_not_found`), 409
+    /// (`nothing_to_publish`).
     ///
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/publish`.
@@ -238,14 +239,14 @@ public protocol APIProtocol: Sendable {
     func listFlowVersions(_ input: Operations.ListFlowVersions.Input) async throws -> Operations.ListFlowVersions.Output
     /// Publish an earlier version again
     ///
-    /// Published as the next version; a draft is left alone. Errors: 404 (`flow_not_found`, `version_not_found`).
+    /// Published as the next version (checked again); a draft is left alone. Needs a live key. Errors: 400 (`flow_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`, `version_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/restore`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/restore/post(restoreFlowVersion)`.
     func restoreFlowVersion(_ input: Operations.RestoreFlowVersion.Input) async throws -> Operations.RestoreFlowVersion.Output
     /// Change where a targeted flow is tried
     ///
-    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 404 (`flow_not_found`).
+    /// `position` is 0-based among the targeted flows (the first matching flow wins); past the end means last. Needs a live key. Errors: 400 (`default_flow_fixed`, `parameter_invalid`), 403 (`live_key_required`), 404 (`flow_not_found`).
     ///
     /// - Remark: HTTP `POST /v1/flows/{id}/move`.
     /// - Remark: Generated from `#/paths//v1/flows/{id}/move/post(moveFlow)`.
