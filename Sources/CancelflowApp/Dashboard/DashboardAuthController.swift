@@ -264,7 +264,7 @@ struct DashboardAuthController: Sendable {
                     html: "")
                 try await mailer.deliver(
                     OutgoingEmail(
-                        message: message, mode: .live, organizationID: user.organizationID, secrets: [token], verificationID: "dashboard-reset"),
+                        message: message, mode: .live, organizationID: user.organizationID, secrets: [token], logID: user.id, logKey: "user_id"),
                     logger: logger)
             } catch {
                 logger.error("A dashboard password reset failed", metadata: ["error": .string(redactingAddresses("\(error)"))])

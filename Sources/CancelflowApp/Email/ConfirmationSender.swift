@@ -112,7 +112,7 @@ struct ConfirmationEmails: Sendable {
                 withTemplate: "email-confirmation") ?? ""
         return OutgoingEmail(
             message: EmailMessage(from: "\(name) <\(self.mailFrom)>", to: c.to, subject: subject, text: text, html: html), mode: c.mode,
-            organizationID: c.organizationID, secrets: c.customerName.map { [$0] } ?? [], verificationID: c.sessionID, logKey: "flow_session_id")
+            organizationID: c.organizationID, secrets: c.customerName.map { [$0] } ?? [], logID: c.sessionID, logKey: "flow_session_id")
     }
 }
 

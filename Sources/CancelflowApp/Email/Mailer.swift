@@ -13,9 +13,9 @@ struct OutgoingEmail: Sendable {
     var organizationID: String
     /// What is masked wherever the message is logged in live mode: the code, the customer's name.
     var secrets: [String]
-    /// What it is for, to tie log lines together without the address: a verification's id
-    /// (`verification_id`) or a flow session's (`flow_session_id`).
-    var verificationID: String
+    /// What it is for, to tie log lines together without the address: the id logged under
+    /// `logKey` (a verification's, a flow session's, a dashboard user's).
+    var logID: String
     var logKey = "verification_id"
 }
 
@@ -33,7 +33,7 @@ struct SMTPMailer: Mailer {
 
     func deliver(_ email: OutgoingEmail, logger: Logger) async throws {
         try await self.client.send(email.message)
-        logger.info("Sent an email", metadata: [email.logKey: .string(email.verificationID)])
+        logger.info("Sent an email", metadata: [email.logKey: .string(email.logID)])
     }
 
     var mailbox: DevMailbox? { nil }
@@ -58,7 +58,7 @@ struct LogMailer: Mailer {
             logger.notice(
                 "No mail server is configured (--smtp-url): a live email was not sent",
                 metadata: [
-                    email.logKey: .string(email.verificationID),
+                    email.logKey: .string(email.logID),
                     "subject": .string(subject),
                     "text": .string(redactingAddresses(oneLine(text))),
                 ]
@@ -70,7 +70,7 @@ struct LogMailer: Mailer {
                     ? "No mail server is configured (--smtp-url): a test-mode email was not sent"
                     : "No mail server is configured (--smtp-url): a test-mode email is on /dev/mailbox",
                 metadata: [
-                    email.logKey: .string(email.verificationID),
+                    email.logKey: .string(email.logID),
                     "to": .string(email.message.to),
                     "subject": .string(email.message.subject),
                 ]

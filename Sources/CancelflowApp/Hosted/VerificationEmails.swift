@@ -28,7 +28,7 @@ struct VerificationEmails: Sendable {
             let html = self.library.render(NoticeEmailView(subject: subject, brand: brand), withTemplate: "email-notice") ?? ""
             return OutgoingEmail(
                 message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
-                mode: target.mode, organizationID: target.organization.id, secrets: [], verificationID: issued.id)
+                mode: target.mode, organizationID: target.organization.id, secrets: [], logID: issued.id)
         }
         let subject = "\(issued.code) is your \(name) verification code"
         let greeting = customer.name.map { "Hi \($0)," } ?? "Hello,"
@@ -50,7 +50,7 @@ struct VerificationEmails: Sendable {
         return OutgoingEmail(
             message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
             mode: target.mode, organizationID: target.organization.id,
-            secrets: [issued.code] + (customer.name.map { [$0] } ?? []), verificationID: issued.id)
+            secrets: [issued.code] + (customer.name.map { [$0] } ?? []), logID: issued.id)
     }
 }
 
