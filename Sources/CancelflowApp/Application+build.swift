@@ -203,6 +203,7 @@ func addDashboard(to router: Router<AppRequestContext>, services: AppServices) t
         organizations: services.organizations, auth: auth, audit: services.audit, pages: pages, once: once, picker: services.links.picker,
         subdomainBase: configuration.subdomainBase, time: services.time
     ).addRoutes(to: signedIn)
+    DashboardTextsController(organizations: services.organizations, audit: services.audit, pages: pages).addRoutes(to: signedIn)
     DashboardWebhooksController(
         webhooks: services.webhooks, organizations: services.organizations, audit: services.audit, pages: pages, once: once
     )

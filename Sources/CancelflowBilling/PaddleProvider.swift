@@ -101,8 +101,23 @@ public struct PaddleProvider: BillingProvider {
                 throw BillingErrors.unavailable(.paddle, "the discount could not be created.")
             }
             try await self.write(.PATCH, path, ["discount": ["id": discount, "effective_from": "next_billing_period"]])
+        case .changePlan(let planID, _, _, _):
+            // The subscription's items become the one new price, prorated and billed now, as
+            // Paddle's own plan switch does.
+            try await self.write(
+                .PATCH, path,
+                ["items": [["price_id": planID, "quantity": 1] as [String: any Sendable]], "proration_billing_mode": "prorated_immediately"])
+        case .extendTrial(_, let until):
+            // Only a trial's next billing date moves without a charge (`canExtendTrial`).
+            try await self.write(.PATCH, path, ["next_billed_at": RFC3339.format(until), "proration_billing_mode": "do_not_bill"])
         }
         return BillingReceipt(provider: .paddle, objectID: subscription.id, action: request.action.name)
+    }
+
+    /// Free time only for a trial: moving a paying subscription's next billing date makes Paddle
+    /// bill (or credit) the change, which is not free time.
+    public func canExtendTrial(of subscription: Subscription) -> Bool {
+        subscription.status == .trialing && subscription.currentPeriodEnd != nil && !subscription.cancelAtPeriodEnd
     }
 
     /// Our discount on the subscription; the rest as `BillingMatching` reads it. (This once
@@ -176,7 +191,9 @@ public struct PaddleProvider: BillingProvider {
             amount: unit.int("amount"),
             currency: (unit.string("currency_code") ?? object.string("currency_code"))?.lowercased(),
             interval: BillingInterval(rawValue: cycle.string("interval") ?? ""),
-            currentPeriodEnd: object.object("current_billing_period")?.isoDate("ends_at"),
+            // A trial's next charge is its `next_billed_at`.
+            currentPeriodEnd: (status == .trialing ? object.isoDate("next_billed_at") : nil)
+                ?? object.object("current_billing_period")?.isoDate("ends_at"),
             createdAt: created,
             updatedAt: object.isoDate("updated_at") ?? created
         )

@@ -80,6 +80,17 @@ public struct StripeProvider: BillingProvider {
         case .discount(let percent, let months):
             let coupon = try await self.coupon(percent: percent, months: months, idempotencyKey: request.idempotencyKey)
             _ = try await self.write(.POST, path, [("discounts[0][coupon]", coupon)], idempotencyKey: request.idempotencyKey)
+        case .changePlan(let planID, _, _, _):
+            // The subscription's one item moves to the new price; Stripe prorates the rest of
+            // the period on the next invoice, as a customer switching plans themselves gets.
+            guard let item = request.subscription.itemID else { throw BillingErrors.refused(.stripe, "the subscription has no item to change.") }
+            form = [("items[0][id]", item), ("items[0][price]", planID), ("proration_behavior", "create_prorations")]
+            _ = try await self.write(.POST, path, form, idempotencyKey: request.idempotencyKey)
+        case .extendTrial(_, let until):
+            // A trial end in the future is free time for a trial or a paying subscription alike;
+            // nothing is prorated, so nothing is charged or credited for it.
+            form = [("trial_end", String(Int(until.timeIntervalSince1970))), ("proration_behavior", "none")]
+            _ = try await self.write(.POST, path, form, idempotencyKey: request.idempotencyKey)
         }
         return BillingReceipt(provider: .stripe, objectID: id, action: request.action.name)
     }
@@ -184,6 +195,9 @@ public struct StripeProvider: BillingProvider {
         subscription.intervalCount = max(1, recurring?.int("interval_count") ?? plan.int("interval_count") ?? 1)
         // For flow targeting: the price (or, on older accounts, the plan) and when it began.
         subscription.planID = price.string("id") ?? plan.string("id")
+        subscription.itemID = item.string("id")
+        // A trial's next charge is its end.
+        if status == .trialing, let trialEnd = object.unixDate("trial_end") { subscription.currentPeriodEnd = trialEnd }
         subscription.startedAt = object.unixDate("start_date") ?? created
         // `discounts` holds ids unless expanded (the lists above expand it); the older singular
         // `discount` is the object. Later API versions move the coupon under `source`.

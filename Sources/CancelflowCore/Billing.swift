@@ -11,6 +11,11 @@ public enum BillingAction: Sendable, Equatable {
     case pause(months: Int, resumesAt: Date)
     /// A percentage off for some months.
     case discount(percent: Int, months: Int)
+    /// Move to another plan: `planID` is the provider's price (or the built-in plan's id), the
+    /// rest what the built-in subscription records.
+    case changePlan(planID: String, name: String, amount: Int?, currency: String?)
+    /// Free time: the next charge (the trial's end, or the period's) moves to `until`.
+    case extendTrial(days: Int, until: Date)
 
     /// The stable text form recorded with the attempt and sent in `cancel_flow.completed`.
     public var name: String {
@@ -19,6 +24,8 @@ public enum BillingAction: Sendable, Equatable {
         case .cancelNow: "cancel_now"
         case .pause: "pause"
         case .discount: "discount"
+        case .changePlan: "change_plan"
+        case .extendTrial: "extend_trial"
         }
     }
 
@@ -29,6 +36,9 @@ public enum BillingAction: Sendable, Equatable {
         case .cancelAtPeriodEnd, .cancelNow: self.name
         case .pause(let months, _): "pause:\(months)"
         case .discount(let percent, let months): "discount:\(percent):\(months)"
+        // The plan id last: it is the provider's and might hold a colon.
+        case .changePlan(let planID, _, _, _): "change_plan:\(planID)"
+        case .extendTrial(let days, let until): "extend_trial:\(days):\(Int(until.timeIntervalSince1970))"
         }
     }
 }
@@ -103,6 +113,9 @@ public protocol BillingProvider: Sendable {
     func checkMint(reference: String, subscriptionID: String?) async throws -> CancelflowError?
     /// Whether the provider can make this offer on this subscription.
     func supports(_ offer: RetentionOffer, on subscription: Subscription) -> Bool
+    /// Whether the provider can give this subscription free time (move its next charge later):
+    /// a trial everywhere; a paying subscription where the provider allows it without a charge.
+    func canExtendTrial(of subscription: Subscription) -> Bool
     /// Whether an action's effect is on the subscription and was made at or after `since` (when
     /// the session first tried it): a step retried after a timeout whose request did reach the
     /// provider completes without acting again, and a change someone made earlier (a discount
@@ -119,6 +132,11 @@ public protocol BillingProvider: Sendable {
 extension BillingProvider {
     public func supports(_ offer: RetentionOffer, on subscription: Subscription) -> Bool {
         offer.applies(to: subscription)
+    }
+
+    public func canExtendTrial(of subscription: Subscription) -> Bool {
+        (subscription.status == .trialing || subscription.status == .active) && subscription.currentPeriodEnd != nil
+            && !subscription.cancelAtPeriodEnd
     }
 
     public func isApplied(_ action: BillingAction, to subscription: Subscription, since: Date) async throws -> Bool {
@@ -152,6 +170,10 @@ public enum BillingMatching {
             return subscription.pauseResumesAt.map { abs($0.timeIntervalSince(resumesAt)) <= Self.skew } ?? true
         case .discount(let percent, _):
             return subscription.discountPercent == percent && recent(subscription.discountStartsAt)
+        case .changePlan(let planID, _, _, _):
+            return subscription.planID == planID
+        case .extendTrial(_, let until):
+            return subscription.currentPeriodEnd.map { $0 >= until - Self.skew } ?? false
         }
     }
 }
@@ -319,6 +341,13 @@ public protocol BillingActionStore: Sendable {
 extension BillingAction {
     /// Reads `fingerprint` back; a pause resumes `months` after `start`.
     public init?(fingerprint: String, start: Date) {
+        if fingerprint.hasPrefix("change_plan:") {
+            // Only the id is kept: reading an attempt back is for matching it at the provider.
+            let id = String(fingerprint.dropFirst("change_plan:".count))
+            guard !id.isEmpty else { return nil }
+            self = .changePlan(planID: id, name: id, amount: nil, currency: nil)
+            return
+        }
         let parts = fingerprint.split(separator: ":").map(String.init)
         switch parts.first {
         case "cancel_at_period_end" where parts.count == 1: self = .cancelAtPeriodEnd
@@ -329,6 +358,9 @@ extension BillingAction {
         case "discount" where parts.count == 3:
             guard let percent = Int(parts[1]), let months = Int(parts[2]) else { return nil }
             self = .discount(percent: percent, months: months)
+        case "extend_trial" where parts.count == 3:
+            guard let days = Int(parts[1]), let until = Int(parts[2]) else { return nil }
+            self = .extendTrial(days: days, until: Date(timeIntervalSince1970: TimeInterval(until)))
         default: return nil
         }
     }
@@ -339,6 +371,8 @@ extension BillingAction {
         case .cancelAtPeriodEnd, .cancelNow: .canceled
         case .pause: .paused
         case .discount: .discounted
+        case .changePlan: .planChanged
+        case .extendTrial: .trialExtended
         }
     }
 }

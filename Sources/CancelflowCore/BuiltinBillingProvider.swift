@@ -54,6 +54,8 @@ public struct BuiltinBillingProvider: BillingProvider {
         case .cancelNow: .cancel(timing: .immediately)
         case .pause(_, let resumesAt): .pause(until: resumesAt)
         case .discount(let percent, let months): .discount(percent: percent, until: FlowService.adding(months: months, to: now))
+        case .changePlan(let planID, let name, let amount, let currency): .changePlan(planID: planID, name: name, amount: amount, currency: currency)
+        case .extendTrial(_, let until): .extendPeriod(until: until)
         }
     }
 }

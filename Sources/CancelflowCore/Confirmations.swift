@@ -88,11 +88,9 @@ extension FlowService {
         for session: FlowSession, context: Context, subscription: Subscription, action: BillingAction, now: Date
     ) async -> FlowConfirmation? {
         guard let email = context.customer?.email, !email.isEmpty else { return nil }
-        // The link's language, for when emails speak it (a failed read only loses that).
-        var locale: String?
-        if let linkID = session.linkID {
-            locale = try? await self.store.link(organizationID: session.organizationID, mode: session.mode, id: linkID)?.locale
-        }
+        // The language the customer read the pages in; nil leaves it to the organization's
+        // default when the email is sent.
+        let locale = session.locale
         var confirmation = FlowConfirmation(
             sessionID: session.id, organizationID: session.organizationID, mode: session.mode, to: email, outcome: action.outcome,
             customerName: context.customer?.name, planName: subscription.planName, effectiveAt: now, locale: locale, createdAt: now)
@@ -108,6 +106,11 @@ extension FlowService {
             confirmation.effectiveAt = max(now, subscription.currentPeriodEnd ?? now)
             confirmation.percent = percent
             confirmation.months = months
+        case .changePlan(_, let name, _, _):
+            // The plan moved to (a plan's name in several languages is kept in its English one).
+            confirmation.planName = name
+        case .extendTrial(_, let until):
+            confirmation.endsAt = until
         }
         return confirmation
     }

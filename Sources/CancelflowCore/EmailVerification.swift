@@ -253,7 +253,7 @@ public struct VerificationService: Sendable {
     /// Checks the code a browser typed on an organization's page; a right code starts a flow
     /// session whose key hash is `sessionHash`.
     public func check(
-        organizationID: String, mode: Mode, browserKey: String, code: String, clientIP: String, sessionHash: String
+        organizationID: String, mode: Mode, browserKey: String, code: String, clientIP: String, sessionHash: String, locale: String? = nil
     )
         async throws -> CheckOutcome
     {
@@ -280,7 +280,7 @@ public struct VerificationService: Sendable {
                     id: Identifier.make("fs_"), linkID: nil, organizationID: verification.organizationID, mode: verification.mode,
                     customerID: verification.customerID ?? "", subscriptionID: nil, entry: .email, returnURL: nil,
                     createdAt: Millis.date(Millis.from(now)),
-                    expiresAt: Millis.date(Millis.from(now.addingTimeInterval(FlowService.sessionLifetime)))
+                    expiresAt: Millis.date(Millis.from(now.addingTimeInterval(FlowService.sessionLifetime))), locale: locale
                 )
             },
             sessionHash: sessionHash,

@@ -68,6 +68,13 @@ public struct FlowSettings: Sendable, Equatable {
     public var brandColor: String
     /// An https URL of the merchant's logo.
     public var logoURL: String?
+    /// The language of a customer whose link and browser name none we speak (`en` when nil).
+    public var defaultLocale: String?
+    /// Every flow of the organization is click-to-cancel, whatever its document says.
+    public var clickToCancel = false
+    /// The organization's own wording, by language and phrase key (`Catalogue`); a flow's
+    /// `texts` override these in turn.
+    public var texts: [String: [String: String]] = [:]
 
     /// The reasons a new organization starts with.
     public static let defaultReasons = [
@@ -107,6 +114,12 @@ public struct FlowSettings: Sendable, Equatable {
                 "survey_reasons_invalid", "Give 1 to 12 distinct survey reasons of at most 120 characters.", param: "surveyReasons"
             )
         }
+        if let locale = self.defaultLocale, PageLocale.supported(locale) == nil {
+            throw CancelflowError.invalid(
+                "default_locale_invalid", "The default language must be one of \(Catalogue.languages.joined(separator: ", ")).",
+                param: "defaultLocale")
+        }
+        let texts = try Check.texts(self.texts, "texts", phraseKeys: Catalogue.keys)
         let color = self.brandColor.lowercased()
         guard color.count == 7, color.first == "#", color.dropFirst().allSatisfy({ $0.isHexDigit }) else {
             throw CancelflowError.invalid("brand_color_invalid", "The brand colour must look like #4f46e5.", param: "brandColor")
@@ -124,6 +137,8 @@ public struct FlowSettings: Sendable, Equatable {
         copy.logoURL = logo
         copy.surveyReasons = reasons
         copy.brandColor = color
+        copy.texts = texts
+        copy.defaultLocale = self.defaultLocale.flatMap(PageLocale.supported)?.tag
         return copy
     }
 }
@@ -218,6 +233,10 @@ public struct FlowSession: Sendable, Equatable {
     public var reasonID: String?
     /// The offer the session ended with, when it took one.
     public var offerID: String?
+    /// The language the customer reads, as a tag we have phrases for (`fr`, `de-DE`): the
+    /// link's `locale`, else the browser's `Accept-Language` when the session began; nil when
+    /// neither named a language we speak (the organization's default then applies).
+    public var locale: String?
 
     /// Creates a session value.
     public init(
@@ -238,7 +257,8 @@ public struct FlowSession: Sendable, Equatable {
         expiresAt: Date,
         run: FlowRun? = nil,
         reasonID: String? = nil,
-        offerID: String? = nil
+        offerID: String? = nil,
+        locale: String? = nil
     ) {
         self.id = id
         self.linkID = linkID
@@ -258,6 +278,7 @@ public struct FlowSession: Sendable, Equatable {
         self.run = run
         self.reasonID = reasonID
         self.offerID = offerID
+        self.locale = locale
     }
 
     /// Whether the session can still move forward.
@@ -274,6 +295,10 @@ public enum SubscriptionChange: Sendable, Equatable {
     case pause(until: Date)
     /// A discount until a date.
     case discount(percent: Int, until: Date)
+    /// Another plan (its price, when the offer gave one).
+    case changePlan(planID: String, name: String, amount: Int?, currency: String?)
+    /// The current period (or trial) ends later: free time.
+    case extendPeriod(until: Date)
 }
 
 /// Flow sessions, link exchanges and flow settings.
@@ -287,7 +312,7 @@ public protocol FlowStore: Sendable {
     /// record of the exchange. Nil when the link could not be exchanged; of concurrent exchanges
     /// of a single-use link exactly one succeeds.
     func exchangeLink(
-        tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date,
+        tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date, locale: String?,
         events: @escaping @Sendable (CancelLink) -> [OutboxEvent]
     ) async throws -> (CancelLink, FlowSession)?
     /// The session a browser's key hash names.

@@ -173,7 +173,9 @@ extension FlowDocument {
         self.init(
             name: "Default", cancelTiming: settings.cancelTiming,
             survey: FlowSurvey(
-                reasons: settings.surveyReasons.enumerated().map { FlowReason(id: "reason_\($0.offset + 1)", label: LocalizedText($0.element)) }),
+                reasons: settings.surveyReasons.enumerated().map {
+                    FlowReason(id: "reason_\($0.offset + 1)", label: Catalogue.standardReason($0.element) ?? LocalizedText($0.element))
+                }),
             offers: offer.map { [$0] } ?? [], fallbackOffer: offer?.id)
     }
 }

@@ -63,6 +63,11 @@ extension FlowDocument {
 
 /// The checks, each naming its field.
 enum Check {
+    /// `{date}, {plan}`, or `none` for a phrase without placeholders.
+    static func listed(_ names: Set<String>) -> String {
+        names.isEmpty ? "none" : names.sorted().map { "{\($0)}" }.joined(separator: ", ")
+    }
+
     static func fail(_ param: String, _ message: String) -> CancelflowError {
         .invalid("flow_invalid", message, param: param)
     }
@@ -109,12 +114,23 @@ enum Check {
     static func texts(_ texts: [String: [String: String]], _ param: String, phraseKeys: Set<String>) throws -> [String: [String: String]] {
         var result: [String: [String: String]] = [:]
         for (language, phrases) in texts {
-            guard Self.isLanguageTag(language) else {
-                throw Self.fail("\(param).\(language)", "\(language) is not a language tag such as fr or de-DE.")
+            guard Catalogue.languages.contains(language) else {
+                throw Self.fail(
+                    "\(param).\(language)", "Texts are given per language: \(Catalogue.languages.joined(separator: ", ")) (lower case, no region).")
             }
             for (key, value) in phrases {
-                guard phraseKeys.contains(key) else { throw Self.fail("\(param).\(language).\(key)", "\(key) is not a phrase the pages use.") }
-                result[language, default: [:]][key] = try Self.line(value, "\(param).\(language).\(key)", maximum: 500)
+                let path = "\(param).\(language).\(key)"
+                guard phraseKeys.contains(key), let standard = Catalogue.en[key] else {
+                    throw Self.fail(path, "\(key) is not a phrase the pages use.")
+                }
+                // A placeholder the phrase does not fill would reach the customer as `{typo}`;
+                // `{brand}`, the organization's name, is filled everywhere.
+                let allowed = Catalogue.placeholders(standard).union(["brand"])
+                let unknown = Catalogue.placeholders(value).subtracting(allowed)
+                guard unknown.isEmpty else {
+                    throw Self.fail(path, "{\(unknown.sorted()[0])} is not a placeholder of \(key); it may use \(Self.listed(allowed)).")
+                }
+                result[language, default: [:]][key] = try Self.line(value, path, maximum: 500)
             }
         }
         return result

@@ -234,3 +234,13 @@ public struct VariantAssigner: Sendable {
         return Int(value % 10_000)
     }
 }
+
+extension FlowOffer {
+    /// The plan a plan-change offer moves this subscription to: the first the merchant listed
+    /// that is not the customer's own (by id, or by name for built-in plans without one).
+    public func plan(for subscription: Subscription) -> PlanOption? {
+        (self.plans ?? []).first { option in
+            option.id != subscription.planID && !(subscription.planID == nil && option.id == subscription.planName)
+        }
+    }
+}

@@ -28,7 +28,7 @@ extension FlowService {
     /// In click-to-cancel, the one offer shown beside the cancel button: the flow's fallback
     /// offer (there is no survey answer yet), as long as it has not been turned down.
     public func clickOffer(for session: FlowSession, context: Context) -> FlowOffer? {
-        guard context.flow?.document.clickToCancel == true, !session.offerDeclined,
+        guard context.isClickToCancel, !session.offerDeclined,
             let subscription = self.subscription(of: session, context: context)
         else { return nil }
         return self.offer(for: session, context: context, subscription: subscription)
@@ -42,6 +42,7 @@ extension FlowService {
             ?? (context.subscriptions.count == 1 ? context.subscriptions.first : nil)
         guard let subscription else { return false }
         let audience = FlowAudience(subscription: subscription, attributes: link.attributes, now: self.time.now())
+        if context.settings.clickToCancel { return true }
         return try await self.flows.choose(organizationID: link.organizationID, audience: audience).1.document.clickToCancel
     }
 
@@ -56,8 +57,8 @@ extension FlowService {
 
 extension BillingProvider {
     /// Whether the provider can carry out a flow's offer on the subscription. Contact and
-    /// redirect offers change nothing at the provider. Plan changes and trial extensions are not
-    /// carried out by any provider yet, so they are never shown.
+    /// redirect offers change nothing at the provider; a plan change needs a plan other than the
+    /// customer's own; free time needs a provider that gives it without charging (`canExtendTrial`).
     public func canMake(_ offer: FlowOffer, on subscription: Subscription) -> Bool {
         switch offer.type {
         case .pause:
@@ -67,8 +68,41 @@ extension BillingProvider {
             return self.supports(.discount(percent: percent, months: months), on: subscription)
         case .contact, .redirect:
             return true
-        case .planChange, .trialExtension:
-            return false
+        case .planChange:
+            return subscription.status.isCancelable && offer.plan(for: subscription) != nil
+        case .trialExtension:
+            return (offer.days ?? 0) > 0 && self.canExtendTrial(of: subscription)
+        }
+    }
+}
+
+extension FlowService {
+    /// Carries out an accepted offer: at the provider, or (contact, redirect) by ending the
+    /// session with nothing changed.
+    func carryOut(_ offer: FlowOffer, session: FlowSession, context: Context, subscription: Subscription) async throws {
+        switch offer.type {
+        case .pause:
+            let months = offer.months ?? 1
+            try await self.carryOut(session, context: context, subscription: subscription) { start in
+                .pause(months: months, resumesAt: Self.adding(months: months, to: start))
+            }
+        case .discount:
+            let (percent, months) = (offer.percent ?? 0, offer.months ?? 1)
+            try await self.carryOut(session, context: context, subscription: subscription) { _ in .discount(percent: percent, months: months) }
+        case .contact, .redirect:
+            // Nothing changes at the provider: the customer chose to talk or read first.
+            try await self.finish(session, offer.type.outcome, change: nil, billing: nil)
+        case .planChange:
+            guard let plan = offer.plan(for: subscription) else {
+                throw CancelflowError.invalid("offer_unavailable", "There is no offer to answer at this step.")
+            }
+            try await self.carryOut(session, context: context, subscription: subscription) { _ in
+                .changePlan(planID: plan.id, name: plan.name.text(for: "en"), amount: plan.amount, currency: plan.currency)
+            }
+        case .trialExtension:
+            let days = offer.days ?? 1
+            let until = (subscription.currentPeriodEnd ?? self.time.now()).addingTimeInterval(TimeInterval(days) * 86400)
+            try await self.carryOut(session, context: context, subscription: subscription) { _ in .extendTrial(days: days, until: until) }
         }
     }
 }

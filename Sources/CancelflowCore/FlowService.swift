@@ -58,7 +58,7 @@ public struct FlowService: Sendable {
         return try await self.store.flowSession(sessionHash: Hex.sha256(key))
     }
 
-    public func exchange(tokenHash: String, sessionHash: String) async throws -> (CancelLink, FlowSession)? {
+    public func exchange(tokenHash: String, sessionHash: String, locale: String? = nil) async throws -> (CancelLink, FlowSession)? {
         let now = self.time.now()
         let encoder = self.events
         return try await self.store.exchangeLink(
@@ -66,7 +66,8 @@ public struct FlowService: Sendable {
             now: now,
             sessionHash: sessionHash,
             sessionID: Identifier.make("fs_"),
-            sessionExpiresAt: now.addingTimeInterval(Self.sessionLifetime)
+            sessionExpiresAt: now.addingTimeInterval(Self.sessionLifetime),
+            locale: locale
         ) { link in
             var events = [encoder.outbox(.linkExchanged(link), organizationID: link.organizationID, mode: link.mode, at: now)]
             if link.storedStatus == .consumed {
@@ -95,6 +96,8 @@ public struct FlowService: Sendable {
 
         /// When a cancellation takes effect: as the session's flow says.
         public var cancelTiming: CancelTiming { self.flow?.document.cancelTiming ?? self.settings.cancelTiming }
+        /// The organization's switch, or the flow's own.
+        public var isClickToCancel: Bool { self.settings.clickToCancel || self.flow?.document.clickToCancel == true }
     }
 
     /// The next thing the customer is asked.
@@ -175,7 +178,7 @@ public struct FlowService: Sendable {
         guard subscription.status.isCancelable, !subscription.cancelAtPeriodEnd else { return .nothingToCancel }
         // Click-to-cancel: no survey first; the cancel button is on the first page, with at most
         // one offer beside it (see `clickOffer`).
-        if context.flow?.document.clickToCancel == true { return .confirm }
+        if context.isClickToCancel { return .confirm }
         if session.surveyReason == nil { return .survey }
         if !session.offerDeclined, let offer = self.offer(for: session, context: context, subscription: subscription) {
             return .offer(offer)
@@ -244,21 +247,7 @@ public struct FlowService: Sendable {
         session.subscriptionID = subscription.id
         session.offerID = offer.id
         try await self.store.updateFlowSession(session)
-        switch offer.type {
-        case .pause:
-            let months = offer.months ?? 1
-            try await self.carryOut(session, context: context, subscription: subscription) { start in
-                .pause(months: months, resumesAt: Self.adding(months: months, to: start))
-            }
-        case .discount:
-            let (percent, months) = (offer.percent ?? 0, offer.months ?? 1)
-            try await self.carryOut(session, context: context, subscription: subscription) { _ in .discount(percent: percent, months: months) }
-        case .contact, .redirect:
-            // Nothing changes at the provider: the customer chose to talk or read first.
-            try await self.finish(session, offer.type.outcome, change: nil, billing: nil)
-        case .planChange, .trialExtension:
-            throw CancelflowError.invalid("offer_unavailable", "There is no offer to answer at this step.")
-        }
+        try await self.carryOut(offer, session: session, context: context, subscription: subscription)
         return offer
     }
 

@@ -147,6 +147,9 @@ public struct Subscription: Sendable, Equatable {
     /// The provider's id of its plan (a Stripe or Paddle price; the built-in provider's
     /// `planId`), for targeting and plan changes.
     public var planID: String?
+    /// The provider's id of the subscription's line for that plan (a Stripe subscription
+    /// item), which a plan change replaces.
+    public var itemID: String?
     /// When the subscription began at the provider, for targeting by tenure; when it was first
     /// pushed counts when the provider does not say.
     public var startedAt: Date?

@@ -131,16 +131,27 @@ public struct OrganizationService: Sendable {
         public var brandColor: String?
         /// An https URL; empty removes the logo.
         public var logoURL: String?
+        /// `en`, `fr`, `de` or `es` (a region may follow); empty goes back to English.
+        public var defaultLocale: String?
+        /// Every flow click-to-cancel, or each as its document says.
+        public var clickToCancel: Bool?
+        /// Sets phrases of the organization's wording in one language; a blank one goes back
+        /// to the standard phrase. Phrases not named keep theirs.
+        public var texts: (language: String, phrases: [String: String])?
 
         public init(
             surveyReasons: [String] = [], offer: String? = nil, cancelTiming: String? = nil, brandColor: String? = nil,
-            logoURL: String? = nil
+            logoURL: String? = nil, defaultLocale: String? = nil, clickToCancel: Bool? = nil,
+            texts: (language: String, phrases: [String: String])? = nil
         ) {
             self.surveyReasons = surveyReasons
             self.offer = offer
             self.cancelTiming = cancelTiming
             self.brandColor = brandColor
             self.logoURL = logoURL
+            self.defaultLocale = defaultLocale
+            self.clickToCancel = clickToCancel
+            self.texts = texts
         }
     }
 
@@ -177,6 +188,16 @@ public struct OrganizationService: Sendable {
         if let timing { settings.cancelTiming = timing }
         if let color = change.brandColor { settings.brandColor = color }
         if let logo = change.logoURL { settings.logoURL = logo.isEmpty ? nil : logo }
+        if let locale = change.defaultLocale { settings.defaultLocale = locale.isEmpty ? nil : locale }
+        if let clickToCancel = change.clickToCancel { settings.clickToCancel = clickToCancel }
+        if let (language, phrases) = change.texts {
+            var own = settings.texts[language] ?? [:]
+            for (key, value) in phrases {
+                // A blank phrase means "the standard wording": only real overrides are kept.
+                own[key] = value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : value
+            }
+            settings.texts[language] = own.isEmpty ? nil : own
+        }
         return try settings.validated()
     }
 }

@@ -26,12 +26,15 @@ extension SQLStore: FlowStore {
             ?? .defaults
         try await db.raw(
             """
-            INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, updated_at)
+            INSERT INTO flow_settings (organization_id, survey_reasons, offer, cancel_timing, brand_color, logo_url, default_locale,
+                click_to_cancel, texts, updated_at)
             VALUES (\(bind: organizationID), \(bind: reasons), \(bind: settings.offer.text), \(bind: settings.cancelTiming.rawValue),
-                \(bind: settings.brandColor), \(bind: settings.logoURL), \(bind: Millis.from(now)))
+                \(bind: settings.brandColor), \(bind: settings.logoURL), \(bind: settings.defaultLocale), \(bind: settings.clickToCancel),
+                \(bind: settings.texts.isEmpty ? nil : try JSONCoding.encode(settings.texts)), \(bind: Millis.from(now)))
             ON CONFLICT (organization_id) DO UPDATE SET
                 survey_reasons = excluded.survey_reasons, offer = excluded.offer, cancel_timing = excluded.cancel_timing,
-                brand_color = excluded.brand_color, logo_url = excluded.logo_url, updated_at = excluded.updated_at
+                brand_color = excluded.brand_color, logo_url = excluded.logo_url, default_locale = excluded.default_locale,
+                click_to_cancel = excluded.click_to_cancel, texts = excluded.texts, updated_at = excluded.updated_at
             """
         ).run()
         // Only a change to what the default flow is made of publishes it: saving the form for
@@ -76,7 +79,7 @@ extension SQLStore: FlowStore {
     }
 
     public func exchangeLink(
-        tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date,
+        tokenHash: String, now: Date, sessionHash: String, sessionID: String, sessionExpiresAt: Date, locale: String?,
         events: @escaping @Sendable (CancelLink) -> [OutboxEvent]
     ) async throws -> (CancelLink, FlowSession)? {
         let nowMillis = Millis.from(now)
@@ -105,7 +108,8 @@ extension SQLStore: FlowStore {
                 entry: .link,
                 returnURL: link.returnURL,
                 createdAt: Millis.date(nowMillis),
-                expiresAt: Millis.date(Millis.from(sessionExpiresAt))
+                expiresAt: Millis.date(Millis.from(sessionExpiresAt)),
+                locale: locale
             )
             try await Self.insertFlowSession(session, sessionHash: sessionHash, db: db)
             try await db.raw(
@@ -123,11 +127,11 @@ extension SQLStore: FlowStore {
         try await db.raw(
             """
             INSERT INTO flow_sessions (id, session_hash, link_id, organization_id, mode, customer_id, subscription_id, offer_declined,
-                entry, return_url, created_at, expires_at)
+                entry, return_url, created_at, expires_at, locale)
             VALUES (\(bind: session.id), \(bind: sessionHash), \(bind: session.linkID), \(bind: session.organizationID),
                 \(bind: session.mode.rawValue), \(bind: session.customerID), \(bind: session.subscriptionID), \(bind: false),
                 \(bind: session.entry.rawValue), \(bind: session.returnURL), \(bind: Millis.from(session.createdAt)),
-                \(bind: Millis.from(session.expiresAt)))
+                \(bind: Millis.from(session.expiresAt)), \(bind: session.locale))
             """
         ).run()
     }
@@ -234,6 +238,14 @@ extension SQLStore: FlowStore {
                 statement = """
                     UPDATE subscriptions SET discount_percent = \(bind: Int64(percent)), discount_ends_at = \(bind: Millis.from(until))
                     """
+            case .changePlan(let planID, let name, let amount, let currency):
+                // The price the offer named, else the current one stays.
+                statement = """
+                    UPDATE subscriptions SET plan_id = \(bind: planID), plan_name = \(bind: name),
+                        amount = COALESCE(\(bind: amount.map(Int64.init)), amount), currency = COALESCE(\(bind: currency), currency)
+                    """
+            case .extendPeriod(let until):
+                statement = "UPDATE subscriptions SET current_period_end = \(bind: Millis.from(until))"
             }
             statement.appendInterpolation(unsafeRaw: ", updated_at = ")
             statement.appendInterpolation(bind: nowMillis)
@@ -278,13 +290,19 @@ extension SQLStore: FlowStore {
     static func decodeFlowSettings(_ row: any SQLRow) throws -> FlowSettings {
         let offerText = try row.decode(column: "offer", as: String.self)
         let timing = try row.decode(column: "cancel_timing", as: String.self)
-        return FlowSettings(
+        var settings = FlowSettings(
             surveyReasons: try JSONCoding.decode([String].self, from: row.decode(column: "survey_reasons", as: String.self)),
             offer: RetentionOffer(text: offerText) ?? .none,
             cancelTiming: CancelTiming(rawValue: timing) ?? .periodEnd,
             brandColor: try row.decode(column: "brand_color", as: String.self),
             logoURL: try row.decode(column: "logo_url", as: String?.self)
         )
+        settings.defaultLocale = try row.decode(column: "default_locale", as: String?.self)
+        settings.clickToCancel = try row.decode(column: "click_to_cancel", as: Bool?.self) ?? false
+        if let texts = try row.decode(column: "texts", as: String?.self) {
+            settings.texts = try JSONCoding.decode([String: [String: String]].self, from: texts)
+        }
+        return settings
     }
 
     static func decodeFlowSession(_ row: any SQLRow) throws -> FlowSession {
@@ -307,7 +325,8 @@ extension SQLStore: FlowStore {
             expiresAt: Millis.date(try row.decode(column: "expires_at", as: Int64.self)),
             run: try Self.decodeFlowRun(row),
             reasonID: try row.decode(column: "reason_id", as: String?.self),
-            offerID: try row.decode(column: "offer_id", as: String?.self)
+            offerID: try row.decode(column: "offer_id", as: String?.self),
+            locale: try row.decode(column: "locale", as: String?.self)
         )
     }
 

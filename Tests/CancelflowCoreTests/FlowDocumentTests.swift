@@ -6,7 +6,7 @@ import Testing
 /// Flow documents: their JSON, their validation (which names the field at fault), the offer
 /// each survey answer leads to, targeting and sticky variant assignment.
 struct FlowDocumentTests {
-    static let phrases: Set<String> = ["survey.title", "offer.accept"]
+    static let phrases = Catalogue.keys
 
     /// Monthly customers get a discount for "too expensive", a pause for "not using it".
     static let monthly = FlowDocument(
@@ -25,7 +25,7 @@ struct FlowDocumentTests {
         ],
         fallbackOffer: "help",
         cooldownDays: ["discount": 90],
-        texts: ["fr": ["survey.title": "Pourquoi partez-vous ?"]]
+        texts: ["fr": ["survey.intro": "Pourquoi partez-vous ?"]]
     )
 
     static func decode(_ json: String) throws -> FlowDocument {
@@ -137,12 +137,12 @@ struct FlowDocumentTests {
         var tested = Self.monthly
         let wording = FlowSurvey(question: LocalizedText("What made you decide?"), reasons: Self.monthly.survey.reasons)
         tested.variants = [
-            FlowVariant(key: "a", weight: 50), FlowVariant(key: "b", weight: 50, survey: wording, texts: ["fr": ["offer.accept": "Oui"]]),
+            FlowVariant(key: "a", weight: 50), FlowVariant(key: "b", weight: 50, survey: wording, texts: ["fr": ["offer.decline": "Non merci"]]),
         ]
         #expect(tested.content(variant: "a").survey == Self.monthly.survey)
         let b = tested.content(variant: "b")
         #expect(b.survey.question?.text(for: "en") == "What made you decide?")
-        #expect(b.texts["fr"] == ["survey.title": "Pourquoi partez-vous ?", "offer.accept": "Oui"])
+        #expect(b.texts["fr"] == ["survey.intro": "Pourquoi partez-vous ?", "offer.decline": "Non merci"])
         #expect(b.offer(forReason: "too_expensive")?.type == .discount, "the flow's offers when the variant has none")
     }
 
@@ -242,5 +242,25 @@ struct FlowDocumentTests {
         #expect(document.cancelTiming == .immediately && document.targeting == nil)
         settings.offer = .none
         #expect(FlowDocument(legacy: settings).content(variant: nil).offer(forReason: "reason_1") == nil)
+    }
+
+    /// A plan change or free time read back from its recorded form matches what was done: the
+    /// plan's id (even one with a colon) and the new end, to the second.
+    @Test func planChangesAndFreeTimeReadBackFromTheirFingerprint() throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let change = BillingAction.changePlan(planID: "plan:basic", name: "Basic", amount: 500, currency: "usd")
+        let read = try #require(BillingAction(fingerprint: change.fingerprint, start: start))
+        #expect(read.fingerprint == change.fingerprint && read.outcome == .planChanged)
+        let until = start.addingTimeInterval(14 * 86400)
+        let extend = BillingAction.extendTrial(days: 14, until: until)
+        #expect(BillingAction(fingerprint: extend.fingerprint, start: start) == extend)
+        #expect(BillingAction(fingerprint: "change_plan:", start: start) == nil)
+        var subscription = Self.subscription()
+        subscription.currentPeriodEnd = until
+        #expect(BillingMatching.isApplied(extend, to: subscription, since: start))
+        subscription.currentPeriodEnd = start
+        #expect(!BillingMatching.isApplied(extend, to: subscription, since: start))
+        subscription.planID = "plan:basic"
+        #expect(BillingMatching.isApplied(read, to: subscription, since: start))
     }
 }

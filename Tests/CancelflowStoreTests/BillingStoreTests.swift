@@ -16,7 +16,10 @@ import Testing
         try await store.insertLink(link, tokenHash: "hash-\(link.id)", events: [])
         let exchanged = try await store.exchangeLink(
             tokenHash: "hash-\(link.id)", now: self.now, sessionHash: "session-\(link.id)", sessionID: Identifier.make("fs_"),
-            sessionExpiresAt: self.now.addingTimeInterval(3600), events: { _ in [] })
+            sessionExpiresAt: self.now.addingTimeInterval(3600), locale: "fr-CA", events: { _ in [] })
+        // The session keeps the language it began in, for its pages and its confirmation email.
+        #expect(exchanged?.1.locale == "fr-CA")
+        #expect(try await store.flowSession(sessionHash: "session-\(link.id)")?.locale == "fr-CA")
         return (org, try #require(exchanged).1)
     }
 

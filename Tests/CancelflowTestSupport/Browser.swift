@@ -12,13 +12,16 @@ public final class TestBrowser: Sendable {
     let lastPage = Mutex<String>("")
     let host: String?
     let clientIP: String?
+    let language: String?
 
     /// A browser; `host` is sent as `X-Forwarded-Host` and `clientIP` as `X-Forwarded-For` (the
-    /// app must trust the proxy) to play a request to another host name, from another address.
-    public init(_ client: any TestClientProtocol, host: String? = nil, clientIP: String? = nil) {
+    /// app must trust the proxy) to play a request to another host name, from another address;
+    /// `language` is its `Accept-Language`.
+    public init(_ client: any TestClientProtocol, host: String? = nil, clientIP: String? = nil, language: String? = nil) {
         self.client = client
         self.host = host
         self.clientIP = clientIP
+        self.language = language
     }
 
     public var cookieJar: [String: String] { self.cookies.withLock { $0 } }
@@ -87,6 +90,7 @@ public final class TestBrowser: Sendable {
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         if let host = self.host { headers[HTTPField.Name("X-Forwarded-Host")!] = host }
         if let clientIP = self.clientIP { headers[HTTPField.Name("X-Forwarded-For")!] = clientIP }
+        if let language = self.language, headers[.acceptLanguage] == nil { headers[.acceptLanguage] = language }
         return headers
     }
 

@@ -90,3 +90,14 @@ public func mimePart(_ message: String, type: String) -> String? {
     let base64 = body.split(separator: "\n").joined()
     return Data(base64Encoded: String(base64)).map { String(decoding: $0, as: UTF8.self) }
 }
+
+/// A message's `Subject`, decoded when it is an RFC 2047 encoded word (`=?UTF-8?B?…?=`), as a
+/// mail client shows it.
+public func mimeSubject(_ message: String) -> String? {
+    let normalized = message.replacingOccurrences(of: "\r\n", with: "\n")
+    guard let line = normalized.split(separator: "\n").first(where: { $0.hasPrefix("Subject: ") }) else { return nil }
+    let value = line.dropFirst("Subject: ".count)
+    guard value.hasPrefix("=?UTF-8?B?"), value.hasSuffix("?=") else { return String(value) }
+    let base64 = value.dropFirst("=?UTF-8?B?".count).dropLast(2)
+    return Data(base64Encoded: String(base64)).map { String(decoding: $0, as: UTF8.self) }
+}

@@ -38,6 +38,9 @@ one of all/active/canceled/…), GET /v1/customers?email=… (exact, case-sensit
 `expand[]=customer` on objects and `expand[]=data.customer` on lists work.
 
 Added here, beyond stock localstripe:
+  - POST /v1/subscriptions/{id} takes items[0][price] (Stripe's name; localstripe reads plan),
+    checks items[0][id] against the subscription's item, and a future trial_end makes the
+    subscription `trialing`, as Stripe does (stock localstripe only stores trial_end).
   - POST /v1/subscriptions/{id} accepts pause_collection[behavior|resumes_at] (`pause_collection=`
     clears it), discounts[N][coupon] (`discounts=` clears; an unknown coupon answers 404
     resource_missing), cancellation_details[comment|feedback], metadata (merged, as Stripe does;
@@ -340,8 +343,24 @@ def _update(self, **params):
     if behavior is not None and behavior not in PRORATION_BEHAVIORS:
         raise invalid('Invalid proration_behavior: must be one of always_invoice, '
                       'create_prorations, or none', 'proration_behavior')
+    items = params.get('items')
+    if items is not None:
+        # Stripe names the new price items[N][price]; localstripe's plans are its prices, and it
+        # reads items[N][plan]. An item id must be the subscription's own, as Stripe checks.
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            reject_unknown(item, ('id', 'price', 'plan', 'quantity'), f'items[{index}]')
+            if item.get('id') not in (None, self.items._list[0].id):
+                raise invalid(f"No such subscription item: '{item['id']}'", f'items[{index}][id]', 'resource_missing', 404)
+            if 'price' in item:
+                item['plan'] = item.pop('price')
+            item.pop('id', None)
+    trial_end = params.get('trial_end')
     if params:
         _stock_update(self, **params)
+    if trial_end is not None and trial_end != 'now' and int(trial_end) > int(time.time()):
+        # Stripe: a trial end in the future makes the subscription trialing until then (free
+        # time). localstripe only stores the field (and computes periods from the start date).
+        self.status = 'trialing'
     if 'cancel_at_period_end' in params or 'cancel_at' in params:
         # Stripe stamps the time of the cancellation request, and clears it on undo.
         requested = self.cancel_at_period_end or self.cancel_at

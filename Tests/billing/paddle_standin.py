@@ -18,7 +18,10 @@ Paddle API (JSON bodies; list filters take comma-separated values):
   POST  /subscriptions/{id}/cancel  {"effective_from": "next_billing_period" | "immediately"}
   POST  /subscriptions/{id}/pause   {"effective_from", "resume_at": RFC 3339 | null, "on_resume"}
   PATCH /subscriptions/{id}     {"discount": {"id", "effective_from"} | null,
-                                 "scheduled_change": null, "proration_billing_mode", "custom_data"}
+                                 "scheduled_change": null, "proration_billing_mode", "custom_data",
+                                 "items": [{"price_id", "quantity"}] (replaces them; a price must
+                                 be one a seeded subscription bills), "next_billed_at" (future);
+                                 items and next_billed_at need proration_billing_mode}
   POST  /discounts              GET /discounts?code=&id=&status=   GET /discounts/{id}
   Lists page with per_page (default 50, at most 200) and after=<id>, in id order (order_by
   id[ASC], the default, or id[DESC]; created_at orders the same way).
@@ -538,9 +541,27 @@ def applied_discount(subscription, discount_request):
 
 def update_subscription(request, subscription_id):
     fields = Fields(request.json, ('discount', 'proration_billing_mode', 'scheduled_change',
-                                   'custom_data'))
-    fields.enum('proration_billing_mode', PRORATION_MODES)
+                                   'custom_data', 'items', 'next_billed_at'))
+    proration = fields.enum('proration_billing_mode', PRORATION_MODES)
     fields.typed('custom_data', dict)
+    next_billed = fields.moment('next_billed_at')
+    items_request = fields.typed('items', list)
+    new_items = []
+    for index, item in enumerate(items_request or []):
+        nested = Fields(item if isinstance(item, dict) else {}, ('price_id', 'quantity'))
+        price_id = nested.typed('price_id', str, required=True)
+        quantity = nested.typed('quantity', int, required=True)
+        if quantity is not None and quantity < 1:
+            nested.problem('quantity', 'must be at least 1')
+        fields.errors += [{'field': f'items[{index}].' + e['field'], 'message': e['message']}
+                          for e in nested.errors]
+        if price_id is not None:
+            new_items.append((price_id, quantity or 1))
+    if items_request is not None and not items_request:
+        fields.problem('items', 'must list at least one item')
+    # Paddle needs to be told how to bill any change to what or when it bills.
+    if (items_request is not None or next_billed is not None) and proration is None:
+        fields.problem('proration_billing_mode', 'is required when changing items or next_billed_at')
     discount_request = request.json.get('discount')
     if discount_request is not None and not isinstance(discount_request, dict):
         fields.problem('discount', 'must be an object, or null to remove the discount')
@@ -562,9 +583,28 @@ def update_subscription(request, subscription_id):
         raise ApiError(400, 'subscription_scheduled_change_invalid_update',
                        'You can only set the `scheduled_change` field to `null`. Other updates '
                        "aren't allowed.")
+    if next_billed is not None and next_billed <= now():
+        raise ApiError(400, 'invalid_field', 'Invalid request.', errors=[
+            {'field': 'next_billed_at', 'message': 'must be in the future'}])
+    catalog = {price['id']: (price, product) for price, product in State.catalog.values()}
+    for price_id, _ in new_items:
+        if price_id not in catalog:
+            raise ApiError(404, 'not_found', f'Entity {price_id} not found')
     if 'discount' in body:
         subscription['discount'] = discount_request and applied_discount(subscription,
                                                                          discount_request)
+    if new_items:
+        stamp = rfc3339(now())
+        subscription['items'] = [
+            dict(subscription['items'][0], price=catalog[price_id][0], product=catalog[price_id][1],
+                 quantity=quantity, updated_at=stamp)
+            for price_id, quantity in new_items]
+        subscription['billing_cycle'] = dict(catalog[new_items[0][0]][0]['billing_cycle'])
+    if next_billed is not None:
+        # A trial's end moves with its next billing date.
+        set_next_billed(subscription, rfc3339(next_billed))
+        if subscription['status'] == 'trialing' and subscription['current_billing_period']:
+            subscription['current_billing_period']['ends_at'] = rfc3339(next_billed)
     if 'scheduled_change' in body and subscription['scheduled_change'] is not None:
         subscription['scheduled_change'] = None
         if subscription['status'] != 'paused':

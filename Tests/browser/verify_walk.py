@@ -44,7 +44,7 @@ try:
     shot(driver, "v3-code")
     code_page = driver.current_url
 
-    click(driver, "test mailbox")
+    click(driver, "Open the test mailbox")
     wait_for(driver, "Test mailbox", "no test mailbox")
     shot(driver, "v4-mailbox")
     match = re.search(r"\b(\d{6}) is your .* verification code", driver.find_element(By.TAG_NAME, "body").text)

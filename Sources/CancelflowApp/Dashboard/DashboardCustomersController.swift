@@ -76,7 +76,8 @@ struct DashboardCustomersController: Sendable {
             [
                 "plan": subscription.planName ?? "Subscription",
                 "status": subscription.status.rawValue + (subscription.cancelAtPeriodEnd ? " (ends at period end)" : ""),
-                "price": SubscriptionView.price(subscription) ?? "", "periodEnd": subscription.currentPeriodEnd.map(DashboardPages.time) ?? "",
+                "price": SubscriptionView.price(subscription, Phrases(.english, brand: organization.name)) ?? "",
+                "periodEnd": subscription.currentPeriodEnd.map(DashboardPages.time) ?? "",
                 "id": subscription.id,
             ]
         }

@@ -31,26 +31,33 @@ struct DashboardPreviewController: Sendable {
         let flow = try await self.flows.defaultFlow(organizationID: organization.id)
         let document = flow.draft ?? flow.published?.document ?? FlowDocument(legacy: settings)
         let content = document.content(variant: document.variants.first?.key)
+        // `?lang=fr` previews a language; without it, the one the browser asks for.
+        let t = Pages.phrases(
+            request, given: request.uri.queryParameters.get("lang"), brand: organization.name, settings: settings, flow: content)
         let offer = content.offer(forReason: content.survey.reasons.first?.id ?? "")
         switch request.uri.queryParameters.get("step") ?? "landing" {
         case "survey":
-            let reasons = content.survey.reasons.enumerated().map { ReasonView(index: $0, id: $1.id, text: $1.label.text(for: "en")) }
-            return self.pages.render("survey", SurveyView(brand: brand, keep: keep, csrf: csrf, error: nil, reasons: reasons), status: .ok)
+            let reasons = content.survey.reasons.enumerated().map { ReasonView(index: $0, id: $1.id, text: t.text($1.label)) }
+            let view = SurveyView(
+                brand: brand, keep: keep, csrf: csrf, error: nil, reasons: reasons,
+                question: content.survey.question.map(t.text) ?? t("survey.question"), comment: content.survey.comment)
+            return self.pages.render("survey", view, t, status: .ok)
         case "offer" where offer.map { $0.type != .planChange && $0.type != .trialExtension } ?? false:
             return self.pages.render(
-                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer ?? FlowOffer(id: "", type: .contact), subscription: sample),
-                status: .ok)
+                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer ?? FlowOffer(id: "", type: .contact), subscription: sample, t),
+                t, status: .ok)
         case "offer", "confirm":
             return self.pages.render(
                 "confirm",
-                ConfirmView(brand: brand, keep: keep, csrf: csrf, summary: Pages.summary(sample, timing: document.cancelTiming)), status: .ok)
+                ConfirmView(brand: brand, keep: keep, csrf: csrf, summary: Pages.summary(sample, timing: document.cancelTiming, t)), t, status: .ok)
         default:
             return self.pages.render(
                 "landing",
                 LandingView(
-                    brand: brand, keep: keep, customerName: "Ada", subscriptions: [SubscriptionView(sample, index: 0)],
+                    brand: brand, keep: keep, heading: t("landing.heading.named", ["name": "Ada"]),
+                    subscriptions: [SubscriptionView(sample, index: 0, t)],
                     action: "/dashboard/test/hosted/preview", csrf: csrf),
-                status: .ok)
+                t, status: .ok)
         }
     }
 }

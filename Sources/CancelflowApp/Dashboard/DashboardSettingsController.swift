@@ -245,6 +245,11 @@ struct DashboardSettingsController: Sendable {
                     ["value": value, "label": Self.offerLabel(value), "selected": value == offer]
                 },
                 "periodEnd": timing == CancelTiming.periodEnd.rawValue,
+                "languages": Catalogue.languages.map { value -> [String: Any] in
+                    let chosen = form?["defaultLocale"] ?? PageLocale.supported(settings.defaultLocale)?.language ?? "en"
+                    return ["value": value, "label": DashboardTextsController.languageNames[value] ?? value, "selected": value == chosen]
+                },
+                "clickToCancel": form.map { $0["clickToCancel"] == "1" } ?? settings.clickToCancel,
                 "previewURL": (mode == .test ? "/dashboard/test/hosted/preview" : nil) as String? as Any,
             ], status: error == nil ? .ok : .unprocessableContent)
     }
@@ -276,7 +281,7 @@ struct DashboardSettingsController: Sendable {
             returnURLAllowlist: lines("returnUrlAllowlist"))
         let flow = OrganizationService.FlowSettingsChange(
             surveyReasons: lines("surveyReasons"), offer: form["offer"], cancelTiming: form["cancelTiming"], brandColor: form["brandColor"],
-            logoURL: form["logoUrl"] ?? "")
+            logoURL: form["logoUrl"] ?? "", defaultLocale: form["defaultLocale"], clickToCancel: form["clickToCancel"] == "1")
         do {
             guard !flow.surveyReasons.isEmpty else {
                 throw CancelflowError.invalid("survey_reasons_invalid", "Give 1 to 12 survey reasons, one per line.", param: "surveyReasons")

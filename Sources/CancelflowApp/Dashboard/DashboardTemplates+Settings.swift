@@ -114,7 +114,8 @@ extension DashboardTemplates {
         <a href="{{previewURL}}?step=landing" target="_blank" rel="noopener">landing</a>,
         <a href="{{previewURL}}?step=survey" target="_blank" rel="noopener">survey</a>,
         <a href="{{previewURL}}?step=offer" target="_blank" rel="noopener">offer</a>,
-        <a href="{{previewURL}}?step=confirm" target="_blank" rel="noopener">confirmation</a>.{{/previewURL}}</p>
+        <a href="{{previewURL}}?step=confirm" target="_blank" rel="noopener">confirmation</a>.{{/previewURL}}
+        <a href="{{frame.base}}/hosted/texts">Wording and languages</a>: any phrase of the pages and emails, in your own words.</p>
         <form method="post" action="{{frame.base}}/hosted/setup" class="form-grid">
           <input type="hidden" name="csrf" value="{{frame.csrf}}">
           <h2>Links</h2>
@@ -151,6 +152,14 @@ extension DashboardTemplates {
             <option value="period_end" {{#periodEnd}}selected{{/periodEnd}}>At the end of the billing period</option>
             <option value="immediately" {{^periodEnd}}selected{{/periodEnd}}>Immediately</option>
           </select>
+          <label for="defaultLocale">Default language <span class="muted">(when neither the link nor the customer's browser names one we speak)</span></label>
+          <select id="defaultLocale" name="defaultLocale">
+            {{#languages}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/languages}}
+          </select>
+          <div class="choice">
+            <input type="checkbox" id="clickToCancel" name="clickToCancel" value="1" {{#clickToCancel}}checked{{/clickToCancel}}>
+            <label for="clickToCancel">Click-to-cancel for every flow: the first page carries the cancel button, with at most one offer and no survey</label>
+          </div>
           <button type="submit" class="primary">Save</button>
         </form>
         {{/body}}
@@ -395,6 +404,8 @@ extension DashboardTemplates {
         .actions button { width: auto; }
         .periods { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; margin-bottom: 1rem; }
         .periods a[aria-current=page] { font-weight: 700; }
+        .tabs { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; margin-bottom: 1rem; }
+        .tabs a[aria-current=page] { font-weight: 700; }
         .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0.75rem; margin-bottom: 0.5rem; }
         .stat { background: #fff; border-radius: 0.75rem; padding: 0.75rem 1rem; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
         .stat-value { display: block; font-size: 1.75rem; font-weight: 700; }

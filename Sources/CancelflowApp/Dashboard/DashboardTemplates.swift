@@ -11,7 +11,7 @@ import Mustache
 /// own), copies a new URL to the clipboard, and hides the single-use warning while the box is ticked.
 enum DashboardTemplates {
     static func register(in library: inout MustacheLibrary) throws {
-        for (name, text) in self.all + self.settingsTemplates {
+        for (name, text) in self.all + self.settingsTemplates + self.textsTemplates {
             try library.register(text, named: name)
         }
     }

@@ -76,47 +76,55 @@ struct ConfirmationEmails: Sendable {
     let library: MustacheLibrary
     let mailFrom: String
 
+    /// In the language the customer read the pages in, else the organization's default, with
+    /// the organization's own wording.
     func message(_ c: FlowConfirmation, organization: Organization, settings: FlowSettings) -> OutgoingEmail {
         let name = organization.name
-        let plan = c.planName.map { "\($0) subscription" } ?? "subscription"
-        let (subject, what): (String, String) =
-            switch c.outcome {
-            case .canceled:
-                (
-                    "Your \(name) subscription is cancelled",
-                    c.effectiveAt > c.createdAt.addingTimeInterval(60)
-                        ? "Your \(plan) is cancelled. You keep access until \(Pages.day(c.effectiveAt)), and you won't be charged again."
-                        : "Your \(plan) is cancelled as of \(Pages.day(c.effectiveAt)). You won't be charged again."
-                )
-            case .paused:
-                (
-                    "Your \(name) subscription is paused",
-                    "Your \(plan) is paused from \(Pages.day(c.effectiveAt))" + (c.endsAt.map { " until \(Pages.day($0))" } ?? "")
-                        + ". You won't be charged while it is paused."
-                )
-            case .discounted:
-                (
-                    "Your \(name) discount is applied",
-                    "\(c.percent ?? 0)% off your \(plan) for \(c.months ?? 1) month\((c.months ?? 1) == 1 ? "" : "s"), from your bill on \(Pages.day(c.effectiveAt))."
-                )
-            default:
-                ("Your \(name) subscription has changed", "Your \(plan) has changed as of \(Pages.day(c.effectiveAt)).")
-            }
-        let greeting = c.customerName.map { "Hi \($0)," } ?? "Hello,"
-        let reference = "Reference: \(c.reference). Quote it if you contact \(name)."
+        let t = Phrases(
+            PageLocale.choose(given: c.locale, acceptLanguage: nil, organizationDefault: settings.defaultLocale), brand: name,
+            overrides: settings.texts.isEmpty ? [] : [settings.texts])
+        let (subject, what) = Self.words(c, t)
+        let greeting = c.customerName.map { t("email.hi", ["name": $0]) } ?? t("email.hello")
+        let reference = t("email.reference", ["reference": c.reference])
         let text = "\(greeting)\n\n\(what)\n\n\(reference)\n\n\(name)\n"
         let brand = EmailBrandView(name: name, logoUrl: settings.logoURL, color: settings.brandColor)
         let html =
             self.library.render(
-                ConfirmationEmailView(subject: subject, brand: brand, greeting: greeting, what: what, reference: reference),
+                Localized(
+                    view: ConfirmationEmailView(subject: subject, brand: brand, greeting: greeting, what: what, reference: reference), phrases: t),
                 withTemplate: "email-confirmation") ?? ""
         return OutgoingEmail(
             message: EmailMessage(from: "\(name) <\(self.mailFrom)>", to: c.to, subject: subject, text: text, html: html), mode: c.mode,
             organizationID: c.organizationID, secrets: c.customerName.map { [$0] } ?? [], logID: c.sessionID, logKey: "flow_session_id")
     }
+
+    /// The subject, and the sentence saying what was done and from when.
+    static func words(_ c: FlowConfirmation, _ t: Phrases) -> (String, String) {
+        let plan = c.planName
+        let date = ["date": t.day(c.effectiveAt)]
+        switch c.outcome {
+        case .canceled:
+            // A cancellation at the period's end takes effect later than it was asked for.
+            let later = c.effectiveAt > c.createdAt.addingTimeInterval(60)
+            return (t("email.canceled.subject"), t.withPlan(later ? "email.canceled.until" : "email.canceled.now", plan: plan, date))
+        case .paused:
+            guard let until = c.endsAt else { return (t("email.paused.subject"), t.withPlan("email.paused.from", plan: plan, date)) }
+            return (t("email.paused.subject"), t.withPlan("email.paused.until", plan: plan, date.merging(["until": t.day(until)]) { $1 }))
+        case .discounted:
+            let values = date.merging(["percent": String(c.percent ?? 0)]) { $1 }
+            let key = plan == nil ? "email.discounted" : "email.discounted.plan"
+            return (t("email.discounted.subject"), t.plural(key, count: c.months ?? 1, values.merging(["plan": plan ?? ""]) { $1 }))
+        case .planChanged:
+            return (t("email.plan_changed.subject"), t("email.plan_changed", date.merging(["plan": plan ?? ""]) { $1 }))
+        case .trialExtended:
+            return (t("email.trial_extended.subject"), t("email.trial_extended", ["date": t.day(c.endsAt ?? c.effectiveAt)]))
+        default:
+            return (t("email.changed.subject"), t.withPlan("email.changed", plan: plan, date))
+        }
+    }
 }
 
-/// Mustache reads stored properties (through reflection), so the brand's fields are copied in.
+/// The brand's fields are copied in: an email template reads them at its root.
 struct ConfirmationEmailView {
     let subject: String
     let name: String

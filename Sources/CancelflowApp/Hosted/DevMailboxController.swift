@@ -22,11 +22,13 @@ struct DevMailboxController: Sendable {
         guard let mailbox = self.mailbox, let appID,
             let target = try await self.owners.target(request, context, appID: appID), target.mode == .test
         else {
-            return self.pages.problemPage(heading: "Page not found", message: "There is no test mailbox here.", retryURL: nil, status: .notFound)
+            return self.pages.problemPage(
+                heading: "Page not found", message: "There is no test mailbox here.", retryURL: nil, Phrases(.english, brand: ""), status: .notFound)
         }
         let messages = mailbox.messages(organizationID: target.organization.id).map { entry in
             MailboxMessageView(to: entry.message.to, subject: entry.message.subject, text: entry.message.text, sentAt: Timestamp.format(entry.sentAt))
         }
-        return self.pages.render("mailbox", MailboxView(brand: .plain, messages: messages), status: .ok)
+        // A developer's page: in English, whatever the browser asks for.
+        return self.pages.render("mailbox", MailboxView(brand: .plain, messages: messages), Phrases(.english, brand: ""), status: .ok)
     }
 }

@@ -23,25 +23,25 @@ struct FlowPagesController: Sendable {
 
     /// `GET /flow`: the step the session is at.
     @Sendable func show(_ request: Request, context: FlowRequestContext) async throws -> Response {
-        try await self.page(for: context.session, logger: context.logger, error: nil, status: .ok)
+        try await self.page(for: context.session, request, logger: context.logger, error: nil, status: .ok)
     }
 
     @Sendable func chooseSubscription(_ request: Request, context: FlowRequestContext) async throws -> Response {
-        try await self.act(context) { session, form in
+        try await self.act(request, context) { session, form in
             try await self.flow.chooseSubscription(session, subscriptionID: form["subscriptionId"] ?? "")
             return nil
         }
     }
 
     @Sendable func answerSurvey(_ request: Request, context: FlowRequestContext) async throws -> Response {
-        try await self.act(context) { session, form in
+        try await self.act(request, context) { session, form in
             try await self.flow.answerSurvey(session, reason: form["reason"] ?? "", comment: form["comment"])
             return nil
         }
     }
 
     @Sendable func decideOffer(_ request: Request, context: FlowRequestContext) async throws -> Response {
-        try await self.act(context) { session, form in
+        try await self.act(request, context) { session, form in
             let accept = form["decision"] == "accept"
             let offer = try await self.flow.decideOffer(session, accept: accept)
             // A redirect offer sends the customer where the merchant said; a contact offer's last
@@ -53,14 +53,14 @@ struct FlowPagesController: Sendable {
     }
 
     @Sendable func confirm(_ request: Request, context: FlowRequestContext) async throws -> Response {
-        try await self.act(context) { session, _ in
+        try await self.act(request, context) { session, _ in
             try await self.flow.confirmCancellation(session)
             return Pages.returnTarget(session.returnURL)
         }
     }
 
     @Sendable func keep(_ request: Request, context: FlowRequestContext) async throws -> Response {
-        try await self.act(context) { session, _ in
+        try await self.act(request, context) { session, _ in
             try await self.flow.keep(session)
             return Pages.returnTarget(session.returnURL)
         }
@@ -68,7 +68,11 @@ struct FlowPagesController: Sendable {
 
     /// Runs one step's action: on success a redirect (to the return URL when the flow ended and
     /// the link had one), on a refused answer the same step again with the reason.
-    func act(_ context: FlowRequestContext, _ action: (FlowSession, FormBody) async throws -> String?) async throws -> Response {
+    func act(
+        _ request: Request, _ context: FlowRequestContext, _ action: (FlowSession, FormBody) async throws -> String?
+    ) async throws
+        -> Response
+    {
         let session = context.session
         do {
             let returnURL = try await action(session, context.form)
@@ -81,31 +85,33 @@ struct FlowPagesController: Sendable {
             return Pages.redirect("/flow")
         } catch let error as CancelflowError where error.kind == .invalidRequest {
             let current = try await self.flow.session(key: context.sessionKey) ?? session
-            return try await self.page(for: current, logger: context.logger, error: error.message, status: .badRequest)
+            return try await self.page(for: current, request, logger: context.logger, error: error, status: .badRequest)
         } catch let error as CancelflowError where error.kind == .upstream || error.kind == .conflict {
             // The provider failed (or another click is still being carried out): nothing was
             // done, the session is where it was, and the customer can try again from this page.
             context.logger.error(
                 "Billing provider action failed", metadata: ["flow_session_id": .string(session.id), "error": .string(error.code)])
-            // A refusal changed nothing; an unconfirmed try or one still running says so itself.
-            let message =
-                error.kind == .conflict || error.code == "billing_provider_unconfirmed"
-                ? error.message : "We couldn't complete that just now. Nothing has changed; please try again in a moment."
+            // A refusal changed nothing; an unconfirmed try or one still running says so itself
+            // (`Pages.message`).
             let current = try await self.flow.session(key: context.sessionKey) ?? session
             return try await self.page(
-                for: current, logger: context.logger, error: message, status: error.kind == .conflict ? .conflict : .badGateway)
+                for: current, request, logger: context.logger, error: error, status: error.kind == .conflict ? .conflict : .badGateway)
         }
     }
 
     /// `jane@example.com` → `j•••@example.com`: enough for the customer to recognise it, not
     /// enough to read it off a shared screen.
-    static func masked(_ address: String) -> String {
-        guard let at = address.firstIndex(of: "@"), at > address.startIndex else { return "your email address" }
+    static func masked(_ address: String, _ t: Phrases) -> String {
+        guard let at = address.firstIndex(of: "@"), at > address.startIndex else { return t("done.your_address") }
         return String(address[address.startIndex]) + "•••" + address[at...]
     }
 
     /// Renders the page of the session's current step.
-    func page(for session: FlowSession, logger: Logger, error: String?, status: HTTPResponse.Status) async throws -> Response {
+    func page(
+        for session: FlowSession, _ request: Request, logger: Logger, error: CancelflowError?, status: HTTPResponse.Status
+    ) async throws
+        -> Response
+    {
         var session = session
         var flowContext: FlowService.Context
         do {
@@ -117,9 +123,13 @@ struct FlowPagesController: Sendable {
                 flowContext = try await self.flow.context(for: session)
             }
         } catch let error as CancelflowError {
-            return self.pages.problem(error, organization: nil, logger: logger)
+            let t = Pages.phrases(request, given: session.locale, brand: BrandView.plain.name, settings: nil)
+            return self.pages.problem(error, t, organization: nil, logger: logger)
         }
         let brand = BrandView(flowContext.organization, flowContext.settings)
+        let t = Pages.phrases(
+            request, given: session.locale, brand: brand.name, settings: flowContext.settings, flow: flowContext.flow?.content)
+        let error = error.map { Pages.message(for: $0, t) }
         let csrf = self.pages.security.flowCSRF(sessionID: session.id)
         let keep = KeepView(formAction: "/flow/keep", csrf: csrf)
         var formTargets = session.returnURL.flatMap(Pages.origin).map { [$0] } ?? []
@@ -128,48 +138,47 @@ struct FlowPagesController: Sendable {
         case .chooseSubscription:
             let view = ChooseView(
                 brand: brand, keep: keep, csrf: csrf, error: error,
-                subscriptions: flowContext.subscriptions.enumerated().map { SubscriptionView($1, index: $0) }
+                subscriptions: flowContext.subscriptions.enumerated().map { SubscriptionView($1, index: $0, t) }
             )
-            return self.pages.render("choose", view, status: status, formTargets: formTargets)
+            return self.pages.render("choose", view, t, status: status, formTargets: formTargets)
         case .survey:
             let reasons = (flowContext.flow?.content.survey.reasons ?? []).enumerated().map {
-                ReasonView(index: $0, id: $1.id, text: $1.label.text(for: "en"))
+                ReasonView(index: $0, id: $1.id, text: t.text($1.label))
             }
-            var view = SurveyView(brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons)
-            if let survey = flowContext.flow?.content.survey {
-                view.question = survey.question?.text(for: "en") ?? view.question
-                view.comment = survey.comment
-            }
-            return self.pages.render("survey", view, status: status, formTargets: formTargets)
+            let survey = flowContext.flow?.content.survey
+            let view = SurveyView(
+                brand: brand, keep: keep, csrf: csrf, error: error, reasons: reasons,
+                question: survey?.question.map(t.text) ?? t("survey.question"), comment: survey?.comment ?? true)
+            return self.pages.render("survey", view, t, status: status, formTargets: formTargets)
         case .offer(let offer):
             // The form's answer may redirect there.
             if offer.type == .redirect, let origin = offer.url.flatMap(Pages.origin) { formTargets.append(origin) }
             return self.pages.render(
-                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription, error: error),
+                "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription, t, error: error), t,
                 status: status, formTargets: formTargets)
         case .confirm:
             var view = ConfirmView(
                 brand: brand, keep: keep, csrf: csrf,
-                summary: Pages.summary(subscription, timing: flowContext.cancelTiming), error: error)
+                summary: Pages.summary(subscription, timing: flowContext.cancelTiming, t), error: error)
             if let offer = self.flow.clickOffer(for: session, context: flowContext) {
-                view.offer = OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription)
+                view.offer = OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer, subscription: subscription, t)
                 if offer.type == .redirect, let origin = offer.url.flatMap(Pages.origin) { formTargets.append(origin) }
             }
-            return self.pages.render("confirm", view, status: status, formTargets: formTargets)
+            return self.pages.render("confirm", view, t, status: status, formTargets: formTargets)
         case .nothingToCancel:
-            return self.pages.render("nothing", NothingView(brand: brand), status: status, formTargets: formTargets)
+            return self.pages.render("nothing", NothingView(brand: brand), t, status: status, formTargets: formTargets)
         case .done(let outcome):
             var view = DoneView(
                 brand: brand, outcome: outcome, subscription: subscription,
-                timing: flowContext.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL),
-                verifyUrl: Pages.verifyURL(appID: nil), offer: flowContext.flow?.content.offers.first { $0.id == session.offerID })
+                timing: flowContext.cancelTiming, returnUrl: Pages.returnTarget(session.returnURL), t,
+                offer: flowContext.flow?.content.offers.first { $0.id == session.offerID })
             if let confirmation = try? await self.flow.confirmation(sessionID: session.id) {
                 view.confirmationNote =
                     confirmation.status == .failed
-                    ? "We couldn't email you a confirmation. Your reference is \(confirmation.reference)."
-                    : "A confirmation is on its way to \(Self.masked(confirmation.to)) (reference \(confirmation.reference))."
+                    ? t("done.confirmation.failed", ["reference": confirmation.reference])
+                    : t("done.confirmation.sent", ["email": Self.masked(confirmation.to, t), "reference": confirmation.reference])
             }
-            return self.pages.render("done", view, status: status, formTargets: formTargets)
+            return self.pages.render("done", view, t, status: status, formTargets: formTargets)
         }
     }
 }

@@ -28,18 +28,15 @@ struct FlowSessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var request = request
         guard let key = request.cookies[PageSecurity.sessionCookie]?.value, let session = try await self.flow.session(key: key) else {
-            return await self.pages.expired(organization: nil, mode: nil, status: .gone)
+            return await self.pages.expired(request, organization: nil, mode: nil, status: .gone)
         }
         var access = FlowAccess(session: session, key: key, form: FormBody.empty)
         if request.method == .post {
             let form = try await FormBody.read(&request, within: self.readTimeout)
             guard self.pages.security.verifyFlow(field: form["csrf"], sessionID: session.id) else {
+                let t = Pages.phrases(request, given: session.locale, brand: BrandView.plain.name, settings: nil)
                 return self.pages.problemPage(
-                    heading: "Please try again",
-                    message: "This page was open in another browser or has expired. Reload it to continue.",
-                    retryURL: "/flow",
-                    status: .forbidden
-                )
+                    heading: t("problem.stale.heading"), message: t("problem.stale.flow"), retryURL: "/flow", t, status: .forbidden)
             }
             access.form = form
         }

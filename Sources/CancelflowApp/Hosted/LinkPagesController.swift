@@ -26,17 +26,17 @@ struct LinkPagesController: Sendable {
     /// and link unfurlers that fetch it leave it usable.
     @Sendable func landing(_ request: Request, context: AppRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
-        guard self.links.isAuthentic(token) else { return await self.pages.expired(organization: nil, mode: nil, status: .notFound) }
+        guard self.links.isAuthentic(token) else { return await self.pages.expired(request, organization: nil, mode: nil, status: .notFound) }
         let tokenHash = CancelTokenCodec.hash(token)
         guard let (link, organization) = try await self.linkOnThisHost(tokenHash: tokenHash, request: request, context: context) else {
-            return await self.pages.expired(organization: nil, mode: nil, status: .gone)
+            return await self.pages.expired(request, organization: nil, mode: nil, status: .gone)
         }
         if let session = try await self.session(request), session.linkID == link.id {
             // The browser that exchanged this link comes back to it: carry on where it was.
             return Pages.redirect("/flow")
         }
         guard link.status(at: self.time.now()) == .active else {
-            return await self.pages.expired(organization: organization, mode: link.mode, status: .gone)
+            return await self.pages.expired(request, organization: organization, mode: link.mode, given: link.locale, status: .gone)
         }
         let flowContext: FlowService.Context
         do {
@@ -44,21 +44,25 @@ struct LinkPagesController: Sendable {
                 organization: organization, mode: link.mode, customerID: link.customerID, subscriptionID: link.subscriptionID, recent: true
             )
         } catch let error as CancelflowError {
-            return self.pages.problem(error, organization: organization, logger: context.logger)
+            let t = Pages.phrases(request, given: link.locale, brand: organization.name, settings: nil)
+            return self.pages.problem(error, t, organization: organization, logger: context.logger)
         }
+        // The flow is not chosen yet (that waits for the survey), so only the organization's
+        // wording applies here.
+        let t = Pages.phrases(request, given: link.locale, brand: organization.name, settings: flowContext.settings)
         let nonce = request.cookies[PageSecurity.preSessionCookie]?.value.nilIfEmpty ?? Base32.encode(SecureRandom.bytes(16))
         var view = LandingView(
             brand: BrandView(organization, flowContext.settings),
             keep: KeepView(href: Pages.returnTarget(link.returnURL) ?? "/kept"),
-            customerName: flowContext.customer?.name,
-            subscriptions: flowContext.subscriptions.enumerated().map { SubscriptionView($1, index: $0) },
+            heading: flowContext.customer?.name.map { t("landing.heading.named", ["name": $0]) } ?? t("landing.heading"),
+            subscriptions: flowContext.subscriptions.enumerated().map { SubscriptionView($1, index: $0, t) },
             action: "/cancel/\(token)",
             csrf: self.pages.security.landingCSRF(nonce: nonce, tokenHash: tokenHash)
         )
         view.clickToCancel = (try? await self.flow.isClickToCancel(link: link, context: flowContext)) ?? false
         // The one-click cancel may end on the return URL: the form may lead there.
         let formTargets = view.clickToCancel ? (link.returnURL.flatMap(Pages.origin).map { [$0] } ?? []) : []
-        var response = self.pages.render("landing", view, status: .ok, formTargets: formTargets)
+        var response = self.pages.render("landing", view, t, status: .ok, formTargets: formTargets)
         response.setCookie(self.pages.security.preSessionCookie(nonce))
         if request.method == .head { response.body = .init() }
         return response
@@ -68,27 +72,27 @@ struct LinkPagesController: Sendable {
     @Sendable func exchange(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let token = context.parameters.get("token") ?? ""
-        guard self.links.isAuthentic(token) else { return await self.pages.expired(organization: nil, mode: nil, status: .notFound) }
+        guard self.links.isAuthentic(token) else { return await self.pages.expired(request, organization: nil, mode: nil, status: .notFound) }
         let form = try await FormBody.read(&request, within: self.readTimeout)
         let tokenHash = CancelTokenCodec.hash(token)
         let nonce = request.cookies[PageSecurity.preSessionCookie]?.value
         guard self.pages.security.verifyLanding(field: form["csrf"], nonce: nonce, tokenHash: tokenHash) else {
             context.logger.notice("Refused an exchange without a valid CSRF value")
+            let t = Pages.phrases(request)
             return self.pages.problemPage(
-                heading: "Please try again",
-                message: "This page was open too long or in another browser. Reload it to continue.",
-                retryURL: "/cancel/\(token)",
-                status: .forbidden
-            )
+                heading: t("problem.stale.heading"), message: t("problem.stale.landing"), retryURL: "/cancel/\(token)", t, status: .forbidden)
         }
         guard let (link, organization) = try await self.linkOnThisHost(tokenHash: tokenHash, request: request, context: context) else {
-            return await self.pages.expired(organization: nil, mode: nil, status: .gone)
+            return await self.pages.expired(request, organization: nil, mode: nil, status: .gone)
         }
         let sessionKey = Base32.encode(SecureRandom.bytes(32))
-        let exchanged = try await self.flow.exchange(tokenHash: tokenHash, sessionHash: Hex.sha256(sessionKey))
+        // The session keeps the language it began in: the link's, else the browser's. Its
+        // pages and its confirmation email speak it, whatever browser sends the next request.
+        let locale = (PageLocale.supported(link.locale) ?? PageLocale.preferred(acceptLanguage: request.headers[.acceptLanguage]))?.tag
+        let exchanged = try await self.flow.exchange(tokenHash: tokenHash, sessionHash: Hex.sha256(sessionKey), locale: locale)
         guard let (_, session) = exchanged else {
             if let session = try await self.session(request), session.linkID == link.id { return Pages.redirect("/flow") }
-            return await self.pages.expired(organization: organization, mode: link.mode, status: .gone)
+            return await self.pages.expired(request, organization: organization, mode: link.mode, given: link.locale, status: .gone)
         }
         context.logger.info("Exchanged cancel link", metadata: ["link_id": .string(link.id), "flow_session_id": .string(session.id)])
         self.metrics.exchanged(link.mode)

@@ -57,7 +57,7 @@ extension LandingView: MustacheParent {
         switch named {
         case "brand": self.brand
         case "keep": self.keep
-        case "customerName": self.customerName
+        case "heading": self.heading
         case "subscriptions": self.subscriptions
         case "action": self.action
         case "csrf": self.csrf
@@ -260,6 +260,21 @@ extension NoticeEmailView: MustacheParent {
         case "name": self.name
         case "logoUrl": self.logoUrl
         case "color": self.color
+        default: nil
+        }
+    }
+}
+
+extension ConfirmationEmailView: MustacheParent {
+    func child(named: String) -> Any? {
+        switch named {
+        case "subject": self.subject
+        case "name": self.name
+        case "logoUrl": self.logoUrl
+        case "color": self.color
+        case "greeting": self.greeting
+        case "what": self.what
+        case "reference": self.reference
         default: nil
         }
     }

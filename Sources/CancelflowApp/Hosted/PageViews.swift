@@ -53,19 +53,20 @@ struct SubscriptionView {
     let price: String?
     let renews: String?
 
-    init(_ subscription: Subscription, index: Int) {
+    init(_ subscription: Subscription, index: Int, _ t: Phrases) {
         self.index = index
         self.id = subscription.id
-        self.plan = subscription.planName ?? "Subscription"
-        self.price = Self.price(subscription)
-        self.renews = subscription.currentPeriodEnd.map { "Renews on \(Pages.day($0))" }
+        self.plan = subscription.planName ?? t("subscription.plan")
+        self.price = Self.price(subscription, t)
+        self.renews = subscription.currentPeriodEnd.map { t("subscription.renews", ["date": t.day($0)]) }
     }
 
-    static func price(_ subscription: Subscription) -> String? {
+    /// `12,00 € / mois`: the amount as the locale writes money, per interval.
+    static func price(_ subscription: Subscription, _ t: Phrases) -> String? {
         guard let amount = subscription.amount, let currency = subscription.currency else { return nil }
-        let major = String(format: "%d.%02d", amount / 100, amount % 100)
-        let per = subscription.interval.map { " / \($0.rawValue)" } ?? ""
-        return "\(currency.uppercased()) \(major)\(per)"
+        let price = t.money(amount, currency: currency)
+        guard let interval = subscription.interval else { return price }
+        return t("subscription.price.\(interval.rawValue)", ["price": price])
     }
 }
 
@@ -79,7 +80,8 @@ struct ReasonView {
 struct LandingView: PageView {
     let brand: BrandView
     let keep: KeepView
-    let customerName: String?
+    /// "Hi Ada, sorry to see you go", or without the name.
+    let heading: String
     let subscriptions: [SubscriptionView]
     let action: String
     let csrf: String
@@ -102,7 +104,7 @@ struct SurveyView: PageView {
     let error: String?
     let reasons: [ReasonView]
     /// The flow's own question, else the standard one.
-    var question: String = "Why are you leaving?"
+    var question: String
     /// Whether the flow asks for a comment.
     var comment: Bool = true
 }
@@ -116,44 +118,53 @@ struct OfferView: PageView {
     let acceptLabel: String
     let error: String?
 
-    init(brand: BrandView, keep: KeepView, csrf: String, offer: FlowOffer, subscription: Subscription?, error: String? = nil) {
+    init(
+        brand: BrandView, keep: KeepView, csrf: String, offer: FlowOffer, subscription: Subscription?, _ t: Phrases, error: String? = nil
+    ) {
         self.brand = brand
         self.keep = keep
         self.csrf = csrf
         self.error = error
         let months = offer.months ?? 1
-        let plural = months == 1 ? "" : "s"
         switch offer.type {
         case .pause:
-            self.headline = "Pause for \(months) month\(plural) instead?"
-            self.detail = "You won't be charged while paused, and everything will be here when you're back."
-            self.acceptLabel = "Pause my subscription"
+            self.headline = t.plural("offer.pause.headline", count: months)
+            self.detail = t("offer.pause.detail")
+            self.acceptLabel = t("offer.pause.accept")
         case .discount:
-            let percent = offer.percent ?? 0
-            self.headline = "Stay and get \(percent)% off for \(months) month\(plural)"
-            self.detail = "The discount applies to your \(subscription?.planName.map { "\($0) plan" } ?? "subscription") from your next bill."
-            self.acceptLabel = "Accept \(percent)% off"
+            let percent = ["percent": String(offer.percent ?? 0)]
+            self.headline = t.plural("offer.discount.headline", count: months, percent)
+            self.detail = t.withPlan("offer.discount.detail", plan: subscription?.planName)
+            self.acceptLabel = t("offer.discount.accept", percent)
         case .contact:
-            self.headline = "Talk to us before you go?"
-            self.detail = "Our team may be able to sort out what isn't working for you."
-            self.acceptLabel = "Contact support"
+            self.headline = t("offer.contact.headline")
+            self.detail = t("offer.contact.detail")
+            self.acceptLabel = t("offer.contact.accept")
         case .redirect:
-            self.headline = "Before you go, this might help"
-            self.detail = "We've put together an answer to what you told us."
-            self.acceptLabel = "Show me"
+            self.headline = t("offer.redirect.headline")
+            self.detail = t("offer.redirect.detail")
+            self.acceptLabel = t("offer.redirect.accept")
         case .planChange:
-            self.headline = "Switch to a plan that suits you better?"
-            self.detail = ""
-            self.acceptLabel = "Switch plan"
+            // The plan offered: the first the merchant listed that is not the customer's own.
+            let plan = (offer.plans ?? []).first { $0.id != subscription?.planID } ?? offer.plans?.first
+            let name = plan.map { t.text($0.name) } ?? ""
+            self.headline = t("offer.plan_change.headline")
+            if let plan, let amount = plan.amount, let currency = plan.currency {
+                var price = t.money(amount, currency: currency)
+                if let interval = subscription?.interval { price = t("subscription.price.\(interval.rawValue)", ["price": price]) }
+                self.detail = t("offer.plan_change.detail.price", ["plan": name, "price": price])
+            } else {
+                self.detail = t("offer.plan_change.detail", ["plan": name])
+            }
+            self.acceptLabel = t("offer.plan_change.accept", ["plan": name])
         case .trialExtension:
-            let days = offer.days ?? 0
-            self.headline = "Take \(days) more day\(days == 1 ? "" : "s") free?"
-            self.detail = "You won't be charged until they're over."
-            self.acceptLabel = "Extend for free"
+            self.headline = t.plural("offer.trial_extension.headline", count: offer.days ?? 0)
+            self.detail = t("offer.trial_extension.detail")
+            self.acceptLabel = t("offer.trial_extension.accept")
         }
         // The merchant's own wording, when the flow gives it.
-        if let headline = offer.headline { self.headline = headline.text(for: "en") }
-        if let message = offer.message { self.detail = message.text(for: "en") }
+        if let headline = offer.headline { self.headline = t.text(headline) }
+        if let message = offer.message { self.detail = t.text(message) }
     }
 }
 
@@ -184,45 +195,38 @@ struct DoneView: PageView {
     var contactUrl: String?
 
     init(
-        brand: BrandView, outcome: FlowOutcome, subscription: Subscription?, timing: CancelTiming, returnUrl: String?, verifyUrl: String,
+        brand: BrandView, outcome: FlowOutcome, subscription: Subscription?, timing: CancelTiming, returnUrl: String?, _ t: Phrases,
         offer: FlowOffer? = nil
     ) {
         self.brand = brand
         self.returnUrl = returnUrl
         switch outcome {
         case .canceled:
-            self.heading = "Your subscription is cancelled"
-            self.message =
-                timing == .periodEnd
-                ? "You keep access until the end of the period you've paid for. We're sorry to see you go."
-                : "It has ended. We're sorry to see you go."
+            self.heading = t("done.canceled.heading")
+            self.message = timing == .periodEnd ? t("done.canceled.end") : t("done.canceled.now")
         case .paused:
-            let until = subscription?.pauseResumesAt.map { " until \(Pages.day($0))" } ?? ""
-            self.heading = "Your subscription is paused"
-            self.message = "You won't be charged\(until)."
+            self.heading = t("done.paused.heading")
+            self.message = subscription?.pauseResumesAt.map { t("done.paused.until", ["date": t.day($0)]) } ?? t("done.paused.message")
         case .discounted:
-            self.heading = "Your discount is applied"
-            self.message = "Thanks for staying with \(brand.name)."
+            self.heading = t("done.discounted.heading")
+            self.message = t("done.thanks")
         case .planChanged:
-            self.heading = "Your plan is changed"
-            self.message = "Thanks for staying with \(brand.name)."
+            self.heading = t("done.plan_changed.heading")
+            self.message = t("done.thanks")
         case .trialExtended:
-            self.heading = "Your free time is extended"
-            self.message = "Thanks for staying with \(brand.name)."
+            self.heading = t("done.trial_extended.heading")
+            self.message = t("done.thanks")
         case .contacted:
-            self.heading = "We're here to help"
-            self.message = "Nothing has changed. Tell \(brand.name) what isn't working and they'll get back to you."
+            self.heading = t("done.contacted.heading")
+            self.message = t("done.contacted.message")
             self.contactEmail = offer?.email
             self.contactUrl = offer?.url
-        case .redirected:
-            self.heading = "Your subscription continues"
-            self.message = "Nothing has changed."
-        case .kept:
-            self.heading = "Your subscription continues"
-            self.message = "Nothing has changed."
+        case .redirected, .kept:
+            self.heading = t("done.kept.heading")
+            self.message = t("done.kept.message")
         case .abandoned:
-            self.heading = "This session has ended"
-            self.message = "Nothing has changed. To start again, open a new link from \(brand.name) or confirm your email."
+            self.heading = t("done.abandoned.heading")
+            self.message = t("done.abandoned.message")
         }
     }
 }

@@ -32,39 +32,51 @@ struct Pages: Sendable {
 
     /// The friendly dead-end-free screen for used, expired, revoked, unknown, malformed and
     /// wrong-host links alike; it never says which.
-    func expired(organization: Organization?, mode: Mode?, status: HTTPResponse.Status) async -> Response {
+    /// In the language of the link (`given`) when the link is known, else the browser's, else
+    /// the organization's default.
+    func expired(
+        _ request: Request, organization: Organization?, mode: Mode?, given: String? = nil, status: HTTPResponse.Status
+    ) async
+        -> Response
+    {
         var brand = BrandView.plain
         var appID: String?
+        var settings: FlowSettings?
         if let organization, let mode {
-            let settings = (try? await self.organizations.flowSettings(organizationID: organization.id)) ?? .defaults
-            brand = BrandView(organization, settings)
+            let loaded = (try? await self.organizations.flowSettings(organizationID: organization.id)) ?? .defaults
+            brand = BrandView(organization, loaded)
+            settings = loaded
             // The verify page needs to know whose customer this is; the App ID is public.
             appID = try? await self.organizations.appID(organizationID: organization.id, mode: mode)
         }
-        return self.render("expired", ExpiredView(brand: brand, verifyUrl: Self.verifyURL(appID: appID)), status: status, formTargets: [])
+        let t = Self.phrases(request, given: given, brand: brand.name, settings: settings)
+        return self.render("expired", ExpiredView(brand: brand, verifyUrl: Self.verifyURL(appID: appID)), t, status: status)
     }
 
     /// The page for a failure to load what a page needs (the database, the billing data).
-    func problem(_ error: CancelflowError, organization: Organization?, logger: Logger) -> Response {
+    func problem(_ error: CancelflowError, _ t: Phrases, organization: Organization?, logger: Logger) -> Response {
         logger.error("Hosted page failed", metadata: ["error": .string(error.description)])
         return self.problemPage(
-            heading: "We couldn't load your subscription",
-            message: "Please try again in a few minutes, or contact the company you subscribe to.",
-            retryURL: nil,
-            status: .serviceUnavailable,
+            heading: t("problem.load.heading"), message: t("problem.load.message"), retryURL: nil, t, status: .serviceUnavailable,
             brand: organization.map { BrandView($0, .defaults) } ?? .plain
         )
     }
 
-    func problemPage(heading: String, message: String, retryURL: String?, status: HTTPResponse.Status, brand: BrandView = .plain) -> Response {
-        self.render("problem", ProblemView(brand: brand, heading: heading, message: message, retryUrl: retryURL), status: status, formTargets: [])
+    func problemPage(
+        heading: String, message: String, retryURL: String?, _ t: Phrases, status: HTTPResponse.Status, brand: BrandView = .plain
+    )
+        -> Response
+    {
+        self.render("problem", ProblemView(brand: brand, heading: heading, message: message, retryUrl: retryURL), t, status: status)
     }
 
-    func render(_ template: String, _ view: some PageView, status: HTTPResponse.Status, formTargets: [String] = []) -> Response {
-        let html = self.library.render(view, withTemplate: template) ?? ""
+    func render<View: PageView & MustacheParent>(
+        _ template: String, _ view: View, _ t: Phrases, status: HTTPResponse.Status, formTargets: [String] = []
+    ) -> Response {
+        let html = self.library.render(Localized(view: view, phrases: t), withTemplate: template) ?? ""
         var response = Response(
             status: status,
-            headers: [.contentType: "text/html; charset=utf-8"],
+            headers: [.contentType: "text/html; charset=utf-8", .contentLanguage: t.locale.tag],
             body: .init(byteBuffer: ByteBuffer(string: html))
         )
         PageSecurity.apply(to: &response, styleHash: view.brand.styleTag.map(PageSecurity.styleHash), formTargets: formTargets)
@@ -92,25 +104,17 @@ struct Pages: Sendable {
         StrictURL.parse(url)?.origin
     }
 
-    static func summary(_ subscription: Subscription?, timing: CancelTiming) -> String {
-        let plan = subscription?.planName ?? "subscription"
+    static func summary(_ subscription: Subscription?, timing: CancelTiming, _ t: Phrases) -> String {
+        let plan = subscription?.planName
         switch timing {
         case .immediately:
-            return "Your \(plan) will be cancelled right away."
+            return t.withPlan("confirm.now", plan: plan)
         case .periodEnd:
             if let end = subscription?.currentPeriodEnd {
-                return "Your \(plan) will stay active until \(Self.day(end)) and then end. You won't be charged again."
+                return t.withPlan("confirm.until", plan: plan, ["date": t.day(end)])
             }
-            return "Your \(plan) will end at the close of the current billing period. You won't be charged again."
+            return t.withPlan("confirm.end", plan: plan)
         }
-    }
-
-    static func day(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "d MMMM yyyy"
-        return formatter.string(from: date)
     }
 
     /// One stylesheet for the hosted pages and the dashboard, which extends it.
@@ -118,7 +122,7 @@ struct Pages: Sendable {
 
     /// `GET /kept` (where "keep my subscription" goes without a return URL) and the stylesheet.
     func addStaticRoutes(to router: Router<AppRequestContext>) {
-        router.get("kept") { _, _ in self.render("kept", KeptView(brand: .plain), status: .ok) }
+        router.get("kept") { request, _ in self.render("kept", KeptView(brand: .plain), Self.phrases(request), status: .ok) }
         router.get("assets/cancelflow.css") { _, _ in
             var response = Response(
                 status: .ok,

@@ -14,6 +14,8 @@ enum Templates {
         return library
     }
 
+    /// English appears only in the mailbox (a developer's page); every other word is a
+    /// `{{t.…}}` phrase of the page's language (`Catalogue`), or a value its view worked out.
     static let all: [(String, String)] = [
         ("layout", layout), ("landing", landing), ("choose", choose), ("survey", survey), ("offer", offer),
         ("confirm", confirm), ("done", done), ("nothing", nothing), ("expired", expired), ("problem", problem), ("kept", kept),
@@ -23,12 +25,12 @@ enum Templates {
 
     static let layout = """
         <!doctype html>
-        <html lang="en">
+        <html lang="{{lang}}">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
-        <title>{{$title}}Manage your subscription{{/title}} · {{brand.name}}</title>
+        <title>{{$title}}{{t.page.title}}{{/title}} · {{brand.name}}</title>
         <link rel="stylesheet" href="/assets/cancelflow.css">
         {{#brand.styleTag}}<style>{{brand.styleTag}}</style>{{/brand.styleTag}}
         </head>
@@ -45,10 +47,10 @@ enum Templates {
           {{#keep.formAction}}
           <form method="post" action="{{keep.formAction}}">
             <input type="hidden" name="csrf" value="{{keep.csrf}}">
-            <button type="submit" class="link-button">Keep my subscription</button>
+            <button type="submit" class="link-button">{{t.page.keep}}</button>
           </form>
           {{/keep.formAction}}
-          {{#keep.href}}<a href="{{keep.href}}" class="keep-link">Keep my subscription</a>{{/keep.href}}
+          {{#keep.href}}<a href="{{keep.href}}" class="keep-link">{{t.page.keep}}</a>{{/keep.href}}
         </footer>
         {{/keep}}
         </body>
@@ -65,18 +67,18 @@ enum Templates {
 
     static let landing = """
         {{<layout}}
-        {{$title}}Cancel your subscription{{/title}}
+        {{$title}}{{t.landing.title}}{{/title}}
         {{$body}}
-        <h1>{{#customerName}}Hi {{customerName}}, sorry{{/customerName}}{{^customerName}}Sorry{{/customerName}} to see you go</h1>
-        <p>You're about to cancel with {{brand.name}}. It takes a minute.</p>
+        <h1>{{heading}}</h1>
+        <p>{{t.landing.intro}}</p>
         \(subscriptionList)
         <form method="post" action="{{action}}" class="stack">
           <input type="hidden" name="csrf" value="{{csrf}}">
           {{#clickToCancel}}
-          <button type="submit" name="intent" value="cancel" class="danger">Cancel my subscription</button>
-          <button type="submit" class="secondary">See my options first</button>
+          <button type="submit" name="intent" value="cancel" class="danger">{{t.landing.cancel}}</button>
+          <button type="submit" class="secondary">{{t.landing.options}}</button>
           {{/clickToCancel}}
-          {{^clickToCancel}}<button type="submit" class="primary">Continue to cancel</button>{{/clickToCancel}}
+          {{^clickToCancel}}<button type="submit" class="primary">{{t.landing.continue}}</button>{{/clickToCancel}}
         </form>
         {{/body}}
         {{/layout}}
@@ -84,13 +86,13 @@ enum Templates {
 
     static let choose = """
         {{<layout}}
-        {{$title}}Choose a subscription{{/title}}
+        {{$title}}{{t.choose.title}}{{/title}}
         {{$body}}
-        <h1>Which subscription do you want to cancel?</h1>
+        <h1>{{t.choose.heading}}</h1>
         <form method="post" action="/flow/subscription">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <fieldset>
-            <legend>Your subscriptions</legend>
+            <legend>{{t.choose.legend}}</legend>
             {{#subscriptions}}
             <div class="choice">
               <input type="radio" name="subscriptionId" id="sub-{{index}}" value="{{id}}" required>
@@ -110,11 +112,11 @@ enum Templates {
         {{$title}}{{question}}{{/title}}
         {{$body}}
         <h1>{{question}}</h1>
-        <p>Your answer helps {{brand.name}} get better.</p>
+        <p>{{t.survey.intro}}</p>
         <form method="post" action="/flow/survey">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <fieldset>
-            <legend>Main reason</legend>
+            <legend>{{t.survey.legend}}</legend>
             {{#reasons}}
             <div class="choice">
               <input type="radio" name="reason" id="reason-{{index}}" value="{{id}}" required>
@@ -123,7 +125,7 @@ enum Templates {
             {{/reasons}}
           </fieldset>
           {{#comment}}
-          <label for="comment">Anything else you'd like to tell us? <span class="muted">(optional)</span></label>
+          <label for="comment">{{t.survey.comment}} <span class="muted">{{t.survey.optional}}</span></label>
           <textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
           {{/comment}}
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
@@ -135,15 +137,15 @@ enum Templates {
 
     static let offer = """
         {{<layout}}
-        {{$title}}Before you go{{/title}}
+        {{$title}}{{t.offer.title}}{{/title}}
         {{$body}}
-        <h1>Before you go</h1>
+        <h1>{{t.offer.title}}</h1>
         <p class="offer">{{headline}}</p>
         <p>{{detail}}</p>
         <form method="post" action="/flow/offer" class="stack">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <button type="submit" name="decision" value="accept" class="primary">{{acceptLabel}}</button>
-          <button type="submit" name="decision" value="decline" class="secondary">No thanks, continue to cancel</button>
+          <button type="submit" name="decision" value="decline" class="secondary">{{t.offer.decline}}</button>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
         </form>
         {{/body}}
@@ -152,14 +154,14 @@ enum Templates {
 
     static let confirm = """
         {{<layout}}
-        {{$title}}Confirm cancellation{{/title}}
+        {{$title}}{{t.confirm.title}}{{/title}}
         {{$body}}
-        <h1>Confirm cancellation</h1>
+        <h1>{{t.confirm.title}}</h1>
         <p>{{summary}}</p>
         <form method="post" action="/flow/confirm">
           <input type="hidden" name="csrf" value="{{csrf}}">
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <button type="submit" class="danger">Cancel my subscription</button>
+          <button type="submit" class="danger">{{t.confirm.button}}</button>
         </form>
         {{#offer}}
         <p class="offer">{{headline}}</p>
@@ -181,68 +183,67 @@ enum Templates {
         <p>{{message}}</p>
         {{#confirmationNote}}<p class="muted">{{confirmationNote}}</p>{{/confirmationNote}}
         {{#contactEmail}}<p><a href="mailto:{{contactEmail}}" class="primary-link">{{contactEmail}}</a></p>{{/contactEmail}}
-        {{#contactUrl}}<p><a href="{{contactUrl}}" class="primary-link" rel="noopener">Contact {{brand.name}}</a></p>{{/contactUrl}}
-        {{#returnUrl}}<p><a href="{{returnUrl}}" class="primary-link">Back to {{brand.name}}</a></p>{{/returnUrl}}
+        {{#contactUrl}}<p><a href="{{contactUrl}}" class="primary-link" rel="noopener">{{t.done.contact}}</a></p>{{/contactUrl}}
+        {{#returnUrl}}<p><a href="{{returnUrl}}" class="primary-link">{{t.done.back}}</a></p>{{/returnUrl}}
         {{/body}}
         {{/layout}}
         """
 
     static let nothing = """
         {{<layout}}
-        {{$title}}Nothing to cancel{{/title}}
+        {{$title}}{{t.nothing.title}}{{/title}}
         {{$body}}
-        <h1>There's nothing to cancel</h1>
-        <p>We couldn't find an active subscription to cancel. If you think this is wrong, contact {{brand.name}}.</p>
+        <h1>{{t.nothing.heading}}</h1>
+        <p>{{t.nothing.message}}</p>
         {{/body}}
         {{/layout}}
         """
 
     static let expired = """
         {{<layout}}
-        {{$title}}This link has expired{{/title}}
+        {{$title}}{{t.expired.title}}{{/title}}
         {{$body}}
-        <h1>This link has expired</h1>
-        <p>For your security, cancel links work once and only for a limited time. You can still manage your
-        subscription: we'll email you a one-time code to confirm it's you.</p>
-        <p><a href="{{verifyUrl}}" class="primary-link">Continue with email verification</a></p>
+        <h1>{{t.expired.title}}</h1>
+        <p>{{t.expired.message}}</p>
+        <p><a href="{{verifyUrl}}" class="primary-link">{{t.expired.continue}}</a></p>
         {{/body}}
         {{/layout}}
         """
 
     static let problem = """
         {{<layout}}
-        {{$title}}Something went wrong{{/title}}
+        {{$title}}{{t.problem.title}}{{/title}}
         {{$body}}
         <h1>{{heading}}</h1>
         <p>{{message}}</p>
-        {{#retryUrl}}<p><a href="{{retryUrl}}" class="primary-link">Try again</a></p>{{/retryUrl}}
+        {{#retryUrl}}<p><a href="{{retryUrl}}" class="primary-link">{{t.problem.retry}}</a></p>{{/retryUrl}}
         {{/body}}
         {{/layout}}
         """
 
     static let kept = """
         {{<layout}}
-        {{$title}}Your subscription continues{{/title}}
+        {{$title}}{{t.done.kept.heading}}{{/title}}
         {{$body}}
-        <h1>Your subscription continues</h1>
-        <p>Nothing has changed. You can close this page.</p>
+        <h1>{{t.done.kept.heading}}</h1>
+        <p>{{t.kept.message}}</p>
         {{/body}}
         {{/layout}}
         """
 
     static let verify = """
         {{<layout}}
-        {{$title}}Confirm your email{{/title}}
+        {{$title}}{{t.verify.title}}{{/title}}
         {{$body}}
-        <h1>Manage your subscription</h1>
-        <p>Enter the email address you use with {{brand.name}}. We'll email you a one-time code to confirm it's you.</p>
+        <h1>{{t.verify.heading}}</h1>
+        <p>{{t.verify.intro}}</p>
         <form method="post" action="/verify">
           <input type="hidden" name="csrf" value="{{csrf}}">
           {{#org}}<input type="hidden" name="org" value="{{org}}">{{/org}}
-          <label for="email">Email address</label>
+          <label for="email">{{t.verify.email}}</label>
           <input type="email" id="email" name="email" value="{{email}}" autocomplete="email" maxlength="254" required autofocus>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <button type="submit" class="primary">Email me a code</button>
+          <button type="submit" class="primary">{{t.verify.send}}</button>
         </form>
         {{/body}}
         {{/layout}}
@@ -250,22 +251,21 @@ enum Templates {
 
     static let verifyCode = """
         {{<layout}}
-        {{$title}}Enter your code{{/title}}
+        {{$title}}{{t.code.title}}{{/title}}
         {{$body}}
-        <h1>Check your email</h1>
-        <p>If that address has a subscription with {{brand.name}}, we've sent it a 6-digit code. It works for 15 minutes.</p>
+        <h1>{{t.code.heading}}</h1>
+        <p>{{t.code.intro}}</p>
         <form method="post" action="/verify/code">
           <input type="hidden" name="csrf" value="{{csrf}}">
           {{#org}}<input type="hidden" name="org" value="{{org}}">{{/org}}
-          <label for="code">Code</label>
+          <label for="code">{{t.code.label}}</label>
           <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7"
                  required autofocus>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
           <button type="submit" class="primary">Continue</button>
         </form>
-        <p class="muted"><a href="{{restartUrl}}">Send a new code</a></p>
-        {{#mailboxUrl}}<p class="notice">Test mode: this server has no mail server configured, so messages go to the
-        <a href="{{mailboxUrl}}">test mailbox</a>.</p>{{/mailboxUrl}}
+        <p class="muted"><a href="{{restartUrl}}">{{t.code.new}}</a></p>
+        {{#mailboxUrl}}<p class="notice">{{t.code.test_mode}} <a href="{{mailboxUrl}}">{{t.code.test_mailbox}}</a></p>{{/mailboxUrl}}
         {{/body}}
         {{/layout}}
         """
@@ -292,7 +292,7 @@ enum Templates {
     /// so the styles are inline.
     static let emailLayout = """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>{{subject}}</title></head>
+        <html lang="{{lang}}"><head><meta charset="utf-8"><title>{{subject}}</title></head>
         <body style="margin:0;padding:24px;background:#f3f4f6;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2937">
         <div style="max-width:32rem;margin:0 auto;background:#ffffff;border-radius:12px;padding:24px">
         {{#logoUrl}}<img src="{{logoUrl}}" alt="{{name}}" style="max-height:40px;max-width:192px">{{/logoUrl}}
@@ -306,9 +306,9 @@ enum Templates {
         {{<email-layout}}
         {{$body}}
         <p>{{greeting}}</p>
-        <p>Use this code to manage your {{name}} subscription:</p>
+        <p>{{t.email.code.intro}}</p>
         <p style="font-size:32px;font-weight:700;letter-spacing:8px;color:{{color}};margin:16px 0">{{code}}</p>
-        <p>It works for 15 minutes. If you didn't ask for it, ignore this email: nothing changes without the code.</p>
+        <p>{{t.email.code.validity}}</p>
         {{/body}}
         {{/email-layout}}
         """
@@ -326,10 +326,9 @@ enum Templates {
     static let emailNotice = """
         {{<email-layout}}
         {{$body}}
-        <p>Hello,</p>
-        <p>Someone, hopefully you, asked to manage a {{name}} subscription with this email address, but we couldn't find a
-        subscription for it. If you subscribed with another address, try that one.</p>
-        <p>If you didn't ask, ignore this email: nothing has changed.</p>
+        <p>{{t.email.hello}}</p>
+        <p>{{t.email.notice.body}}</p>
+        <p>{{t.email.notice.ignore}}</p>
         {{/body}}
         {{/email-layout}}
         """

@@ -8,44 +8,28 @@ struct VerificationEmails: Sendable {
     /// The sender address (`--mail-from`); the display name is the organization's.
     let mailFrom: String
 
-    /// The email for an issued code: the code to a customer, a short note to anyone else.
-    func message(_ issued: VerificationService.Issued, to address: String, target: VerifyTarget) -> OutgoingEmail {
+    /// The email for an issued code: the code to a customer, a short note to anyone else, in
+    /// the language of the page that asked for it.
+    func message(_ issued: VerificationService.Issued, to address: String, target: VerifyTarget, _ t: Phrases) -> OutgoingEmail {
         let name = target.organization.name
         let from = "\(name) <\(self.mailFrom)>"
         let brand = EmailBrandView(name: name, logoUrl: target.settings.logoURL, color: target.settings.brandColor)
         guard let customer = issued.customer else {
-            let subject = "Your \(name) subscription"
-            let text = """
-                Hello,
-
-                Someone, hopefully you, asked to manage a \(name) subscription with this email address, but we couldn't \
-                find a subscription for it. If you subscribed with another address, try that one.
-
-                If you didn't ask, ignore this email: nothing has changed.
-
-                \(name)
-                """
-            let html = self.library.render(NoticeEmailView(subject: subject, brand: brand), withTemplate: "email-notice") ?? ""
+            let subject = t("email.notice.subject")
+            let text = [t("email.hello"), t("email.notice.body"), t("email.notice.ignore"), name].joined(separator: "\n\n") + "\n"
+            let html =
+                self.library.render(Localized(view: NoticeEmailView(subject: subject, brand: brand), phrases: t), withTemplate: "email-notice") ?? ""
             return OutgoingEmail(
                 message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
                 mode: target.mode, organizationID: target.organization.id, secrets: [], logID: issued.id)
         }
-        let subject = "\(issued.code) is your \(name) verification code"
-        let greeting = customer.name.map { "Hi \($0)," } ?? "Hello,"
-        let text = """
-            \(greeting)
-
-            Use this code to manage your \(name) subscription:
-
-                \(issued.code)
-
-            It works for 15 minutes. If you didn't ask for it, ignore this email: nothing changes without the code.
-
-            \(name)
-            """
+        let subject = t("email.code.subject", ["code": issued.code])
+        let greeting = customer.name.map { t("email.hi", ["name": $0]) } ?? t("email.hello")
+        let text = [greeting, t("email.code.intro"), "    \(issued.code)", t("email.code.validity"), name].joined(separator: "\n\n") + "\n"
         let html =
             self.library.render(
-                CodeEmailView(subject: subject, brand: brand, greeting: greeting, code: issued.code), withTemplate: "email-code"
+                Localized(view: CodeEmailView(subject: subject, brand: brand, greeting: greeting, code: issued.code), phrases: t),
+                withTemplate: "email-code"
             ) ?? ""
         return OutgoingEmail(
             message: EmailMessage(from: from, to: address, subject: subject, text: text, html: html),
@@ -89,7 +73,7 @@ struct EmailBrandView {
     let color: String
 }
 
-/// Mustache reads stored properties (through reflection), so the brand's fields are copied in.
+/// The brand's fields are copied in: an email template reads them at its root.
 struct CodeEmailView {
     let subject: String
     let name: String

@@ -33,7 +33,7 @@ struct VerifyPagesController: Sendable {
     /// `GET /verify`: asks for the address.
     @Sendable func verifyForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let target = try await self.owners.target(request, context, appID: request.uri.queryParameters["org"].map(String.init)) else {
-            return self.unknownVerifyPage()
+            return self.unknownVerifyPage(request)
         }
         return self.emailPage(request, target: target, email: nil, error: nil, status: .ok)
     }
@@ -42,14 +42,15 @@ struct VerifyPagesController: Sendable {
     @Sendable func requestCode(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.read(&request, within: self.readTimeout)
-        guard let target = try await self.owners.target(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
+        guard let target = try await self.owners.target(request, context, appID: form["org"]) else { return self.unknownVerifyPage(request) }
+        let t = Self.phrases(request, target)
         let email = String((form["email"] ?? "").prefix(VerificationService.maximumAddressLength + 10))
         guard
             self.pages.security.verifyEmailForm(
                 field: form["csrf"], nonce: request.cookies[PageSecurity.verifyNonceCookie]?.value, target: target.key)
         else {
             context.logger.notice("Refused a verification request without a valid CSRF value")
-            return self.emailPage(request, target: target, email: email, error: "This page was open too long. Please try again.", status: .forbidden)
+            return self.emailPage(request, target: target, email: email, error: t("verify.stale"), status: .forbidden)
         }
         let outcome: VerificationService.RequestOutcome
         do {
@@ -58,13 +59,13 @@ struct VerifyPagesController: Sendable {
                 clientIP: self.owners.site.clientIP(request, peer: context.remoteIP)
             )
         } catch let error as CancelflowError where error.kind == .invalidRequest {
-            return self.emailPage(request, target: target, email: email, error: error.message, status: .badRequest)
+            return self.emailPage(request, target: target, email: email, error: Pages.message(for: error, t), status: .badRequest)
         } catch let error as CancelflowError where error.kind == .upstream {
             // The same answer for every address: it says nothing about whether one is a customer.
             context.logger.error("Billing provider lookup failed", metadata: ["error": .string(error.code)])
             return self.emailPage(
                 request, target: target, email: email,
-                error: "We couldn't check your subscription just now. Please try again in a few minutes.", status: .badGateway)
+                error: t("verify.provider_failed"), status: .badGateway)
         }
         let issued: VerificationService.Issued
         switch outcome {
@@ -75,13 +76,12 @@ struct VerifyPagesController: Sendable {
             context.logger.notice("Verification request over the rate limit", metadata: ["organization_id": .string(target.organization.id)])
             var response = self.emailPage(
                 request, target: target, email: email,
-                error: "Too many codes have been requested. Please wait a while (up to an hour) and try again.",
-                status: .tooManyRequests
+                error: t("verify.rate_limited"), status: .tooManyRequests
             )
             response.headers[.retryAfter] = String(retryAfter)
             return response
         }
-        let outgoing = self.emails.message(issued, to: (try? VerificationService.normalizedAddress(email)) ?? email, target: target)
+        let outgoing = self.emails.message(issued, to: (try? VerificationService.normalizedAddress(email)) ?? email, target: target, t)
         do {
             try await self.mailer.deliver(outgoing, logger: context.logger)
         } catch {
@@ -98,8 +98,7 @@ struct VerifyPagesController: Sendable {
             )
             return self.emailPage(
                 request, target: target, email: email,
-                error: "We couldn't send the email just now. Please try again in a few minutes.",
-                status: .serviceUnavailable
+                error: t("verify.send_failed"), status: .serviceUnavailable
             )
         }
         self.metrics.verificationEmail("sent")
@@ -112,51 +111,42 @@ struct VerifyPagesController: Sendable {
     /// `GET /verify/code`: asks for the code.
     @Sendable func codeForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let appID = request.uri.queryParameters["org"].map(String.init)
-        guard let target = try await self.owners.target(request, context, appID: appID) else { return self.unknownVerifyPage() }
+        guard let target = try await self.owners.target(request, context, appID: appID) else { return self.unknownVerifyPage(request) }
         guard let key = self.browserKey(request) else { return Pages.redirect("/verify" + target.query) }
-        return self.codePage(target: target, browserKey: key, error: nil, status: .ok)
+        return self.codePage(request, target: target, browserKey: key, error: nil, status: .ok)
     }
 
     /// `POST /verify/code`: a right code starts the flow in this browser.
     @Sendable func enterCode(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.read(&request, within: self.readTimeout)
-        guard let target = try await self.owners.target(request, context, appID: form["org"]) else { return self.unknownVerifyPage() }
+        guard let target = try await self.owners.target(request, context, appID: form["org"]) else { return self.unknownVerifyPage(request) }
         guard let key = self.browserKey(request) else { return Pages.redirect("/verify" + target.query) }
+        let t = Self.phrases(request, target)
         guard self.pages.security.verifyCodeForm(field: form["csrf"], browserKey: key) else {
-            return self.codePage(target: target, browserKey: key, error: "This page was open too long. Please try again.", status: .forbidden)
+            return self.codePage(request, target: target, browserKey: key, error: t("verify.stale"), status: .forbidden)
         }
         let sessionKey = Base32.encode(SecureRandom.bytes(32))
         let outcome = try await self.verification.check(
             organizationID: target.organization.id, mode: target.mode, browserKey: key, code: String((form["code"] ?? "").prefix(32)),
             clientIP: self.owners.site.clientIP(request, peer: context.remoteIP),
-            sessionHash: Hex.sha256(sessionKey)
+            sessionHash: Hex.sha256(sessionKey), locale: PageLocale.preferred(acceptLanguage: request.headers[.acceptLanguage])?.tag
         )
         switch outcome {
         case .rateLimited(let retryAfter):
-            var response = self.codePage(
-                target: target, browserKey: key, error: "Too many tries. Please wait a while (up to an hour) and try again.",
-                status: .tooManyRequests)
+            var response = self.codePage(request, target: target, browserKey: key, error: t("code.rate_limited"), status: .tooManyRequests)
             response.headers[.retryAfter] = String(retryAfter)
             return response
         case .checked(.wrongCode(let left)):
-            return self.codePage(
-                target: target, browserKey: key,
-                error: "That code isn't right. You can try \(left) more time\(left == 1 ? "" : "s").", status: .badRequest)
+            return self.codePage(request, target: target, browserKey: key, error: t.plural("code.wrong", count: left), status: .badRequest)
         case .checked(.exhausted):
-            return self.codePage(
-                target: target, browserKey: key,
-                error: "Too many wrong codes: this one no longer works. Ask for a new code.", status: .badRequest)
+            return self.codePage(request, target: target, browserKey: key, error: t("code.exhausted"), status: .badRequest)
         case .checked(.tooManyTries):
-            var response = self.codePage(
-                target: target, browserKey: key,
-                error: "Too many wrong codes for this address today. Please try again tomorrow.", status: .tooManyRequests)
+            var response = self.codePage(request, target: target, browserKey: key, error: t("code.too_many"), status: .tooManyRequests)
             response.headers[.retryAfter] = String(self.verification.secondsUntilTomorrow())
             return response
         case .checked(.expired):
-            return self.codePage(
-                target: target, browserKey: key,
-                error: "This code has expired or was already used. Ask for a new code.", status: .badRequest)
+            return self.codePage(request, target: target, browserKey: key, error: t("code.expired"), status: .badRequest)
         case .checked(.redeemed(let session)):
             context.logger.info("Email verified; cancel flow started", metadata: ["flow_session_id": .string(session.id)])
             var response = Pages.redirect("/flow")
@@ -176,26 +166,29 @@ struct VerifyPagesController: Sendable {
         let view = VerifyView(
             brand: target.brand, csrf: self.pages.security.emailCSRF(nonce: nonce, target: target.key), org: target.appID,
             email: email, error: error)
-        var response = self.pages.render("verify", view, status: status)
+        var response = self.pages.render("verify", view, Self.phrases(request, target), status: status)
         response.setCookie(self.pages.security.verifyNonceCookie(nonce))
         return response
     }
 
-    func codePage(target: VerifyTarget, browserKey: String, error: String?, status: HTTPResponse.Status) -> Response {
+    func codePage(_ request: Request, target: VerifyTarget, browserKey: String, error: String?, status: HTTPResponse.Status) -> Response {
         let mailbox = target.mode == .test && self.mailer.mailbox != nil ? "/dev/mailbox" + target.query : nil
         let view = VerifyCodeView(
             brand: target.brand, csrf: self.pages.security.codeCSRF(browserKey: browserKey), org: target.appID, error: error,
             restartUrl: "/verify" + target.query, mailboxUrl: mailbox)
-        return self.pages.render("verify-code", view, status: status)
+        return self.pages.render("verify-code", view, Self.phrases(request, target), status: status)
     }
 
-    func unknownVerifyPage() -> Response {
-        self.pages.problemPage(
-            heading: "We couldn't tell whose page this is",
-            message: "Open the link from the company you subscribe to, or the one in their emails, to manage your subscription.",
-            retryURL: nil,
-            status: .notFound
-        )
+    func unknownVerifyPage(_ request: Request) -> Response {
+        let t = Pages.phrases(request)
+        return self.pages.problemPage(
+            heading: t("problem.unknown.heading"), message: t("problem.unknown.message"), retryURL: nil, t, status: .notFound)
+    }
+
+    /// The verification pages speak the browser's language (there is no link to name one),
+    /// else the organization's default.
+    static func phrases(_ request: Request, _ target: VerifyTarget) -> Phrases {
+        Pages.phrases(request, brand: target.organization.name, settings: target.settings)
     }
 
     func browserKey(_ request: Request) -> String? {

@@ -94,7 +94,11 @@ extension Components.Schemas {
         ///
         /// - Remark: Generated from `#/components/schemas/CreateCancelSessionRequest/attributes`.
         public var attributes: Components.Schemas.CreateCancelSessionRequest.AttributesPayload?
-        /// The customer's language as a BCP 47 tag (`fr`, `de-DE`), stored for the translated pages and emails to come (they are in English for now).
+        /// The customer's language as a BCP 47 tag (`fr`, `de-DE`). The hosted pages and the emails of
+        /// the session speak it when it is one we have (English, French, German, Spanish; the region
+        /// shapes dates and money); otherwise the browser's `Accept-Language` decides, then the
+        /// organization's default language.
+        ///
         ///
         /// - Remark: Generated from `#/components/schemas/CreateCancelSessionRequest/locale`.
         public var locale: Swift.String?
@@ -108,7 +112,7 @@ extension Components.Schemas {
         ///   - returnUrl: Where "keep my subscription" and "done" go; its origin must be on the organization's allow-list.
         ///   - metadata: Up to 20 string pairs of yours, echoed in the session and its webhook events. Keys 1 to 40 characters, values up to 500.
         ///   - attributes: Up to 20 string pairs that flows may target (`targeting.attributes`), e.g.
-        ///   - locale: The customer's language as a BCP 47 tag (`fr`, `de-DE`), stored for the translated pages and emails to come (they are in English for now).
+        ///   - locale: The customer's language as a BCP 47 tag (`fr`, `de-DE`). The hosted pages and the emails of
         public init(
             customerId: Components.Schemas.Identifier,
             expiresAt: Foundation.Date,

@@ -66,7 +66,11 @@ extension Components.Schemas {
         ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/cooldownDays`.
         public var cooldownDays: Components.Schemas.FlowDocument.CooldownDaysPayload?
-        /// Phrase overrides by language tag and phrase key. Reserved for the translated pages to come; no phrase can be overridden yet, so any entry is refused.
+        /// The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page,
+        /// e.g. `survey.intro`) by language (`en`, `fr`, `de` or `es`), over the organization's own
+        /// wording and the standard phrases. A phrase may use only the `{placeholders}` of the
+        /// standard one; an unknown language, key or placeholder is `flow_invalid` naming it.
+        ///
         ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/texts`.
         public struct TextsPayload: Codable, Hashable, Sendable {
@@ -104,7 +108,11 @@ extension Components.Schemas {
                 try encoder.encodeAdditionalProperties(additionalProperties)
             }
         }
-        /// Phrase overrides by language tag and phrase key. Reserved for the translated pages to come; no phrase can be overridden yet, so any entry is refused.
+        /// The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page,
+        /// e.g. `survey.intro`) by language (`en`, `fr`, `de` or `es`), over the organization's own
+        /// wording and the standard phrases. A phrase may use only the `{placeholders}` of the
+        /// standard one; an unknown language, key or placeholder is `flow_invalid` naming it.
+        ///
         ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/texts`.
         public var texts: Components.Schemas.FlowDocument.TextsPayload?
@@ -122,7 +130,7 @@ extension Components.Schemas {
         ///   - offers:
         ///   - fallbackOffer: The offer (by id) for a reason that names none.
         ///   - cooldownDays: Days after a customer accepted an offer of a type before one of that type is offered to them again.
-        ///   - texts: Phrase overrides by language tag and phrase key. Reserved for the translated pages to come; no phrase can be overridden yet, so any entry is refused.
+        ///   - texts: The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page,
         ///   - variants: Two to five variants under test, with weights adding up to 100; each customer always sees the same one.
         public init(
             name: Swift.String,

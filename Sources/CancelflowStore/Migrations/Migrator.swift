@@ -24,6 +24,7 @@ public struct Migrator: Sendable {
         .dashboard,
         .flows,
         .confirmations,
+        .languages,
     ]
 
     let pool: any DatabasePool
