@@ -102,6 +102,38 @@ import Testing
         #expect(exit == 0)
     }
 
+    /// Every offer type accepted on the built-in provider, and the flow in French, German and
+    /// Spanish (the link's locale) and in a German browser, each page screenshotted.
+    @Test(arguments: TestEngine.allCases)
+    func everyOfferTypeAndEveryLanguageInChromium(engine: TestEngine) async throws {
+        let shots = Self.root.appendingPathComponent("test-output/browser-offers/\(engine)").path
+        let (result, _, exit) = try await Self.walk("offers_walk.py", engine: engine, shots: shots) { server, databaseArguments in
+            // Publishing a flow needs a live key: a new one, the first staying valid.
+            let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
+            let rotated = try await runProcess(
+                cancelflowBinary(), ["keys", "rotate", "--org", organization, "--mode", "live", "--grace", "24h", "--json"] + databaseArguments,
+                directory: server.folder.path)
+            #expect(rotated.status == 0, "\(rotated.stderr)")
+            let issued = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any], "\(rotated.stdout)")
+            return [
+                "CANCELFLOW_LIVE_APP_ID": try #require(issued["appId"] as? String),
+                "CANCELFLOW_LIVE_API_KEY": try #require(issued["apiKey"] as? String),
+            ]
+        }
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
+        #expect(result.stdout.contains(#""ok": true"#))
+        let steps =
+            ["pause", "discount", "plan_change", "trial_extension", "contact"].enumerated().flatMap { index, key in
+                ["o\(index + 1)-\(key)-offer", "o\(index + 1)-\(key)-done"]
+            } + ["o6-redirect-offer", "l-browser-de-landing"]
+            + ["fr", "de-DE", "es"].flatMap { tag in (1...5).map { "l-\(tag)-\($0)" } }.map { step in step }
+        for step in steps {
+            let found = (try? FileManager.default.contentsOfDirectory(atPath: shots))?.contains { $0.hasPrefix(step) } ?? false
+            #expect(found, "\(step)")
+        }
+        #expect(exit == 0)
+    }
+
     /// The dashboard issue's "done means": the first owner from the printed set-up link invites
     /// a support person, who finds a customer and generates a link in the modal; the customer
     /// cancels with it in a browser of their own; the owner sees it in the outcomes and the audit

@@ -27,14 +27,20 @@ def api(method, path, body=None):
         return json.load(response)
 
 
-def browser(width=390, height=844, javascript=True):
+def browser(width=390, height=844, javascript=True, language=None):
     options = webdriver.ChromeOptions()
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}"]:
         options.add_argument(argument)
+    prefs = {}
+    if language:
+        # Sent as Accept-Language.
+        prefs["intl.accept_languages"] = language
     # The console, for Content-Security-Policy violations.
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     if not javascript:
-        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+        prefs["profile.managed_default_content_settings.javascript"] = 2
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
     driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")), options=options)
     # A page that never finishes loading is a failure to report, not a reason to wait forever.
