@@ -204,6 +204,8 @@ func addDashboard(to router: Router<AppRequestContext>, services: AppServices) t
         subdomainBase: configuration.subdomainBase, time: services.time
     ).addRoutes(to: signedIn)
     DashboardTextsController(organizations: services.organizations, audit: services.audit, pages: pages).addRoutes(to: signedIn)
+    DashboardFlowsController(flows: services.flowConfig, organizations: services.organizations, audit: services.audit, pages: pages)
+        .addRoutes(to: signedIn)
     DashboardWebhooksController(
         webhooks: services.webhooks, organizations: services.organizations, audit: services.audit, pages: pages, once: once
     )

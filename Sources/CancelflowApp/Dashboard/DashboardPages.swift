@@ -15,6 +15,7 @@ struct DashboardPages: Sendable {
         ("customers", "Customers", "customers", .customers),
         ("outcomes", "Outcomes", "outcomes", .outcomes),
         ("webhooks", "Webhooks", "webhooks", .webhooks),
+        ("flows", "Flows", "flows", .settings),
         ("hosted", "Hosted setup", "hosted/setup", .settings),
         ("keys", "API keys", "settings/keys", .keys),
         ("billing", "Billing provider", "settings/billing", .keys),

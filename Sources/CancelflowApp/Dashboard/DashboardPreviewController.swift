@@ -27,8 +27,14 @@ struct DashboardPreviewController: Sendable {
             id: "sub_preview", customerID: "cus_preview", status: .active, planName: "Pro", amount: 1200, currency: "usd", interval: .month,
             currentPeriodEnd: now.addingTimeInterval(20 * 86400), createdAt: now, updatedAt: now)
         let csrf = "preview"
-        // The default flow as it would be published: its draft when it has one.
-        let flow = try await self.flows.defaultFlow(organizationID: organization.id)
+        // A flow as it would be published (`?flow=`, else the default one): its draft when it
+        // has one.
+        let flow: StoredFlow
+        if let id = request.uri.queryParameters.get("flow") {
+            flow = try await self.flows.flow(id: id, organizationID: organization.id)
+        } else {
+            flow = try await self.flows.defaultFlow(organizationID: organization.id)
+        }
         let document = flow.draft ?? flow.published?.document ?? FlowDocument(legacy: settings)
         let content = document.content(variant: document.variants.first?.key)
         // `?lang=fr` previews a language; without it, the one the browser asks for.
@@ -42,7 +48,7 @@ struct DashboardPreviewController: Sendable {
                 brand: brand, keep: keep, csrf: csrf, error: nil, reasons: reasons,
                 question: content.survey.question.map(t.text) ?? t("survey.question"), comment: content.survey.comment)
             return self.pages.render("survey", view, t, status: .ok)
-        case "offer" where offer.map { $0.type != .planChange && $0.type != .trialExtension } ?? false:
+        case "offer" where offer != nil:
             return self.pages.render(
                 "offer", OfferView(brand: brand, keep: keep, csrf: csrf, offer: offer ?? FlowOffer(id: "", type: .contact), subscription: sample, t),
                 t, status: .ok)

@@ -141,6 +141,9 @@ extension DashboardTemplates {
           <label for="logoUrl">Logo URL <span class="muted">(https)</span></label>
           <input type="url" id="logoUrl" name="logoUrl" value="{{logoURL}}" maxlength="500">
           <h2>Flow</h2>
+          <p class="muted">The default flow in its simple form: one survey, one offer for every reason. Changing these
+          publishes it so; per-reason offers, other offer types, targeted flows and tests are on the
+          <a href="{{frame.base}}/flows">Flows</a> page.</p>
           <label for="surveyReasons">Survey reasons <span class="muted">(one per line, 1 to 12)</span></label>
           <textarea id="surveyReasons" name="surveyReasons" rows="7" required>{{reasons}}</textarea>
           <label for="offer">Offer</label>
@@ -405,6 +408,8 @@ extension DashboardTemplates {
         .periods { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; margin-bottom: 1rem; }
         .periods a[aria-current=page] { font-weight: 700; }
         .tabs { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; margin-bottom: 1rem; }
+        textarea.code { font: 0.8125rem/1.4 ui-monospace, "SFMono-Regular", Menlo, monospace; }
+        .preview-links { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; font-size: 0.875rem; }
         .tabs a[aria-current=page] { font-weight: 700; }
         .stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0.75rem; margin-bottom: 0.5rem; }
         .stat { background: #fff; border-radius: 0.75rem; padding: 0.75rem 1rem; box-shadow: 0 1px 3px rgba(0,0,0,.08); }

@@ -9,8 +9,8 @@ import NIOCore
 /// reaches the database. Only the fields in `freeTextFields` may hold line breaks.
 struct FormBody: Sendable {
     static let maximumSize = 16 * 1024
-    /// Fields a person types prose (or a list, one item per line) into.
-    static let freeTextFields: Set<String> = ["comment", "surveyReasons", "returnUrlAllowlist"]
+    /// Fields a person types prose (or a list, one item per line, or a flow's JSON) into.
+    static let freeTextFields: Set<String> = ["comment", "surveyReasons", "returnUrlAllowlist", "document"]
 
     let fields: [String: String]
 
