@@ -108,17 +108,7 @@ import Testing
     func everyOfferTypeAndEveryLanguageInChromium(engine: TestEngine) async throws {
         let shots = Self.root.appendingPathComponent("test-output/browser-offers/\(engine)").path
         let (result, _, exit) = try await Self.walk("offers_walk.py", engine: engine, shots: shots) { server, databaseArguments in
-            // Publishing a flow needs a live key: a new one, the first staying valid.
-            let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
-            let rotated = try await runProcess(
-                cancelflowBinary(), ["keys", "rotate", "--org", organization, "--mode", "live", "--grace", "24h", "--json"] + databaseArguments,
-                directory: server.folder.path)
-            #expect(rotated.status == 0, "\(rotated.stderr)")
-            let issued = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any], "\(rotated.stdout)")
-            return [
-                "CANCELFLOW_LIVE_APP_ID": try #require(issued["appId"] as? String),
-                "CANCELFLOW_LIVE_API_KEY": try #require(issued["apiKey"] as? String),
-            ]
+            try await Self.liveKey(server, databaseArguments)
         }
         #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
         #expect(result.stdout.contains(#""ok": true"#))
@@ -131,6 +121,53 @@ import Testing
             let found = (try? FileManager.default.contentsOfDirectory(atPath: shots))?.contains { $0.hasPrefix(step) } ?? false
             #expect(found, "\(step)")
         }
+        #expect(exit == 0)
+    }
+
+    /// Publishing a flow needs a live key: a new one, rotated in with the CLI (the first stays
+    /// valid), for the walk's environment.
+    static func liveKey(_ server: ServeProcess, _ databaseArguments: [String]) async throws -> [String: String] {
+        let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
+        let rotated = try await runProcess(
+            cancelflowBinary(), ["keys", "rotate", "--org", organization, "--mode", "live", "--grace", "24h", "--json"] + databaseArguments,
+            directory: server.folder.path)
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        let issued = try #require(try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any], "\(rotated.stdout)")
+        return [
+            "CANCELFLOW_LIVE_APP_ID": try #require(issued["appId"] as? String),
+            "CANCELFLOW_LIVE_API_KEY": try #require(issued["apiKey"] as? String),
+        ]
+    }
+
+    /// Plan change, free time and a pause carried out at the Stripe and Paddle stand-ins from
+    /// Chromium, each read back from the stand-in; a paying Paddle customer gets no free time.
+    @Test(arguments: TestEngine.allCases, [BillingStandIn.Kind.stripe, .paddle])
+    func offersThatChangeTheSubscriptionAtEachProviderInChromium(engine: TestEngine, provider: BillingStandIn.Kind) async throws {
+        let standIn = try await BillingStandIn(provider)
+        defer { standIn.stop() }
+        let shots = Self.root.appendingPathComponent("test-output/browser-provider-offers/\(engine)").path
+        let (result, log, exit) = try await Self.walk("provider_offers_walk.py", engine: engine, shots: shots) { server, databaseArguments in
+            let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
+            let keyFile = server.folder.appendingPathComponent("provider.key")
+            try standIn.key.write(to: keyFile, atomically: true, encoding: .utf8)
+            let configured = try await runProcess(
+                cancelflowBinary(),
+                [
+                    "orgs", "configure-billing", "--org", organization, "--mode", "test", "--provider", provider == .stripe ? "stripe" : "paddle",
+                    "--secret-key-file", keyFile.path, "--api-base", standIn.base,
+                ] + databaseArguments, directory: server.folder.path)
+            #expect(configured.status == 0, "\(configured.stderr)")
+            return try await Self.liveKey(server, databaseArguments).merging([
+                "PROVIDER": provider == .stripe ? "stripe" : "paddle", "PROVIDER_BASE": standIn.base, "PROVIDER_KEY": standIn.key,
+            ]) { $1 }
+        }
+        #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
+        #expect(result.stdout.contains(#""ok": true"#))
+        let name = provider == .stripe ? "stripe" : "paddle"
+        for step in ["plan_change-offer", "plan_change-done", "trial_extension-offer", "trial_extension-done", "pause-done"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name)-\(step).png"), "\(step)")
+        }
+        #expect(!log.contains(standIn.key), "the provider key is never logged")
         #expect(exit == 0)
     }
 
