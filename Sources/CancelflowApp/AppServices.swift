@@ -108,7 +108,7 @@ public struct AppServices: Sendable {
 
     /// Flows as documents (`/v1/flows`). No phrase may be overridden yet: the pages' phrase
     /// catalogue comes with their translations.
-    public var flowConfig: FlowConfigService { FlowConfigService(store: self.store, time: self.time, phraseKeys: Catalogue.keys) }
+    public var flowConfig: FlowConfigService { FlowConfigService(store: self.store, time: self.time, phraseKeys: Catalogue.flowKeys) }
 
     /// The cancel-flow service.
     public var flow: FlowService {

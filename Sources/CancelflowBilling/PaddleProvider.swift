@@ -102,16 +102,25 @@ public struct PaddleProvider: BillingProvider {
             }
             try await self.write(.PATCH, path, ["discount": ["id": discount, "effective_from": "next_billing_period"]])
         case .changePlan(let planID, _, _, _):
-            // The subscription's items become the one new price, prorated and billed now, as
-            // Paddle's own plan switch does.
+            // The subscription's one item becomes the new price, its seats kept, prorated and
+            // billed now, as Paddle's own plan switch does.
             try await self.write(
                 .PATCH, path,
-                ["items": [["price_id": planID, "quantity": 1] as [String: any Sendable]], "proration_billing_mode": "prorated_immediately"])
+                [
+                    "items": [["price_id": planID, "quantity": subscription.quantity] as [String: any Sendable]],
+                    "proration_billing_mode": "prorated_immediately",
+                ])
         case .extendTrial(_, let until):
             // Only a trial's next billing date moves without a charge (`canExtendTrial`).
             try await self.write(.PATCH, path, ["next_billed_at": RFC3339.format(until), "proration_billing_mode": "do_not_bill"])
         }
         return BillingReceipt(provider: .paddle, objectID: subscription.id, action: request.action.name)
+    }
+
+    /// A plan change replaces the items: a subscription of several lines (add-ons) would lose
+    /// the others, so it is offered only on one.
+    public func canChangePlan(of subscription: Subscription) -> Bool {
+        subscription.itemCount == 1
     }
 
     /// Free time only for a trial: moving a paying subscription's next billing date makes Paddle
@@ -210,6 +219,8 @@ public struct PaddleProvider: BillingProvider {
         subscription.intervalCount = max(1, cycle.int("frequency") ?? 1)
         // For flow targeting: the price and when the subscription began.
         subscription.planID = price.string("id")
+        subscription.itemCount = max(1, object.objects("items").count)
+        subscription.quantity = max(1, item.int("quantity") ?? 1)
         subscription.startedAt = object.isoDate("started_at") ?? object.isoDate("first_billed_at") ?? created
         return subscription
     }

@@ -116,6 +116,8 @@ public protocol BillingProvider: Sendable {
     /// Whether the provider can give this subscription free time (move its next charge later):
     /// a trial everywhere; a paying subscription where the provider allows it without a charge.
     func canExtendTrial(of subscription: Subscription) -> Bool
+    /// Whether a plan change can be carried out on this subscription as it is.
+    func canChangePlan(of subscription: Subscription) -> Bool
     /// Whether an action's effect is on the subscription and was made at or after `since` (when
     /// the session first tried it): a step retried after a timeout whose request did reach the
     /// provider completes without acting again, and a change someone made earlier (a discount
@@ -133,6 +135,8 @@ extension BillingProvider {
     public func supports(_ offer: RetentionOffer, on subscription: Subscription) -> Bool {
         offer.applies(to: subscription)
     }
+
+    public func canChangePlan(of subscription: Subscription) -> Bool { true }
 
     public func canExtendTrial(of subscription: Subscription) -> Bool {
         (subscription.status == .trialing || subscription.status == .active) && subscription.currentPeriodEnd != nil

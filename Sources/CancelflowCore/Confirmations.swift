@@ -106,9 +106,11 @@ extension FlowService {
             confirmation.effectiveAt = max(now, subscription.currentPeriodEnd ?? now)
             confirmation.percent = percent
             confirmation.months = months
-        case .changePlan(_, let name, _, _):
-            // The plan moved to (a plan's name in several languages is kept in its English one).
-            confirmation.planName = name
+        case .changePlan(let planID, let name, _, _):
+            // The plan moved to, named in the customer's language as the flow names it (a try
+            // read back after a timeout knows only the id).
+            let option = context.flow?.content.offers.lazy.flatMap { $0.plans ?? [] }.first { $0.id == planID }
+            confirmation.planName = option.map { $0.name.text(for: session.locale ?? "en") } ?? name
         case .extendTrial(_, let until):
             confirmation.endsAt = until
         }

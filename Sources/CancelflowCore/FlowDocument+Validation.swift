@@ -121,7 +121,11 @@ enum Check {
             for (key, value) in phrases {
                 let path = "\(param).\(language).\(key)"
                 guard phraseKeys.contains(key), let standard = Catalogue.en[key] else {
-                    throw Self.fail(path, "\(key) is not a phrase the pages use.")
+                    guard Catalogue.keys.contains(key) else { throw Self.fail(path, "\(key) is not a phrase the pages use.") }
+                    throw Self.fail(
+                        path,
+                        "\(key) is the organization's wording (dashboard Hosted → Wording): a flow's texts cover its survey, offers, confirmation and last page."
+                    )
                 }
                 // A placeholder the phrase does not fill would reach the customer as `{typo}`;
                 // `{brand}`, the organization's name, is filled everywhere.

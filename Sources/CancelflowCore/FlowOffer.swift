@@ -237,10 +237,13 @@ public struct VariantAssigner: Sendable {
 
 extension FlowOffer {
     /// The plan a plan-change offer moves this subscription to: the first the merchant listed
-    /// that is not the customer's own (by id, or by name for built-in plans without one).
+    /// that is not the customer's own (by id, or by name for built-in plans without one) and,
+    /// when both prices are known, costs less: the offer is a cheaper plan, not an upgrade.
     public func plan(for subscription: Subscription) -> PlanOption? {
         (self.plans ?? []).first { option in
-            option.id != subscription.planID && !(subscription.planID == nil && option.id == subscription.planName)
+            guard option.id != subscription.planID, !(subscription.planID == nil && option.id == subscription.planName) else { return false }
+            if let price = option.amount, let current = subscription.amount { return price < current }
+            return true
         }
     }
 }

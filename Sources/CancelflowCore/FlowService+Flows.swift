@@ -69,7 +69,12 @@ extension BillingProvider {
         case .contact, .redirect:
             return true
         case .planChange:
-            return subscription.status.isCancelable && offer.plan(for: subscription) != nil
+            // A price in another currency is refused by the providers; a subscription in arrears
+            // would be billed the change at once.
+            guard subscription.status == .active || subscription.status == .trialing, self.canChangePlan(of: subscription),
+                let plan = offer.plan(for: subscription)
+            else { return false }
+            return plan.currency == nil || subscription.currency == nil || plan.currency?.lowercased() == subscription.currency?.lowercased()
         case .trialExtension:
             return (offer.days ?? 0) > 0 && self.canExtendTrial(of: subscription)
         }

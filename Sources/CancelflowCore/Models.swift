@@ -150,6 +150,9 @@ public struct Subscription: Sendable, Equatable {
     /// The provider's id of the subscription's line for that plan (a Stripe subscription
     /// item), which a plan change replaces.
     public var itemID: String?
+    /// How many lines the subscription bills, and the first one's quantity (seats).
+    public var itemCount = 1
+    public var quantity = 1
     /// When the subscription began at the provider, for targeting by tenure; when it was first
     /// pushed counts when the provider does not say.
     public var startedAt: Date?

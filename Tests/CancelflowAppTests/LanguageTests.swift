@@ -178,6 +178,10 @@ import Testing
             let id = try #require(((flows.json["data"] as? [[String: Any]])?.first)?["id"] as? String)
             var document = try #require(
                 (((flows.json["data"] as? [[String: Any]])?.first)?["published"] as? [String: Any])?["document"] as? [String: Any])
+            // Emails take the organization's wording only: a flow may not reword them.
+            document["texts"] = ["fr": ["email.hi": "Salut {name}"]]
+            let emailWording = try await client.execute(uri: "/v1/flows/\(id)/draft", method: .put, headers: ctx.headers(), body: jsonBody(document))
+            #expect(emailWording.status == .badRequest && emailWording.text.contains("texts.fr.email.hi"), "\(emailWording.text)")
             document["texts"] = ["fr": ["survey.intro": "Un mot pour {brand} ?"]]
             let draft = try await client.execute(uri: "/v1/flows/\(id)/draft", method: .put, headers: ctx.headers(), body: jsonBody(document))
             #expect(draft.status == .ok, "\(draft.text)")

@@ -13,7 +13,7 @@ import Testing
     static let config = BillingProviderTests.config
 
     /// "Too expensive" leads to a plan change, "I need more time" to 14 free days.
-    static func document(plan: String) -> [String: Any] {
+    static func document(plan: String, before: [[String: Any]] = []) -> [String: Any] {
         [
             "name": "Default",
             "survey": [
@@ -24,7 +24,7 @@ import Testing
                 ]
             ],
             "offers": [
-                ["id": "cheaper", "type": "plan_change", "plans": [["id": plan, "name": "Basic", "amount": 500, "currency": "usd"]]],
+                ["id": "cheaper", "type": "plan_change", "plans": before + [["id": plan, "name": "Basic", "amount": 500, "currency": "usd"]]],
                 ["id": "trial", "type": "trial_extension", "days": 14],
             ],
         ]
@@ -59,7 +59,10 @@ import Testing
                     id: "sub_xyz789", customerID: "cus_abc123", status: .active, planName: "Pro", amount: 1200, currency: "usd", interval: .month,
                     currentPeriodEnd: end, createdAt: now, updatedAt: now),
                 now: now)
-            try await Self.setDefaultFlow(client, ctx, Self.document(plan: "basic"))
+            // The customer's own plan (named, without an id) listed first: neither shown nor
+            // applied; nor, once on Basic, is the dearer Pro offered back.
+            try await Self.setDefaultFlow(
+                client, ctx, Self.document(plan: "basic", before: [["id": "Pro", "name": "Pro", "amount": 1200, "currency": "usd"]]))
             // An endpoint that wants the event, so that it is recorded (nothing listens there).
             _ = try await ctx.services.webhooks.createEndpoint(
                 organizationID: ctx.organization.id, mode: .test, url: "http://127.0.0.1:9/hook", events: ["cancel_flow.completed"])

@@ -44,7 +44,7 @@ import Testing
                 "name": "Yearly", "targeting": ["intervals": ["year"]],
                 "survey": ["reasons": [Self.reason("too_expensive", expensive, offer: "cheaper")]],
                 "offers": [
-                    ["id": "cheaper", "type": "plan_change", "plans": [["id": "lite_yearly", "name": "Lite", "amount": 6000, "currency": "eur"]]]
+                    ["id": "cheaper", "type": "plan_change", "plans": [["id": "lite_yearly", "name": "Lite", "amount": 600, "currency": "usd"]]]
                 ],
             ]
             let monthlyID = try await TargetedFlowsTests.publish(client, ctx, monthly)

@@ -85,8 +85,11 @@ struct DashboardFlowsController: Sendable {
         document.targeting = FlowTargeting(plans: ["replace-with-a-plan-id"])
         do {
             let flow = try await self.flows.create(organizationID: organization.id, document: document)
+            await self.audit.record(
+                organizationID: organization.id, mode: nil, actor: context.actor, action: "flow.created", targetType: "flow", targetID: flow.id,
+                detail: ["name": name])
             return DashboardPages.redirect("/dashboard/\(mode.rawValue)/flows/\(flow.id)?done=saved")
-        } catch let error as CancelflowError where error.kind == .invalidRequest || error.kind == .conflict {
+        } catch let error as CancelflowError where [.invalidRequest, .conflict, .unprocessable].contains(error.kind) {
             return try await self.list(context, mode: mode, error: error.message)
         }
     }
@@ -132,6 +135,8 @@ struct DashboardFlowsController: Sendable {
             let document = try JSONBody.decode(
                 FlowDocument.self, from: ByteBuffer(string: text), allowedKeys: FlowsController.documentKeys)
             let flow = try await self.flows.saveDraft(id: context.pathID(), organizationID: organization.id, document: document)
+            await self.audit.record(
+                organizationID: organization.id, mode: nil, actor: context.actor, action: "flow.draft_saved", targetType: "flow", targetID: flow.id)
             return DashboardPages.redirect("/dashboard/\(mode.rawValue)/flows/\(flow.id)?done=saved")
         } catch let error as CancelflowError where error.kind == .invalidRequest {
             // The text stays as typed, with the field at fault named.
@@ -164,7 +169,7 @@ struct DashboardFlowsController: Sendable {
             await self.audit.record(
                 organizationID: organization.id, mode: nil, actor: context.actor, action: "flow.\(done)", targetType: "flow", targetID: id,
                 detail: detail)
-        } catch let error as CancelflowError where error.kind == .invalidRequest || error.kind == .conflict {
+        } catch let error as CancelflowError where [.invalidRequest, .conflict, .unprocessable, .notFound].contains(error.kind) {
             return try await self.show(context, mode: mode, error: error.message)
         }
         if done == "archived" { return DashboardPages.redirect("/dashboard/\(mode.rawValue)/flows") }

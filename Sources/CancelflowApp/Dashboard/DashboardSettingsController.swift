@@ -286,6 +286,7 @@ struct DashboardSettingsController: Sendable {
             guard !flow.surveyReasons.isEmpty else {
                 throw CancelflowError.invalid("survey_reasons_invalid", "Give 1 to 12 survey reasons, one per line.", param: "surveyReasons")
             }
+            let before = try await self.organizations.flowSettings(organizationID: organization.id)
             let updated = try await self.organizations.updateSetup(organizationID: organization.id, setup, flow: flow)
             var detail: [String: String] = [:]
             if updated.name != organization.name { detail["name"] = updated.name }
@@ -294,6 +295,8 @@ struct DashboardSettingsController: Sendable {
             if updated.sessionLinkExpiration != organization.sessionLinkExpiration {
                 detail["session_link_expiration"] = DashboardPages.duration(updated.sessionLinkExpiration)
             }
+            if let locale = flow.defaultLocale, locale != (before.defaultLocale ?? "") { detail["default_locale"] = locale }
+            if let clickToCancel = flow.clickToCancel, clickToCancel != before.clickToCancel { detail["click_to_cancel"] = String(clickToCancel) }
             if updated.returnURLAllowlist != organization.returnURLAllowlist {
                 detail["return_url_allowlist"] = updated.returnURLAllowlist.joined(separator: " ")
             }

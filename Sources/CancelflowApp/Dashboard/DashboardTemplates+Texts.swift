@@ -41,7 +41,8 @@ extension DashboardTemplates {
         <section class="panel" aria-labelledby="edit-title">
           <h2 id="edit-title">{{#hasDraft}}Draft{{/hasDraft}}{{^hasDraft}}Document{{/hasDraft}}</h2>
           <p class="muted">The flow as JSON, as in the API reference (FlowDocument). It is checked whole when saved; a mistake is
-          named by its path. Up to 16 KiB here; larger documents through <code>PUT /v1/flows/{id}/draft</code>.</p>
+          named by its path. The form carries about 8 KiB of JSON (it is sent URL-encoded, in at most 16 KiB); larger
+          documents through <code>PUT /v1/flows/{id}/draft</code>.</p>
           <form method="post" action="{{frame.base}}/flows/{{id}}/draft" class="form-grid">
             <input type="hidden" name="csrf" value="{{frame.csrf}}">
             <label for="document" class="visually-hidden">Flow document</label>
@@ -92,8 +93,7 @@ extension DashboardTemplates {
             <input type="hidden" name="group" value="{{id}}">
             {{#phrases}}
             <label for="p-{{key}}"><code>{{key}}</code>{{#english}} <span class="muted">({{english}})</span>{{/english}}</label>
-            {{#long}}<textarea id="p-{{key}}" name="{{key}}" rows="2" maxlength="500" placeholder="{{standard}}">{{value}}</textarea>{{/long}}
-            {{^long}}<input type="text" id="p-{{key}}" name="{{key}}" value="{{value}}" maxlength="500" placeholder="{{standard}}">{{/long}}
+            <input type="text" id="p-{{key}}" name="{{key}}" value="{{value}}" maxlength="500" placeholder="{{standard}}" title="{{standard}}">
             {{/phrases}}
             <button type="submit" class="primary">Save {{label}}</button>
           </form>

@@ -65,7 +65,6 @@ struct DashboardTextsController: Sendable {
                             [
                                 "key": key, "standard": standard[key] ?? "", "value": own[key] ?? "",
                                 "english": language == "en" ? "" : Catalogue.table("en")[key] ?? "",
-                                "long": (standard[key] ?? "").count > 70,
                             ]
                         },
                     ]

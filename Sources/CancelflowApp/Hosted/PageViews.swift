@@ -145,8 +145,8 @@ struct OfferView: PageView {
             self.detail = t("offer.redirect.detail")
             self.acceptLabel = t("offer.redirect.accept")
         case .planChange:
-            // The plan offered: the first the merchant listed that is not the customer's own.
-            let plan = (offer.plans ?? []).first { $0.id != subscription?.planID } ?? offer.plans?.first
+            // The plan offered: the one accepting it moves to (`FlowOffer.plan(for:)`).
+            let plan = subscription.flatMap(offer.plan(for:)) ?? offer.plans?.first
             let name = plan.map { t.text($0.name) } ?? ""
             self.headline = t("offer.plan_change.headline")
             if let plan, let amount = plan.amount, let currency = plan.currency {

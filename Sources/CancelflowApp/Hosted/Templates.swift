@@ -101,7 +101,7 @@ enum Templates {
             {{/subscriptions}}
           </fieldset>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <button type="submit" class="primary">Continue</button>
+          <button type="submit" class="primary">{{t.page.continue}}</button>
         </form>
         {{/body}}
         {{/layout}}
@@ -129,7 +129,7 @@ enum Templates {
           <textarea id="comment" name="comment" rows="3" maxlength="1000"></textarea>
           {{/comment}}
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <button type="submit" class="primary">Continue</button>
+          <button type="submit" class="primary">{{t.page.continue}}</button>
         </form>
         {{/body}}
         {{/layout}}
@@ -262,7 +262,7 @@ enum Templates {
           <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7"
                  required autofocus>
           {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
-          <button type="submit" class="primary">Continue</button>
+          <button type="submit" class="primary">{{t.page.continue}}</button>
         </form>
         <p class="muted"><a href="{{restartUrl}}">{{t.code.new}}</a></p>
         {{#mailboxUrl}}<p class="notice">{{t.code.test_mode}} <a href="{{mailboxUrl}}">{{t.code.test_mailbox}}</a></p>{{/mailboxUrl}}

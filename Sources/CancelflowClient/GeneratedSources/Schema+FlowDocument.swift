@@ -66,10 +66,13 @@ extension Components.Schemas {
         ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/cooldownDays`.
         public var cooldownDays: Components.Schemas.FlowDocument.CooldownDaysPayload?
-        /// The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page,
-        /// e.g. `survey.intro`) by language (`en`, `fr`, `de` or `es`), over the organization's own
-        /// wording and the standard phrases. A phrase may use only the `{placeholders}` of the
-        /// standard one; an unknown language, key or placeholder is `flow_invalid` naming it.
+        /// The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page)
+        /// of the pages the flow shows once chosen (`page.*`, `subscription.*`, `survey.*`,
+        /// `offer.*`, `confirm.*`, `done.*`, `error.*`), by language (`en`, `fr`, `de` or `es`), over
+        /// the organization's own wording and the standard phrases. The landing page, the
+        /// verification pages and the emails take the organization's wording only. A phrase may
+        /// use only the `{placeholders}` of the standard one, and `{brand}`; an unknown language,
+        /// key or placeholder is `flow_invalid` naming it.
         ///
         ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/texts`.
@@ -108,10 +111,13 @@ extension Components.Schemas {
                 try encoder.encodeAdditionalProperties(additionalProperties)
             }
         }
-        /// The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page,
-        /// e.g. `survey.intro`) by language (`en`, `fr`, `de` or `es`), over the organization's own
-        /// wording and the standard phrases. A phrase may use only the `{placeholders}` of the
-        /// standard one; an unknown language, key or placeholder is `flow_invalid` naming it.
+        /// The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page)
+        /// of the pages the flow shows once chosen (`page.*`, `subscription.*`, `survey.*`,
+        /// `offer.*`, `confirm.*`, `done.*`, `error.*`), by language (`en`, `fr`, `de` or `es`), over
+        /// the organization's own wording and the standard phrases. The landing page, the
+        /// verification pages and the emails take the organization's wording only. A phrase may
+        /// use only the `{placeholders}` of the standard one, and `{brand}`; an unknown language,
+        /// key or placeholder is `flow_invalid` naming it.
         ///
         ///
         /// - Remark: Generated from `#/components/schemas/FlowDocument/texts`.
@@ -130,7 +136,7 @@ extension Components.Schemas {
         ///   - offers:
         ///   - fallbackOffer: The offer (by id) for a reason that names none.
         ///   - cooldownDays: Days after a customer accepted an offer of a type before one of that type is offered to them again.
-        ///   - texts: The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page,
+        ///   - texts: The flow's own wording: phrase keys (as listed on the dashboard's Hosted → Wording page)
         ///   - variants: Two to five variants under test, with weights adding up to 100; each customer always sees the same one.
         public init(
             name: Swift.String,

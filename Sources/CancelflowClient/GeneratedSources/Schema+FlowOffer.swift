@@ -21,7 +21,8 @@ extension Components.Schemas {
     /// `pause` (months 1–12), `discount` (percent 1–100, months 1–36), `plan_change` (plans),
     /// `trial_extension` (days 1–365), `contact` (email and/or an https url), `redirect` (an
     /// https url). Only the fields of the type may be given. A plan change moves the customer to
-    /// the first listed plan that is not theirs (Stripe: the subscription item's price, prorated;
+    /// the first listed plan that is not theirs and, when both prices are known, costs less, in
+    /// their currency, on an active or trialing subscription (Stripe: the subscription item's price, prorated;
     /// Paddle: the items, prorated and billed now; built-in: the plan's id, name and price). A trial
     /// extension moves the next charge `days` later: trials everywhere, and paying subscriptions on
     /// Stripe and the built-in provider (Paddle would bill the change, so it is not offered there).

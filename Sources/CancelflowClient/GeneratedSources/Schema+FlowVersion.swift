@@ -24,7 +24,7 @@ extension Components.Schemas {
         public var version: Swift.Int
         /// - Remark: Generated from `#/components/schemas/FlowVersion/publishedAt`.
         public var publishedAt: Components.Schemas.Timestamp
-        /// `api:test`, `api:live`, `settings` (the settings form or `orgs configure-flow`), or null for the first default version.
+        /// `api:test`, `api:live`, `settings` (the settings form or `orgs configure-flow`), `dashboard:<user id>` (the dashboard's Flows page), or null for the first default version.
         ///
         /// - Remark: Generated from `#/components/schemas/FlowVersion/publishedBy`.
         public var publishedBy: Swift.String?
@@ -35,7 +35,7 @@ extension Components.Schemas {
         /// - Parameters:
         ///   - version:
         ///   - publishedAt:
-        ///   - publishedBy: `api:test`, `api:live`, `settings` (the settings form or `orgs configure-flow`), or null for the first default version.
+        ///   - publishedBy: `api:test`, `api:live`, `settings` (the settings form or `orgs configure-flow`), `dashboard:<user id>` (the dashboard's Flows page), or null for the first default version.
         ///   - document:
         public init(
             version: Swift.Int,

@@ -11,8 +11,16 @@ public enum Catalogue {
     /// The languages we have phrases for; English is the reference and the last resort.
     public static let languages = ["en", "fr", "de", "es"]
 
-    /// Every phrase key: what `texts` may override.
+    /// Every phrase key: what an organization's `texts` may override.
     public static let keys = Set(en.keys)
+
+    /// The phrases of the pages a flow shows once it is chosen (survey, offers, confirmation,
+    /// last page, a refused step's error, and the frame around them): what a flow's `texts` may
+    /// override. The landing page (before a flow is chosen), the verification pages and the
+    /// emails take the organization's wording only.
+    public static let flowKeys = keys.filter { key in
+        ["page.", "subscription.", "survey.", "offer.", "confirm.", "done.", "error."].contains { key.hasPrefix($0) }
+    }
 
     static let tables: [String: [String: String]] = ["en": en, "fr": fr, "de": de, "es": es]
 

@@ -54,7 +54,8 @@ public struct Phrases: Sendable {
     /// An amount in the currency's minor unit (cents; yen have none), as the locale writes it.
     public func money(_ amount: Int, currency: String) -> String {
         let code = currency.uppercased()
-        let major = Self.zeroDecimalCurrencies.contains(code) ? Decimal(amount) : Decimal(amount) / 100
+        let divisor: Decimal = Self.zeroDecimalCurrencies.contains(code) ? 1 : (Self.threeDecimalCurrencies.contains(code) ? 1000 : 100)
+        let major = Decimal(amount) / divisor
         return major.formatted(.currency(code: code).locale(self.formatting))
     }
 
@@ -88,6 +89,9 @@ public struct Phrases: Sendable {
     }
 
     static let utc = TimeZone(identifier: "UTC")!
+
+    /// Currencies with three decimals (Stripe's list): 1000 minor units to the major one.
+    static let threeDecimalCurrencies: Set<String> = ["BHD", "JOD", "KWD", "OMR", "TND"]
 
     /// Currencies whose amounts have no minor unit (Stripe's list).
     static let zeroDecimalCurrencies: Set<String> = [
