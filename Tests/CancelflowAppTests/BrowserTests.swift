@@ -80,17 +80,7 @@ import Testing
         defer { stripe.stop() }
         let shots = Self.root.appendingPathComponent("test-output/browser-stripe/\(engine)").path
         let (result, log, exit) = try await Self.walk("stripe_walk.py", engine: engine, shots: shots) { server, databaseArguments in
-            let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
-            let keyFile = server.folder.appendingPathComponent("stripe.key")
-            try stripe.key.write(to: keyFile, atomically: true, encoding: .utf8)
-            // In the server's folder, so that on SQLite it finds the same database and secret.
-            let configured = try await runProcess(
-                cancelflowBinary(),
-                [
-                    "orgs", "configure-billing", "--org", organization, "--mode", "test", "--provider", "stripe", "--secret-key-file",
-                    keyFile.path, "--api-base", stripe.base,
-                ] + databaseArguments, directory: server.folder.path)
-            #expect(configured.status == 0, "\(configured.stderr)")
+            try await Self.configureBilling(server, databaseArguments, stripe)
             return ["STRIPE_BASE": stripe.base, "STRIPE_KEY": stripe.key]
         }
         #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
@@ -124,6 +114,21 @@ import Testing
         #expect(exit == 0)
     }
 
+    /// Points the first organization's test mode at a stand-in with the CLI, run in the server's
+    /// folder so that on SQLite it finds the same database and secret.
+    static func configureBilling(_ server: ServeProcess, _ databaseArguments: [String], _ standIn: BillingStandIn) async throws {
+        let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
+        let keyFile = server.folder.appendingPathComponent("provider.key")
+        try standIn.key.write(to: keyFile, atomically: true, encoding: .utf8)
+        let configured = try await runProcess(
+            cancelflowBinary(),
+            [
+                "orgs", "configure-billing", "--org", organization, "--mode", "test", "--provider", standIn.kind == .stripe ? "stripe" : "paddle",
+                "--secret-key-file", keyFile.path, "--api-base", standIn.base,
+            ] + databaseArguments, directory: server.folder.path)
+        #expect(configured.status == 0, "\(configured.stderr)")
+    }
+
     /// Publishing a flow needs a live key: a new one, rotated in with the CLI (the first stays
     /// valid), for the walk's environment.
     static func liveKey(_ server: ServeProcess, _ databaseArguments: [String]) async throws -> [String: String] {
@@ -147,16 +152,7 @@ import Testing
         defer { standIn.stop() }
         let shots = Self.root.appendingPathComponent("test-output/browser-provider-offers/\(engine)").path
         let (result, log, exit) = try await Self.walk("provider_offers_walk.py", engine: engine, shots: shots) { server, databaseArguments in
-            let organization = try #require(Self.first("org_[a-z0-9]+", in: server.printed), "\(server.printed)")
-            let keyFile = server.folder.appendingPathComponent("provider.key")
-            try standIn.key.write(to: keyFile, atomically: true, encoding: .utf8)
-            let configured = try await runProcess(
-                cancelflowBinary(),
-                [
-                    "orgs", "configure-billing", "--org", organization, "--mode", "test", "--provider", provider == .stripe ? "stripe" : "paddle",
-                    "--secret-key-file", keyFile.path, "--api-base", standIn.base,
-                ] + databaseArguments, directory: server.folder.path)
-            #expect(configured.status == 0, "\(configured.stderr)")
+            try await Self.configureBilling(server, databaseArguments, standIn)
             return try await Self.liveKey(server, databaseArguments).merging([
                 "PROVIDER": provider == .stripe ? "stripe" : "paddle", "PROVIDER_BASE": standIn.base, "PROVIDER_KEY": standIn.key,
             ]) { $1 }
