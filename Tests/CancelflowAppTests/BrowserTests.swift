@@ -144,7 +144,7 @@ import Testing
         ]
     }
 
-    /// Plan change, free time and a pause carried out at the Stripe and Paddle stand-ins from
+    /// Plan change, free time, a pause and a discount carried out at the Stripe and Paddle stand-ins from
     /// Chromium, each read back from the stand-in; a paying Paddle customer gets no free time.
     @Test(arguments: TestEngine.allCases, [BillingStandIn.Kind.stripe, .paddle])
     func offersThatChangeTheSubscriptionAtEachProviderInChromium(engine: TestEngine, provider: BillingStandIn.Kind) async throws {
@@ -160,7 +160,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
         #expect(result.stdout.contains(#""ok": true"#))
         let name = provider == .stripe ? "stripe" : "paddle"
-        for step in ["plan_change-offer", "plan_change-done", "trial_extension-offer", "trial_extension-done", "pause-done"] {
+        for step in ["plan_change-offer", "plan_change-done", "trial_extension-offer", "trial_extension-done", "pause-done", "discount-done"] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name)-\(step).png"), "\(step)")
         }
         #expect(!log.contains(standIn.key), "the provider key is never logged")

@@ -7,7 +7,7 @@ CANCELFLOW_LIVE_APP_ID, CANCELFLOW_LIVE_API_KEY, SCREENSHOT_DIR, PROVIDER, PROVI
 PROVIDER_KEY. Publishes a default flow where "too expensive" leads to a plan change, "more time"
 to 14 days of free time and "pause" to a pause; then, at the stand-in, a customer on Pro takes
 Basic, a customer takes free time (Stripe: on a paying subscription; Paddle: on a trial, and a
-paying Paddle customer is not offered it), and a customer pauses. Each result is read back from
+paying Paddle customer is not offered it), a customer pauses and one takes a discount. Each result is read back from
 the stand-in. Screenshots every offer and last page. Exits non-zero on the first thing wrong.
 """
 import datetime
@@ -52,10 +52,12 @@ def publish(plan_id):
         "name": "Provider offers",
         "survey": {"reasons": [{"id": "too_expensive", "label": "Too expensive", "offer": "cheaper"},
                                {"id": "more_time", "label": "I need more time", "offer": "trial"},
-                               {"id": "break", "label": "I need a break", "offer": "pause"}]},
+                               {"id": "break", "label": "I need a break", "offer": "pause"},
+                               {"id": "price", "label": "The price went up", "offer": "discount"}]},
         "offers": [{"id": "cheaper", "type": "plan_change", "plans": [{"id": plan_id, "name": "Basic", "amount": 500, "currency": "usd"}]},
                    {"id": "trial", "type": "trial_extension", "days": 14},
-                   {"id": "pause", "type": "pause", "months": 1}],
+                   {"id": "pause", "type": "pause", "months": 1},
+                   {"id": "discount", "type": "discount", "percent": 20, "months": 12}],
     }
     api("PUT", f"/v1/flows/{flow['id']}/draft", document)
     request = urllib.request.Request(BASE + f"/v1/flows/{flow['id']}/publish", method="POST", data=b"", headers=LIVE)
@@ -99,7 +101,7 @@ def walk(driver, reference, subscription, reason_index, name, accept=True):
     buttons = driver.find_elements(By.CSS_SELECTOR, "button[name=decision][value=accept]")
     expect(buttons, f"{name}: no offer to accept: {driver.find_element(By.TAG_NAME, 'body').text[:300]}")
     buttons[0].click()
-    wait_for(driver, "Thanks for staying" if name != "pause" else "paused", f"{name}: no last page")
+    wait_for(driver, {"pause": "paused", "discount": "discount is applied"}.get(name, "Thanks for staying"), f"{name}: no last page")
     shot(driver, f"{PROVIDER}-{name}-done")
     return driver.page_source
 
@@ -125,6 +127,10 @@ try:
         walk(driver, customer, subscription, 2, "pause")
         paused = call("GET", f"/v1/subscriptions/{subscription}")
         expect(paused["pause_collection"] is not None, f"Stripe did not pause: {paused}")
+        customer, subscription = stripe_customer("dee@example.com", "pro")
+        walk(driver, customer, subscription, 3, "discount")
+        discounted = call("GET", f"/v1/subscriptions/{subscription}?expand[]=discounts")["discounts"]
+        expect(discounted and discounted[0]["coupon"]["id"] == "cancelflow_20_off_12_months", f"Stripe has no discount: {discounted}")
     else:
         basic_id, basic = paddle_customer("basic@example.com", "Basic", "500")
         publish(basic["items"][0]["price"]["id"])
@@ -145,6 +151,10 @@ try:
         walk(driver, pause_id, pause_id, 2, "pause")
         scheduled = call("GET", f"/subscriptions/{pause_id}")["scheduled_change"]
         expect(scheduled and scheduled["action"] == "pause", f"Paddle did not schedule the pause: {scheduled}")
+        discount_id, _ = paddle_customer("dee@example.com", "Pro", "1500")
+        walk(driver, discount_id, discount_id, 3, "discount")
+        discount = call("GET", f"/subscriptions/{discount_id}")["discount"]
+        expect(discount and discount["id"].startswith("dsc_"), f"Paddle has no discount: {discount}")
 finally:
     driver.quit()
 
