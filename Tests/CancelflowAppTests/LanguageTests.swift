@@ -220,4 +220,16 @@ import Testing
         }
         #expect(named.count > 40, "\(named.count)")
     }
+
+    /// No template but the developer's mailbox carries words of its own: with its tags and
+    /// `{{…}}` taken out, only punctuation is left, so nothing reaches a French customer in English.
+    @Test func noTemplateHoldsWordsOutsideThePhrases() throws {
+        let tags = try Regex(#"<[^>]*>"#)
+        let mustache = try Regex(#"\{\{[^}]*\}\}"#)
+        for (name, text) in Templates.all where name != "mailbox" {
+            let bare = text.replacing(mustache, with: " ").replacing(tags, with: " ")
+            let words = bare.split(whereSeparator: { !$0.isLetter }).filter { !$0.isEmpty }
+            #expect(words.isEmpty, "\(name) has its own words: \(words.prefix(10))")
+        }
+    }
 }

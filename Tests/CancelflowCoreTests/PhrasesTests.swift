@@ -96,7 +96,8 @@ struct PhrasesTests {
         #expect(t("survey.intro") == "Un mot ?")
         #expect(t("page.keep") == Catalogue.table("fr")["page.keep"], "another language's override is not used")
         #expect(t("no.such.phrase") == "no.such.phrase")
-        #expect(t("email.hi", ["name": "{brand}"]) == Phrases(french, brand: "Acme")("email.hi", ["name": "{brand}"]))
+        // Values are filled in one pass: a customer named "{brand}" stays so.
+        #expect(t("email.hi", ["name": "{brand}"]).contains("{brand}") && !t("email.hi", ["name": "{brand}"]).contains("Acme"))
     }
 
     @Test func overridesAreCheckedByLanguagePhraseAndPlaceholder() throws {
